@@ -1,0 +1,95 @@
+"""The `briefing` command line: check, build, init and the rest; errors are one line, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import BriefingError, errors_in
+
+
+def _check(args) -> int:
+    from .workspace import load
+
+    _, problems = load(Path(args.workspace))
+    for p in problems:
+        print(p)
+    errs = len(errors_in(problems))
+    warns = len(problems) - errs
+    print(f"{errs} error(s), {warns} warning(s)" if problems else "workspace is clean", file=sys.stderr)
+    return 1 if errs else 0
+
+
+def _init(args) -> int:
+    from .scaffold import init_workspace
+
+    path = init_workspace(Path(args.dir), title=args.title)
+    print(f"created workspace {path}; next: briefing check --workspace {path}")
+    return 0
+
+
+def _schema(args) -> int:
+    from .scaffold import write_schemas
+
+    for path in write_schemas(Path(args.out)):
+        print(path)
+    return 0
+
+
+def _build(args) -> int:
+    from .build import build_command
+
+    return build_command(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser for every sub-command."""
+    p = argparse.ArgumentParser(prog="briefing", description="Turn confidence-tagged evidence into briefings.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def cmd(name, func, help_):
+        c = sub.add_parser(name, help=help_, description=help_)
+        c.add_argument("--workspace", "-w", default=".", metavar="DIR", help="the workspace folder (default: .)")
+        c.set_defaults(func=func)
+        return c
+
+    cmd("check", _check, "Validate the workspace and list every problem as path:line:column.")
+    b = cmd("build", _build, "Build the briefing as PDF and DOCX.")
+    b.add_argument("--audience", "-a", help="the audience (default: briefing.yaml's audience)")
+    b.add_argument("--format", "-f", default="pdf,docx", help="comma-separated: pdf, docx (default: both)")
+    b.add_argument("--out", "-o", help="output folder (default: WORKSPACE/out)")
+    i = cmd("init", _init, "Create a new, valid workspace for another topic.")
+    i.add_argument("dir", metavar="DIR", help="folder to create (must not exist or be empty)")
+    i.add_argument("--title", default="New briefing", help="the briefing's title")
+    s = cmd("schema", _schema, "Write the JSON Schemas for editor validation.")
+    s.add_argument("--out", default="schema", help="folder to write to (default: schema)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except BriefingError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        if not exc.problems:
+            print(exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted; previous outputs are untouched", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last guard: no traceback reaches the user
+        if os.environ.get("BRIEFING_DEBUG"):
+            raise
+        print(f"error: internal error: {type(exc).__name__}: {exc} (set BRIEFING_DEBUG=1 for details)",
+              file=sys.stderr)
+        return 2
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

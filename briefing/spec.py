@@ -1,0 +1,465 @@
+"""The declared shape of every workspace file: one source of truth for validation and JSON Schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from .errors import Problem
+from .model import Pos
+from .yamlsafe import BOOL_WORDS, Scalar, YList, YMap
+
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
+SAFE_URL_RE = re.compile(r"^(https?://|mailto:)", re.I)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field: its kind, whether required, and a one-line description for docs and the schema."""
+
+    kind: str  # str | id | date | number | int | bool | color | url | enum | list | map | citation | names | ids
+    doc: str = ""
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    item: Field | None = None
+    fields: dict = field(default_factory=dict)
+    extra: frozenset = frozenset()  # other keys accepted and passed through (CSL variables)
+    open_keys: bool = False  # a map whose keys are free names, each holding `item`
+
+
+def S(doc, required=False):  # noqa: N802 - a terse constructor keeps the specs readable
+    return Field("str", doc, required)
+
+
+def _lst(item, doc, required=False):
+    return Field("list", doc, required, item=item)
+
+
+def _map(doc, fields, required=False, extra=frozenset()):
+    return Field("map", doc, required, fields=fields, extra=extra)
+
+
+SECTIONS = ("documented", "alleged", "not_shown")
+SOURCE_KINDS = ("primary", "news", "analysis", "academic", "filing", "commentary")
+
+# CSL 1.0.2 variables (and common Zotero export keys): accepted in sources.yaml and passed to citeproc.
+CSL_VARIABLES = frozenset("""
+abstract annote archive archive_collection archive_location archive-place authority
+call-number chapter-number citation-key citation-label citation-number collection-number
+collection-title container-title container-title-short dimensions division DOI edition
+event event-title event-place first-reference-note-number genre ISBN ISSN issue
+jurisdiction keyword language license locator medium note number number-of-pages
+number-of-volumes original-publisher original-publisher-place original-title page
+page-first part-number part-title PMCID PMID printing-number publisher-place
+references reviewed-genre reviewed-title scale section source status supplement-number
+title-short translator editor collection-editor composer container-author director
+editorial-director illustrator interviewer original-author recipient reviewed-author
+accessed available-date event-date original-date submitted version volume
+volume-title year-suffix shortTitle journalAbbreviation
+""".split())
+
+NAME = _map("A CSL name: family and given, or literal for an organisation", {
+    "family": S("Family name"), "given": S("Given names"), "literal": S("An organisation's name"),
+    "suffix": S("Suffix"), "dropping-particle": S("Particle"), "non-dropping-particle": S("Particle"),
+})
+
+CITATION = Field("citation", "A source id, or a mapping with the id and a locator (quote or page)", fields={
+    "id": Field("id", "The cited source's id", True),
+    "locator": S("Where in the source: a short quote or a page"),
+})
+
+FIGURE = _map("A number a source reports", {
+    "metric": Field("id", "What is measured, e.g. exchanges", True),
+    "actor": S("Who the number is about", True),
+    "value": Field("number", "The number itself, without separators", True),
+    "unit": S("Unit, e.g. accounts"),
+    "approx": Field("bool", "true when the source gives it as approximate"),
+    "source": Field("id", "The id of the source that reports this value", True),
+    "note": S("A short note on the figure"),
+})
+
+EVIDENCE = _map("One claim", {
+    "id": Field("id", "Stable id, unique in the workspace", True),
+    "title": S("A short title", True),
+    "claim": S("The claim, in the analyst's words", True),
+    "date": Field("date", "Date of the event or report: 2026-02-23, 2026-02 or 2026", True),
+    "confidence": Field("id", "A key of the confidence scale", True),
+    "sources": _lst(CITATION, "The sources the claim rests on", True),
+    "actors": _lst(_map("An actor and its role", {
+        "name": S("Name", True), "role": S("Role, e.g. accuser, accused, researcher", True)}),
+        "Who is involved, and how"),
+    "figures": _lst(FIGURE, "Structured figures, each with the source that reports it"),
+    "disputes": _lst(_map("A dispute or denial", {
+        "by": S("Who disputes it", True), "text": S("What they say", True),
+        "source": Field("id", "The source recording the dispute")}), "Disputes and denials"),
+    "caveats": _lst(S("A caveat"), "Caveats a reader must keep in mind"),
+    "tags": _lst(Field("id", "A tag"), "Tags for grouping and queries"),
+    "section": Field("enum", "Optional hint: place the claim in a less certain section", choices=SECTIONS),
+    "reason": S("Why the claim has this confidence (required when it changes between editions)"),
+    "event": S("A short label: puts the claim on the timeline"),
+})
+
+SOURCE = _map("A source, in CSL YAML plus kind, interested, derived_from and retracted", {
+    "id": Field("id", "Stable id, cited from evidence", True),
+    "type": S("The CSL item type, e.g. article-newspaper, post-weblog, report, webpage"),
+    "title": S("Title", True),
+    "container-title": S("The outlet: newspaper, site or journal"),
+    "publisher": S("Publisher"),
+    "author": Field("names", "Authors: a list of CSL names, or one string"),
+    "issued": Field("csldate", "Publication date: 2026-02-23, or {date-parts: [[2026, 2, 23]]}"),
+    "URL": Field("url", "Address (http, https or mailto)"),
+    "kind": Field("enum", "What sort of source this is", True, choices=SOURCE_KINDS),
+    "interested": Field("bool", "true when the publisher is a party to what it reports"),
+    "derived_from": Field("ids", "The source(s) this one merely relays"),
+    "retracted": S("Why the source was retracted or discredited"),
+}, extra=CSL_VARIABLES)
+
+SOURCES_FILE = _map("The sources list", {
+    "references": _lst(SOURCE, "The sources", True),
+})
+
+META = _map("The briefing's title block and defaults", {
+    "title": S("Title", True),
+    "subtitle": S("Subtitle"),
+    "date": Field("date", "The briefing's date, printed on it (never the clock)", True),
+    "edition": S("Edition, e.g. 2", True),
+    "organisation": S("Issuing organisation"),
+    "author": S("Author or team"),
+    "marking": S("Handling marking, e.g. For internal use", True),
+    "audience": Field("id", "The default audience"),
+})
+
+LEVEL = _map("A confidence level", {
+    "key": Field("id", "Key used in evidence files", True),
+    "label": S("Label printed on claims", True),
+    "meaning": S("One-line meaning, printed in the methodology note", True),
+    "color": Field("color", "Colour as #RRGGBB", True),
+    "section": Field("enum", "Which part of the briefing it belongs to", True, choices=SECTIONS),
+    "requires": _map("The sourcing the level requires", {
+        "origins": Field("int", "Minimum number of independent origins"),
+        "disinterested": Field("int", "Minimum number of origins that are not interested parties"),
+    }),
+})
+
+SCALE = _map("The confidence scale", {
+    "name": S("Name of the scale", True),
+    "anchor": S("The practice the scale is anchored to", True),
+    "levels": _lst(LEVEL, "The levels, most confident first", True),
+})
+
+JUDGEMENT = _map("An analytic judgement", {
+    "id": Field("id", "Stable id", True),
+    "title": S("A short title"),
+    "text": S("The judgement, in the analyst's words", True),
+    "rests_on": _lst(Field("id", "An evidence id"), "The evidence it rests on"),
+    "audiences": _lst(Field("id", "An audience name"), "Only for these audiences (default: all)"),
+})
+
+ANALYSIS = Field("map", "Judgements by section name", open_keys=True,
+                 item=_lst(JUDGEMENT, "Judgements in this section"))
+
+CHART = _map("A chart declaration", {
+    "id": Field("id", "Stable id", True),
+    "kind": Field("enum", "What to draw", True, choices=("bar", "timeline", "confidence")),
+    "title": S("Title", True),
+    "caption": S("Caption text"),
+    "metrics": _lst(Field("id", "A figure metric"), "bar: which metrics"),
+    "tags": _lst(Field("id", "A tag"), "Only claims with one of these tags"),
+    "log_scale": Field("bool", "bar: logarithmic value axis"),
+})
+
+CHARTS_FILE = _map("The charts", {"charts": _lst(CHART, "Chart declarations", True)})
+
+
+class Checker:
+    """Converts a YAML node tree against a Field, collecting problems instead of stopping."""
+
+    def __init__(self, rel: str):
+        self.rel = rel
+        self.problems: list[Problem] = []
+
+    def err(self, pos: Pos, msg: str) -> None:
+        self.problems.append(Problem.at(pos, "error", msg))
+
+    def warn(self, pos: Pos, msg: str) -> None:
+        self.problems.append(Problem.at(pos, "warning", msg))
+
+    def convert(self, node, f: Field, name: str, parent_pos: Pos):
+        """Return the plain value for `node`, or None after recording why it is invalid."""
+        pos = getattr(node, "pos", parent_pos)
+        if isinstance(node, Scalar) and node.is_null and not node.quoted:
+            if f.required:
+                self.err(pos, f"'{name}' is empty; it is required")
+            return None
+        handler = getattr(self, "_" + f.kind)
+        return handler(node, f, name, pos)
+
+    # -- scalars ---------------------------------------------------------------------------
+    def _scalar(self, node, name, pos, what):
+        if not isinstance(node, Scalar):
+            self.err(pos, f"'{name}' must be {what}, not a {'list' if isinstance(node, list) else 'mapping'}")
+            return None
+        return node
+
+    def _text(self, node: Scalar, name: str) -> str | None:
+        v = node.value
+        if node.quoted or isinstance(v, str):
+            return node.raw if node.quoted else v
+        if isinstance(v, bool):
+            self.err(node.pos, f"'{name}': `{node.raw}` is read by YAML as {str(v).lower()}, not text;"
+                     f" quote it (\"{node.raw}\")")
+            return None
+        if isinstance(v, (dt.date, dt.datetime)):
+            self.warn(node.pos, f"'{name}': `{node.raw}` is read by YAML as a date; kept as text,"
+                      " but quote it so other tools agree")
+        return node.raw  # numbers keep their written form: 1.10 stays "1.10"
+
+    def _str(self, node, f, name, pos):
+        node = self._scalar(node, name, pos, "text")
+        if node is None:
+            return None
+        text = self._text(node, name)
+        if text is not None and f.required and not text.strip():
+            self.err(node.pos, f"'{name}' is empty; it is required")
+            return None
+        return text
+
+    def _id(self, node, f, name, pos):
+        text = self._str(node, f, name, pos)
+        if text is not None and not ID_RE.match(text):
+            self.err(node.pos, f"'{name}': `{text}` is not a valid id (letters, digits, and _ . : -;"
+                     " no spaces)")
+            return None
+        return text
+
+    def _enum(self, node, f, name, pos):
+        text = self._str(node, f, name, pos)
+        if text is not None and text not in f.choices:
+            self.err(node.pos, f"'{name}': `{text}` is not one of: {', '.join(f.choices)}{_hint(text, f.choices)}")
+            return None
+        return text
+
+    def _url(self, node, f, name, pos):
+        text = self._str(node, f, name, pos)
+        if text is not None and not SAFE_URL_RE.match(text.strip()):
+            self.err(node.pos, f"'{name}': only http, https and mailto addresses are allowed, not `{text[:60]}`")
+            return None
+        return text.strip() if text else text
+
+    def _color(self, node, f, name, pos):
+        text = self._str(node, f, name, pos)
+        if text is not None and not COLOR_RE.match(text):
+            self.err(node.pos, f"'{name}': `{text}` is not a colour like \"#1B7837\" (quote it: # starts a comment)")
+            return None
+        return text.upper() if text else text
+
+    def _date(self, node, f, name, pos):
+        node = self._scalar(node, name, pos, "a date")
+        if node is None:
+            return None
+        v = node.value
+        if isinstance(v, dt.datetime):
+            return v.date().isoformat()
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, int) and not isinstance(v, bool) and 1000 <= v <= 9999:
+            return str(v)
+        text = node.raw.strip()
+        if DATE_RE.match(text):
+            try:
+                parts = [int(p) for p in text.split("-")] + [1, 1]
+                dt.date(parts[0], parts[1], parts[2])
+                return text
+            except ValueError:
+                pass
+        self.err(node.pos, f"'{name}': `{node.raw}` is not a date; write it as 2026-02-23, 2026-02 or 2026")
+        return None
+
+    def _csldate(self, node, f, name, pos):
+        if isinstance(node, YMap) and "date-parts" in node:
+            parts = node["date-parts"]
+            try:
+                first = [int(p.value) for p in parts[0]]
+                return "-".join(f"{p:02d}" if i else f"{p:04d}" for i, p in enumerate(first[:3]))
+            except (TypeError, ValueError, IndexError, AttributeError, KeyError):
+                self.err(pos, f"'{name}': date-parts must look like [[2026, 2, 23]]")
+                return None
+        if isinstance(node, YMap) and "literal" in node:
+            return self._str(node["literal"], f, name, pos)
+        return self._date(node, f, name, pos)
+
+    def _number(self, node, f, name, pos):
+        node = self._scalar(node, name, pos, "a number")
+        if node is None:
+            return None
+        v = node.value
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and not node.quoted:
+            return v
+        self.err(node.pos, f"'{name}': `{node.raw}` is not a number; write digits only, e.g. 13000000")
+        return None
+
+    def _int(self, node, f, name, pos):
+        v = self._number(node, f, name, pos)
+        if v is not None and (not isinstance(v, int) or v < 0):
+            self.err(node.pos, f"'{name}': must be a whole number of 0 or more")
+            return None
+        return v
+
+    def _bool(self, node, f, name, pos):
+        node = self._scalar(node, name, pos, "true or false")
+        if node is None:
+            return None
+        if isinstance(node.value, bool) and not node.quoted:
+            if node.raw.lower() not in ("true", "false"):
+                self.warn(node.pos, f"'{name}': `{node.raw}` is a YAML 1.1 boolean; write"
+                          f" {str(node.value).lower()} so every reader agrees")
+            return node.value
+        self.err(node.pos, f"'{name}': `{node.raw}` must be true or false")
+        return None
+
+    # -- compound values ----------------------------------------------------------------------
+    def _list(self, node, f, name, pos):
+        if not isinstance(node, YList):
+            if isinstance(node, Scalar) and f.item.kind in ("str", "id", "citation") and not node.is_null:
+                node_list = YList([node])  # a single value where a list is expected is forgiven
+                node_list.pos = node.pos
+                node = node_list
+            else:
+                self.err(pos, f"'{name}' must be a list")
+                return None
+        if f.required and not node:
+            self.err(node.pos, f"'{name}' is empty; it needs at least one entry")
+        out = []
+        for i, item in enumerate(node):
+            v = self.convert(item, f.item, f"{name}[{i + 1}]", node.pos)
+            if v is not None:
+                out.append(v)
+        return out
+
+    def _ids(self, node, f, name, pos):
+        return self._list(node, Field("list", item=Field("id")), name, pos)
+
+    def _map(self, node, f, name, pos):
+        if not isinstance(node, YMap):
+            what = "a list" if isinstance(node, list) else f"`{getattr(node, 'raw', node)}`"
+            self.err(pos, f"'{name}' must be a mapping of keys to values, not {what}")
+            return None
+        if f.open_keys:
+            return {k: self.convert(v, f.item, k, node.key_pos[k]) for k, v in node.items()}
+        out = {"__pos__": node.pos, "__key_pos__": node.key_pos}
+        for key, value in node.items():
+            spec = f.fields.get(key)
+            if spec is None:
+                if key in f.extra:
+                    out[key] = _plainish(value)
+                    continue
+                self.err(node.key_pos[key], f"unknown key '{key}'{_hint(key, list(f.fields))}")
+                continue
+            out[key] = self.convert(value, spec, key, node.key_pos[key])
+        for key, spec in f.fields.items():
+            if spec.required and key not in node:
+                self.err(node.pos, f"missing required key '{key}' ({spec.doc.lower()})")
+        return out
+
+    def _citation(self, node, f, name, pos):
+        if isinstance(node, YMap):
+            return self._map(node, _map(f.doc, f.fields), name, pos)
+        cid = self._id(node, Field("id", required=True), name, pos)
+        return None if cid is None else {"id": cid, "__pos__": node.pos, "__key_pos__": {}}
+
+    def _names(self, node, f, name, pos):
+        if isinstance(node, Scalar):
+            text = self._str(node, Field("str"), name, pos)
+            return None if text is None else [{"literal": text}]
+        if isinstance(node, YList):
+            out = []
+            for i, item in enumerate(node):
+                if isinstance(item, Scalar):
+                    t = self._str(item, Field("str"), f"{name}[{i + 1}]", node.pos)
+                    if t:
+                        out.append({"literal": t})
+                else:
+                    v = self._map(item, NAME, f"{name}[{i + 1}]", node.pos)
+                    if v is not None:
+                        out.append({k: v[k] for k in v if not k.startswith("__") and v[k]})
+            return out
+        self.err(pos, f"'{name}' must be a name or a list of names")
+        return None
+
+
+def _plainish(node):
+    from .yamlsafe import plain
+    return plain(node)
+
+
+def _hint(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+# -- JSON Schema export ---------------------------------------------------------------------
+def json_schema(f: Field, title: str = "") -> dict:
+    """The JSON Schema (draft 2020-12) equivalent of a Field, for editors."""
+    out = _js(f)
+    if title:
+        out = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": title, **out}
+    return out
+
+
+def _js(f: Field) -> dict:
+    d: dict = {"description": f.doc} if f.doc else {}
+    k = f.kind
+    if k in ("str",):
+        d["type"] = "string"
+    elif k == "id":
+        d.update(type="string", pattern=ID_RE.pattern)
+    elif k == "url":
+        d.update(type="string", pattern="^(https?://|mailto:)")
+    elif k == "color":
+        d.update(type="string", pattern=COLOR_RE.pattern)
+    elif k == "enum":
+        d.update(type="string", enum=list(f.choices))
+    elif k == "date":
+        d["anyOf"] = [{"type": "string", "pattern": DATE_RE.pattern}, {"type": "integer"}]
+    elif k == "csldate":
+        d["anyOf"] = [{"type": "string", "pattern": DATE_RE.pattern}, {"type": "integer"},
+                      {"type": "object", "properties": {"date-parts": {"type": "array"}}}]
+    elif k == "number":
+        d["type"] = "number"
+    elif k == "int":
+        d.update(type="integer", minimum=0)
+    elif k == "bool":
+        d["type"] = "boolean"
+    elif k == "list":
+        d.update(type="array", items=_js(f.item))
+    elif k == "ids":
+        d["anyOf"] = [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+    elif k == "names":
+        d["anyOf"] = [{"type": "string"}, {"type": "array", "items": {"anyOf": [{"type": "string"}, _js(NAME)]}}]
+    elif k == "citation":
+        d["anyOf"] = [{"type": "string", "pattern": ID_RE.pattern}, _js(_map("", f.fields))]
+    elif k == "map":
+        d["type"] = "object"
+        if f.open_keys:
+            d["additionalProperties"] = _js(f.item)
+        else:
+            d["properties"] = {name: _js(sub) for name, sub in f.fields.items()}
+            req = [name for name, sub in f.fields.items() if sub.required]
+            if req:
+                d["required"] = req
+            d["additionalProperties"] = bool(f.extra)
+    return d
+
+
+SCHEMAS = {
+    "evidence": (EVIDENCE, "briefing evidence item"),
+    "sources": (SOURCES_FILE, "briefing sources (CSL YAML)"),
+    "briefing": (META, "briefing.yaml"),
+    "scale": (SCALE, "briefing confidence scale"),
+    "analysis": (ANALYSIS, "briefing analysis"),
+    "charts": (CHARTS_FILE, "briefing charts"),
+}

@@ -1,0 +1,217 @@
+"""Read hand-written YAML safely, keeping the line of every value.
+
+PyYAML's own loaders drop positions, keep the last of duplicate keys, expand alias bombs and
+recurse without bound; this module composes the node graph itself and converts it into plain
+containers that remember where each value came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from .errors import Problem
+from .model import Pos
+
+MAX_BYTES = 2 * 1024 * 1024  # a hand-written claim is a few kB; 2 MB is generous
+MAX_DEPTH = 64
+MAX_NODES = 200_000  # bounds alias expansion (a "billion laughs" file expands past this fast)
+
+BOOL_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false"}
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """A scalar as written: its resolved value, its raw text, whether it was quoted, its position."""
+
+    value: object
+    raw: str
+    quoted: bool
+    pos: Pos
+
+    @property
+    def is_null(self) -> bool:
+        return self.value is None
+
+
+class YMap(dict):
+    """A mapping that remembers its own position and the position of each key."""
+
+    pos: Pos
+    key_pos: dict
+
+
+class YList(list):
+    """A sequence that remembers its position."""
+
+    pos: Pos
+
+
+class YamlFault(Exception):
+    def __init__(self, pos: Pos, message: str):
+        super().__init__(message)
+        self.pos = pos
+        self.message = message
+
+
+def _pos(path: str, mark) -> Pos:
+    return Pos(path, mark.line + 1, mark.column + 1) if mark else Pos(path)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose composer bounds nesting depth."""
+
+    depth = 0
+    path = ""
+
+    def compose_node(self, parent, index):
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                event = self.peek_event()
+                raise YamlFault(_pos(self.path, event.start_mark),
+                                f"nesting deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def read_text(path: Path, rel: str) -> tuple[str | None, list[Problem]]:
+    """Read a file as UTF-8 text, refusing binary, oversized and mis-encoded files."""
+    where = Pos(rel)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            return None, [Problem.at(where, "error",
+                                     f"file is {size / 1e6:.1f} MB; the limit is {MAX_BYTES // 1_000_000} MB")]
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, [Problem.at(where, "error", f"cannot read file: {exc.strerror or exc}")]
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        return None, [Problem.at(Pos(rel, line), "error", "binary file (contains NUL bytes), not YAML text")]
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        return None, [Problem.at(Pos(rel, line, col), "error",
+                                 f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")]
+    return text, []
+
+
+def parse(text: str, rel: str):
+    """Parse YAML text into YMap/YList/Scalar nodes; raise YamlFault with a position on any fault."""
+    try:
+        loader = _Loader(text)  # the reader checks for control characters here
+    except yaml.reader.ReaderError as exc:
+        raise YamlFault(_pos_of_index(rel, text, exc.position),
+                        f"control character U+{exc.character:04X} is not allowed; remove it") from None
+    loader.path = rel
+    try:
+        node = loader.get_single_node()
+    except YamlFault:
+        raise
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlFault(_pos(rel, mark), _yaml_message(exc, text, mark)) from None
+    except yaml.YAMLError as exc:
+        raise YamlFault(Pos(rel), f"cannot parse YAML: {exc}") from None
+    except RecursionError:
+        raise YamlFault(Pos(rel), f"nesting deeper than {MAX_DEPTH} levels") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        return None
+    counter = [0]
+    try:
+        return _convert(node, rel, counter, loader)
+    except RecursionError:  # a self-referencing alias
+        raise YamlFault(Pos(rel), "an alias refers to itself; remove the anchor") from None
+
+
+def _pos_of_index(rel: str, text: str, index: int) -> Pos:
+    line = text.count("\n", 0, index) + 1
+    col = index - (text.rfind("\n", 0, index) + 1) + 1
+    return Pos(rel, line, col)
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark) -> str:
+    problem = (exc.problem or str(exc)).strip()
+    if mark is not None:
+        lines = text.splitlines()
+        if mark.line < len(lines) and "\t" in lines[mark.line][: mark.column + 1]:
+            return "tab character used for indentation; YAML needs spaces"
+    if "found character '\\t'" in problem:
+        return "tab character used for indentation; YAML needs spaces"
+    return f"invalid YAML: {problem}"
+
+
+def _convert(node, rel: str, counter: list[int], loader: _Loader):
+    counter[0] += 1
+    if counter[0] > MAX_NODES:
+        raise YamlFault(_pos(rel, node.start_mark),
+                        "too many values after expanding aliases (an alias bomb?); remove the anchors")
+    pos = _pos(rel, node.start_mark)
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)  # merge keys (<<)
+        out = YMap()
+        out.pos = pos
+        out.key_pos = {}
+        for knode, vnode in node.value:
+            key = _convert(knode, rel, counter, loader)
+            if not isinstance(key, Scalar) or isinstance(key.value, (list, dict)):
+                raise YamlFault(_pos(rel, knode.start_mark), "mapping keys must be plain text")
+            name = key.raw
+            if name in out:
+                first = out.key_pos[name]
+                raise YamlFault(key.pos, f"duplicate key '{name}' (first defined on line {first.line});"
+                                " YAML would silently keep only the last")
+            out.key_pos[name] = key.pos
+            out[name] = _convert(vnode, rel, counter, loader)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        out = YList(_convert(n, rel, counter, loader) for n in node.value)
+        out.pos = pos
+        return out
+    try:
+        value = loader.construct_object(node, deep=False)
+    except yaml.constructor.ConstructorError as exc:
+        raise YamlFault(pos, f"invalid value: {exc.problem}") from None
+    except ValueError as exc:  # e.g. 2026-02-30 resolved as a timestamp
+        raise YamlFault(pos, f"invalid value '{node.value}': {exc}") from None
+    return Scalar(value, node.value, node.style not in (None, ""), pos)
+
+
+def load_file(path: Path, rel: str):
+    """Read and parse one YAML file: returns (tree or None, problems)."""
+    text, problems = read_text(path, rel)
+    if text is None:
+        return None, problems
+    try:
+        tree = parse(text, rel)
+    except YamlFault as fault:
+        return None, [Problem.at(fault.pos, "error", fault.message)]
+    if tree is None or (isinstance(tree, Scalar) and tree.is_null):
+        return None, [Problem.at(Pos(rel), "error", "file is empty")]
+    return tree, []
+
+
+def plain(node):
+    """Strip positions: the plain Python value of a node tree."""
+    if isinstance(node, YMap):
+        return {k: plain(v) for k, v in node.items()}
+    if isinstance(node, YList):
+        return [plain(v) for v in node]
+    if isinstance(node, Scalar):
+        v = node.value
+        return v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
+    return node
+
+
+def pos_of(node, default: Pos) -> Pos:
+    """The position of any node."""
+    return getattr(node, "pos", default)
