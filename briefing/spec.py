@@ -455,6 +455,20 @@ def _js(f: Field) -> dict:
     return d
 
 
+AUDIENCE = _map("An audience: who the briefing is for, and what it contains", {
+    "description": S("One line: who it is for and what they get", True),
+    "template": S("The template that composes the briefing (default: base.md.j2)"),
+    "sections": _lst(Field("id", "A section template in templates/sections/"), "Sections, in order", True),
+    "charts": _lst(Field("id", "A chart id from charts.yaml"), "Which charts to draw"),
+    "ledger": Field("bool", "Append the claims ledger"),
+    "marking": S("Overrides briefing.yaml's marking"),
+    "paper": Field("enum", "Paper size", choices=("A4", "Letter")),
+    "brand_color": Field("color", "Colour of headings and the title block"),
+    "logo": S("An image in the workspace, printed in the title block"),
+    "body_font": S("A TrueType font file in the workspace for body text (default: DejaVu Sans)"),
+    "page_budget": Field("int", "Warn when the PDF has more pages than this"),
+})
+
 SCHEMAS = {
     "evidence": (EVIDENCE, "briefing evidence item"),
     "sources": (SOURCES_FILE, "briefing sources (CSL YAML)"),
@@ -462,4 +476,5 @@ SCHEMAS = {
     "scale": (SCALE, "briefing confidence scale"),
     "analysis": (ANALYSIS, "briefing analysis"),
     "charts": (CHARTS_FILE, "briefing charts"),
+    "audience": (AUDIENCE, "briefing audience"),
 }

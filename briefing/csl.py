@@ -1,0 +1,38 @@
+"""Sources as CSL JSON, the bibliography pandoc's citeproc formats."""
+
+from __future__ import annotations
+
+from .model import Source
+
+
+def _date(iso: str) -> dict:
+    return {"date-parts": [[int(p) for p in iso.split("-")]]}
+
+
+def csl_item(s: Source) -> dict:
+    """One source as a CSL JSON item (our own fields left out)."""
+    item: dict = {"id": s.id, "type": s.csl_type, "title": s.title}
+    if s.container_title:
+        item["container-title"] = s.container_title
+    if s.publisher:
+        item["publisher"] = s.publisher
+    if s.authors:
+        item["author"] = [{k: v for k, v in (("family", a.family), ("given", a.given), ("literal", a.literal)) if v}
+                          for a in s.authors]
+    if s.issued:
+        item["issued"] = _date(s.issued)
+    if s.url:
+        item["URL"] = s.url
+    for key, value in s.extra:
+        if key in ("accessed", "original-date", "event-date", "submitted", "available-date") and isinstance(value, str):
+            try:
+                value = _date(value)
+            except ValueError:
+                value = {"literal": value}
+        item.setdefault(key, value)
+    return item
+
+
+def bibliography(sources) -> list[dict]:
+    """The CSL JSON bibliography for a list of sources."""
+    return [csl_item(s) for s in sources]

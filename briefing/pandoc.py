@@ -1,0 +1,62 @@
+"""Running the pandoc that pypandoc-binary ships: no system install, one parse per build."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .errors import BriefingError
+
+
+@functools.cache
+def pandoc_path() -> str:
+    """Path to the pandoc binary (found without importing pypandoc, which is slow to import)."""
+    spec = importlib.util.find_spec("pypandoc")
+    if spec and spec.submodule_search_locations:
+        for folder in spec.submodule_search_locations:
+            candidate = Path(folder) / "files" / ("pandoc.exe" if os.name == "nt" else "pandoc")
+            if candidate.exists():
+                return str(candidate)
+    try:
+        import pypandoc
+
+        return pypandoc.get_pandoc_path()
+    except (ImportError, OSError) as exc:
+        raise BriefingError(f"pandoc not found ({exc}); install pypandoc-binary") from None
+
+
+def env(source_date_epoch: int) -> dict:
+    """The environment pandoc runs in: a fixed date so outputs are reproducible."""
+    e = dict(os.environ)
+    e["SOURCE_DATE_EPOCH"] = str(source_date_epoch)
+    return e
+
+
+def run(args: list[str], stdin: bytes, *, source_date_epoch: int, what: str) -> bytes:
+    """Run pandoc and return its output; a failure becomes one clear error line."""
+    try:
+        proc = subprocess.run([pandoc_path(), *args], input=stdin, capture_output=True,
+                              env=env(source_date_epoch), timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BriefingError(f"pandoc failed while {what}: {exc}") from None
+    if proc.returncode != 0:
+        first = (proc.stderr.decode("utf-8", "replace").strip().splitlines() or ["(no message)"])[0]
+        raise BriefingError(f"pandoc failed while {what}: {first}")
+    return proc.stdout
+
+
+def parse(markdown: str, *, bibliography: list[dict], csl: Path, source_date_epoch: int) -> dict:
+    """Parse the composed Markdown once, with citeproc, into pandoc's JSON AST."""
+    with tempfile.TemporaryDirectory(prefix="briefing-") as tmp:
+        bib = Path(tmp) / "references.json"
+        bib.write_text(json.dumps(bibliography, ensure_ascii=False), encoding="utf-8")
+        out = run(["-f", "markdown-implicit_header_references", "-t", "json", "--citeproc",
+                   f"--csl={csl}", f"--bibliography={bib}", "-M", "link-citations=true",
+                   "-M", "suppress-bibliography=false"],
+                  markdown.encode("utf-8"), source_date_epoch=source_date_epoch, what="parsing the briefing")
+    return json.loads(out)

@@ -1,0 +1,334 @@
+"""The DOCX renderer: the composed pandoc AST, made safe, written by `pandoc -f json -t docx`.
+
+Everything in the AST is treated as data. Before pandoc sees it we
+- turn raw blocks/inlines (openxml, html, latex …) into literal text: raw openxml is copied
+  verbatim into word/document.xml, which is how markup in evidence would become markup in Word;
+- keep links only to http(s), mailto and `#anchors`; any other target becomes plain text;
+- replace every `chart:ID` image by the chart's PNG as a data: URI, and any other image by its
+  alt text. With no file left to fetch, pandoc runs with `--sandbox`: it reads the AST and the
+  reference docx we name, nothing else on disk and nothing on the network;
+- map the composed document's classes (docs/composed-document.md) to the reference styles.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from briefing.reference_docx import (
+    ALLEGATION_STYLE,
+    BOX_TEXT_STYLE,
+    BOX_TITLE_STYLE,
+    DISPUTED_STYLE,
+    confidence_style_name,
+)
+
+_LINK_SCHEMES = {"http", "https", "mailto"}
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_NBSP = "\u00a0"
+
+# Options the compose stage gave citeproc. pandoc's DOCX writer would copy every metadata field
+# into docProps/custom.xml, publishing local paths (--csl, --bibliography) in the document.
+_PROCESSING_META = frozenset(
+    {
+        "bibliography",
+        "csl",
+        "citation-abbreviations",
+        "link-citations",
+        "link-bibliography",
+        "nocite",
+        "notes-after-punctuation",
+        "references",
+        "reference-section-title",
+        "suppress-bibliography",
+        "resource-path",
+    }
+)
+
+
+def _str(text: str) -> dict:
+    return {"t": "Str", "c": text}
+
+
+def _is_comment(text: str) -> bool:
+    s = text.strip()
+    return s.startswith("<!--") and s.endswith("-->")
+
+
+def link_allowed(url: str) -> bool:
+    """True for targets that may stay clickable in Word: http(s) with a host, mailto, #anchor."""
+    u = url.strip()
+    if u.startswith("#"):
+        return len(u) > 1
+    try:
+        parts = urlsplit(u)
+    except ValueError:
+        return False
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        return bool(parts.netloc)
+    return scheme in _LINK_SCHEMES and bool(parts.path)
+
+
+def _attr_get(attr: list, key: str) -> str | None:
+    return next((v for k, v in attr[2] if k == key), None)
+
+
+def _with_style(attr: list, style: str) -> list:
+    """Copy of attr with custom-style set, unless the template already chose one."""
+    ident, classes, kvs = attr
+    if any(k == "custom-style" for k, _ in kvs):
+        return [ident, list(classes), [list(kv) for kv in kvs]]
+    return [ident, list(classes), [list(kv) for kv in kvs] + [["custom-style", style]]]
+
+
+class _Prepare:
+    """One copy-and-rewrite pass over the AST; the caller's dict is never touched."""
+
+    def __init__(self, charts: dict[str, Path], resource_dir: Path):
+        self.charts = charts
+        self.resource_dir = resource_dir
+        self._uris: dict[str, str] = {}
+
+    def walk(self, x):
+        if isinstance(x, list):
+            out = []
+            for item in x:
+                if _is_node(item):
+                    out.extend(self.node(item))
+                else:
+                    out.append(self.walk(item))
+            return out
+        if _is_node(x):
+            # Only metadata values and citation modes sit outside a list; all map one to one.
+            (one,) = self.node(x)
+            return one
+        if isinstance(x, dict):
+            return {k: self.walk(v) for k, v in x.items()}
+        return x
+
+    def node(self, n: dict) -> list[dict]:
+        t, c = n["t"], n.get("c")
+        if t == "RawInline":
+            return [] if _is_comment(c[1]) else [_str(c[1])]
+        if t == "RawBlock":
+            return [] if _is_comment(c[1]) else [{"t": "Para", "c": [_str(c[1])]}]
+        if t == "Link":
+            attr, inlines, (url, title) = c
+            inlines = self.walk(inlines)
+            if link_allowed(url):
+                return [{"t": "Link", "c": [self.walk(attr), inlines, [url, title]]}]
+            return [{"t": "Span", "c": [self.walk(attr), inlines]}]
+        if t == "Image":
+            return [self.image(c)]
+        if t == "Span":
+            return [self.span(c)]
+        if t == "Div":
+            return [self.div(c)]
+        if "c" not in n:
+            return [dict(n)]
+        return [{"t": t, "c": self.walk(c)}]
+
+    def image(self, c: list) -> dict:
+        attr, alt, (url, title) = c
+        if not url.startswith("chart:"):
+            # Not ours: never let pandoc fetch it (a local file or a URL) into the document.
+            return {"t": "Span", "c": [self.walk(attr), self.walk(alt)]}
+        # Word's alt text (descr) comes from the image's inlines; the template puts it in the title.
+        alt = [_str(title)] if title.strip() else self.walk(alt)
+        return {"t": "Image", "c": [self.walk(attr), alt, [self.chart_uri(url[6:]), title]]}
+
+    def chart_uri(self, chart_id: str) -> str:
+        if chart_id not in self._uris:
+            if chart_id not in self.charts:
+                raise ValueError(f"the document shows chart {chart_id!r}, which was not drawn")
+            path = Path(self.charts[chart_id])
+            if not path.is_absolute():
+                path = self.resource_dir / path
+            data = path.read_bytes()
+            if not data.startswith(_PNG_MAGIC):
+                raise ValueError(f"chart {chart_id!r}: {path} is not a PNG file")
+            self._uris[chart_id] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+        return self._uris[chart_id]
+
+    def span(self, c: list) -> dict:
+        attr, inlines = c
+        classes = attr[1]
+        inlines = self.walk(inlines)
+        if "confidence" in classes:
+            level = _attr_get(attr, "level")
+            if level:
+                attr = _with_style(attr, confidence_style_name(level))
+            # Character shading hugs the glyphs; a space either side makes it read as a tag.
+            inlines = [_str(_NBSP), *inlines, _str(_NBSP)]
+        elif "disputed" in classes:
+            attr = _with_style(attr, DISPUTED_STYLE)
+        return {"t": "Span", "c": [self.walk(attr), inlines]}
+
+    def div(self, c: list) -> dict:
+        attr, blocks = c
+        classes = attr[1]
+        blocks = self.walk(blocks)
+        if "box" in classes:
+            title = _attr_get(attr, "title") or ""
+            if title.strip():
+                head = {
+                    "t": "Div",
+                    "c": [["", [], [["custom-style", BOX_TITLE_STYLE]]], [{"t": "Para", "c": [_str(title)]}]],
+                }
+                blocks = [head, *blocks]
+            attr = _with_style(attr, BOX_TEXT_STYLE)
+        elif "allegation" in classes:
+            attr = _with_style(attr, ALLEGATION_STYLE)
+        return {"t": "Div", "c": [self.walk(attr), blocks]}
+
+
+def _is_node(x) -> bool:
+    return isinstance(x, dict) and isinstance(x.get("t"), str)
+
+
+def prepare_docx_ast(ast: dict, charts: dict[str, Path], resource_dir: Path = Path(".")) -> dict:
+    """A sanitised copy of the AST, ready for pandoc's DOCX writer (see the module docstring)."""
+    prep = _Prepare(charts, Path(resource_dir))
+    meta = {k: v for k, v in ast.get("meta", {}).items() if k not in _PROCESSING_META}
+    return {
+        "pandoc-api-version": list(ast["pandoc-api-version"]),
+        "meta": prep.walk(meta),
+        "blocks": prep.walk(ast["blocks"]),
+    }
+
+
+def _pandoc_path() -> str:
+    """The pandoc that pypandoc-binary ships, found without importing pypandoc (a slow import)."""
+    spec = importlib.util.find_spec("pypandoc")
+    for folder in (spec and spec.submodule_search_locations) or ():
+        candidate = Path(folder) / "files" / ("pandoc.exe" if os.name == "nt" else "pandoc")
+        if candidate.exists():
+            return str(candidate)
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+class DocxJob:
+    """A running pandoc that writes one DOCX; call wait() to finish it (or kill() to abandon it)."""
+
+    def __init__(self, proc: subprocess.Popen, workdir: Path, out_path: Path):
+        self.proc = proc
+        self.out_path = out_path
+        self._workdir = workdir
+        self.warnings: list[str] = []
+        self._error: str | None = None
+        self._done = False
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for pandoc; raise RuntimeError with pandoc's first stderr line if it failed."""
+        if self._done:
+            if self._error:
+                raise RuntimeError(self._error)
+            return
+        try:
+            rc = self.proc.wait(timeout)  # TimeoutExpired leaves the job running for the caller
+            stderr = (self._workdir / "stderr.txt").read_text("utf-8", errors="replace")
+        finally:
+            if self.proc.returncode is not None:
+                shutil.rmtree(self._workdir, ignore_errors=True)
+        self._done = True
+        lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+        if rc != 0:
+            first = lines[0] if lines else f"pandoc exited with status {rc}"
+            self._error = f"pandoc (docx): {first}"
+            raise RuntimeError(self._error)
+        self.warnings = lines
+
+    def kill(self) -> None:
+        """Stop pandoc and remove its temporary files."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def __enter__(self) -> DocxJob:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.kill()
+
+
+def start_docx(
+    ast: dict,
+    out_path: Path,
+    *,
+    charts: dict[str, Path],
+    reference: bytes,
+    source_date_epoch: int,
+    resource_dir: Path,
+    pandoc: str | None = None,
+) -> DocxJob:
+    """Start pandoc writing the DOCX and return at once; the caller must wait() on the job."""
+    doc = prepare_docx_ast(ast, charts, resource_dir)  # errors in the AST raise here, synchronously
+    workdir = Path(tempfile.mkdtemp(prefix="briefing-docx-"))
+    try:
+        (workdir / "data").mkdir()
+        ast_path = workdir / "document.json"
+        ref_path = workdir / "reference.docx"
+        ast_path.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+        ref_path.write_bytes(reference)
+        args = [
+            pandoc or _pandoc_path(),
+            "--sandbox",
+            # An empty data dir: nothing from the user's ~/.local/share/pandoc leaks in.
+            f"--data-dir={workdir / 'data'}",
+            "--from=json",
+            "--to=docx",
+            f"--reference-doc={ref_path}",
+            f"--output={os.path.abspath(out_path)}",
+            str(ast_path),
+        ]
+        env = dict(os.environ, SOURCE_DATE_EPOCH=str(int(source_date_epoch)))
+        # stderr to a file, not a pipe: a chatty pandoc must never block on a full pipe.
+        with open(workdir / "stderr.txt", "wb") as err:
+            proc = subprocess.Popen(
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+                env=env,
+                cwd=resource_dir,
+            )
+    except OSError as exc:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise RuntimeError(f"cannot run pandoc: {exc}") from exc
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    return DocxJob(proc, workdir, Path(out_path))
+
+
+def render_docx(
+    ast: dict,
+    out_path: Path,
+    *,
+    charts: dict[str, Path],
+    reference: bytes,
+    source_date_epoch: int,
+    resource_dir: Path,
+) -> None:
+    """Write the DOCX for a pandoc JSON AST by running pandoc with the reference docx."""
+    with start_docx(
+        ast,
+        out_path,
+        charts=charts,
+        reference=reference,
+        source_date_epoch=source_date_epoch,
+        resource_dir=resource_dir,
+    ) as job:
+        job.wait()
