@@ -232,8 +232,10 @@ def _bar(ws: Workspace, spec: ChartSpec, items: list[Evidence]):
         for m in metrics:
             hit = chosen.get((actor, m))
             key += [hit is None, -hit[0] if hit else 0.0]
-        return tuple(key) + (actors.index(actor),)
+        return tuple(key) + (first_seen[actor],)
 
+    # list.sort empties the list while sorting, so the tie-break index is taken beforehand.
+    first_seen = {a: i for i, a in enumerate(actors)}
     actors.sort(key=sort_key)
     bars: list[Bar] = []
     sources: list[str] = []

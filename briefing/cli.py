@@ -44,6 +44,17 @@ def _build(args) -> int:
     return build_command(args)
 
 
+def _lazy(module: str, func: str):
+    """A handler that imports its module only when the command runs (keeps start-up fast)."""
+
+    def handler(args) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(f"briefing.{module}"), func)(args)
+
+    return handler
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
     p = argparse.ArgumentParser(prog="briefing", description="Turn confidence-tagged evidence into briefings.")
@@ -65,6 +76,34 @@ def parser() -> argparse.ArgumentParser:
     i.add_argument("--title", default="New briefing", help="the briefing's title")
     s = cmd("schema", _schema, "Write the JSON Schemas for editor validation.")
     s.add_argument("--out", default="schema", help="folder to write to (default: schema)")
+
+    cmd("audiences", _lazy("audience_cmds", "list_command"), "List the audiences, one per line.")
+    a = sub.add_parser("audience", help="Manage audiences.", description="Manage audiences.")
+    asub = a.add_subparsers(dest="audience_command", required=True, metavar="ACTION")
+    an = asub.add_parser("new", help="Create a new audience in templates/, ready to edit.")
+    an.add_argument("--workspace", "-w", default=".", metavar="DIR", help="the workspace folder (default: .)")
+    an.add_argument("name", help="the new audience's name")
+    an.add_argument("--from", dest="base", default="executive", help="the audience to start from")
+    an.set_defaults(func=_lazy("audience_cmds", "new_command"))
+
+    n = sub.add_parser("new", help="Scaffold a new evidence or source entry.",
+                       description="Scaffold a new evidence file or source entry.")
+    nsub = n.add_subparsers(dest="new_command", required=True, metavar="KIND")
+    for kind, help_ in (("evidence", "a new evidence file with a fresh id"), ("source", "a new source entry")):
+        k = nsub.add_parser(kind, help=help_)
+        k.add_argument("--workspace", "-w", default=".", metavar="DIR", help="the workspace folder (default: .)")
+        k.add_argument("--id", help="the id (default: generated)")
+        k.add_argument("--title", default="", help="a short title")
+        k.set_defaults(func=_lazy("scaffold_new", f"new_{kind}_command"))
+
+    pub = cmd("publish", _lazy("editions", "publish_command"), "Record the current evidence as a new edition.")
+    pub.add_argument("--date", help="the edition's date (default: briefing.yaml's date)")
+    d = cmd("diff", _lazy("editions", "diff_command"), "Show what changed since the last (or a given) edition.")
+    d.add_argument("--since", metavar="EDITION", help="the edition number to compare with")
+    wt = cmd("watch", _lazy("watch", "watch_command"), "Rebuild on every change to the workspace.")
+    wt.add_argument("--audience", "-a", help="the audience")
+    wt.add_argument("--format", "-f", default="pdf,docx", help="comma-separated: pdf, docx")
+    wt.add_argument("--out", "-o", help="output folder (default: WORKSPACE/out)")
     return p
 
 

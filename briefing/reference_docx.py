@@ -188,11 +188,12 @@ def _house_styles(levels: Sequence[Level], brand: str, font: str) -> tuple[str, 
         ),
         _style(
             "paragraph",
-            "Caption",
+            "caption",  # Word's built-in name
             '<w:pPr><w:spacing w:before="60" w:after="200"/></w:pPr>'
             f'<w:rPr><w:i/><w:color w:val="{_MUTED}"/><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr>',
             based_on="Normal",
             custom=False,
+            sid="Caption",
         ),
         _style(
             "paragraph",

@@ -4,15 +4,17 @@ Everything in the AST is treated as data. Before pandoc sees it we
 - turn raw blocks/inlines (openxml, html, latex …) into literal text: raw openxml is copied
   verbatim into word/document.xml, which is how markup in evidence would become markup in Word;
 - keep links only to http(s), mailto and `#anchors`; any other target becomes plain text;
-- replace every `chart:ID` image by the chart's PNG as a data: URI, and any other image by its
-  alt text. With no file left to fetch, pandoc runs with `--sandbox`: it reads the AST and the
-  reference docx we name, nothing else on disk and nothing on the network;
+- point every `chart:ID` image at the chart's PNG, and replace any other image by its alt text,
+  so pandoc never fetches a file or a URL that the document names;
+- drop citeproc's options from the metadata (pandoc would publish them in docProps/custom.xml);
 - map the composed document's classes (docs/composed-document.md) to the reference styles.
+
+pandoc's `--sandbox` would be a second wall, but in a sandbox pandoc ignores SOURCE_DATE_EPOCH
+and stamps the document 1970-01-01, so the filter above is the wall.
 """
 
 from __future__ import annotations
 
-import base64
 import importlib.util
 import json
 import os
@@ -95,7 +97,6 @@ class _Prepare:
     def __init__(self, charts: dict[str, Path], resource_dir: Path):
         self.charts = charts
         self.resource_dir = resource_dir
-        self._uris: dict[str, str] = {}
 
     def walk(self, x):
         if isinstance(x, list):
@@ -143,20 +144,18 @@ class _Prepare:
             return {"t": "Span", "c": [self.walk(attr), self.walk(alt)]}
         # Word's alt text (descr) comes from the image's inlines; the template puts it in the title.
         alt = [_str(title)] if title.strip() else self.walk(alt)
-        return {"t": "Image", "c": [self.walk(attr), alt, [self.chart_uri(url[6:]), title]]}
+        return {"t": "Image", "c": [self.walk(attr), alt, [self.chart_path(url[6:]), title]]}
 
-    def chart_uri(self, chart_id: str) -> str:
-        if chart_id not in self._uris:
-            if chart_id not in self.charts:
-                raise ValueError(f"the document shows chart {chart_id!r}, which was not drawn")
-            path = Path(self.charts[chart_id])
-            if not path.is_absolute():
-                path = self.resource_dir / path
-            data = path.read_bytes()
-            if not data.startswith(_PNG_MAGIC):
+    def chart_path(self, chart_id: str) -> str:
+        if chart_id not in self.charts:
+            raise ValueError(f"the document shows chart {chart_id!r}, which was not drawn")
+        path = Path(self.charts[chart_id])
+        if not path.is_absolute():
+            path = self.resource_dir / path
+        with open(path, "rb") as fh:
+            if fh.read(len(_PNG_MAGIC)) != _PNG_MAGIC:
                 raise ValueError(f"chart {chart_id!r}: {path} is not a PNG file")
-            self._uris[chart_id] = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
-        return self._uris[chart_id]
+        return str(path.resolve())
 
     def span(self, c: list) -> dict:
         attr, inlines = c
@@ -284,7 +283,6 @@ def start_docx(
         ref_path.write_bytes(reference)
         args = [
             pandoc or _pandoc_path(),
-            "--sandbox",
             # An empty data dir: nothing from the user's ~/.local/share/pandoc leaks in.
             f"--data-dir={workdir / 'data'}",
             "--from=json",

@@ -1,0 +1,266 @@
+"""Stage 3: render the composed document to PDF and DOCX, atomically, with a manifest of what was built."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .atomic import atomic_path, write_text
+from .errors import BriefingError
+
+FORMATS = ("pdf", "docx")
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote, for the summary line and the manifest."""
+
+    outputs: dict[str, Path] = field(default_factory=dict)
+    pages: int = 0
+    claims: int = 0
+    references: int = 0
+    charts: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """The one line a build ends with."""
+        names = ", ".join(str(p) for p in self.outputs.values())
+        return (f"built {names}: {self.pages} pages, {self.claims} claims, {self.references} references,"
+                f" {self.charts} charts in {self.seconds:.1f} s")
+
+
+def slug(title: str) -> str:
+    """A file name from a title: 'The Distillation Wars' -> 'the-distillation-wars'."""
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "briefing"
+
+
+def input_digest(root: Path) -> str:
+    """A digest of every file the build reads: what the manifest says the outputs were built from."""
+    h = hashlib.sha256()
+    names = ["briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml"]
+    paths = [root / n for n in names]
+    for folder in ("evidence", "templates"):
+        if (root / folder).is_dir():
+            paths += sorted(p for p in (root / folder).rglob("*") if p.is_file())
+    for p in paths:
+        with contextlib.suppress(OSError):
+            h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    from . import __version__
+
+    h.update(__version__.encode())
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def build_lock(out_dir: Path):
+    """Serialise builds into one folder: a second build waits instead of interleaving writes."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        fh = open(out_dir / ".build.lock", "a+b")  # noqa: SIM115 - held for the whole block
+    except OSError as exc:
+        raise BriefingError(f"cannot write to the output folder: {exc.strerror or exc}", str(out_dir)) from None
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fh, fcntl.LOCK_UN)
+        fh.close()
+
+
+def _count_refs(ast: dict) -> int:
+    for b in ast.get("blocks", []):
+        if b.get("t") == "Div" and b["c"][0][0] == "refs":
+            return len(b["c"][1])
+    return _count_refs_deep(ast.get("blocks", []))
+
+
+def _count_refs_deep(blocks) -> int:
+    n = 0
+    for b in blocks:
+        if isinstance(b, dict) and b.get("t") == "Div":
+            if b["c"][0][0] == "refs":
+                return len(b["c"][1])
+            n += _count_refs_deep(b["c"][1])
+    return n
+
+
+class Progress:
+    """Progress lines on a terminal; silent otherwise."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            print(f"  {time.perf_counter() - self.start:5.2f}s  {message}", file=sys.stderr, flush=True)
+
+
+def build(root: Path, *, audience: str | None = None, formats=FORMATS, out_dir: Path | None = None,
+          progress: Progress | None = None) -> BuildResult:
+    """Build the briefing: load, compose once, render each format, then publish the files atomically."""
+    from .workspace import load_or_raise
+
+    started = time.perf_counter()
+    say = progress or Progress(False)
+    root = Path(root)
+    out_dir = Path(out_dir) if out_dir else root / "out"
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise BriefingError(f"unknown format '{bad[0]}'; choose from: {', '.join(FORMATS)}")
+    digest = input_digest(root)
+    with build_lock(out_dir):
+        try:
+            result = _build_locked(root, audience, formats, out_dir, say, load_or_raise)
+        except BriefingError as exc:
+            _record_failure(out_dir, digest, str(exc.problems[0] if exc.problems else exc))
+            raise
+        result.seconds = time.perf_counter() - started
+        _write_manifest(out_dir, digest, result, audience)
+    return result
+
+
+def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> BuildResult:
+    from .compose import compose
+
+    ws, problems = load_or_raise(root)
+    say(f"loaded {len(ws.evidence)} claims and {len(ws.sources)} sources")
+    doc = compose(ws, audience)
+    say(f"composed the '{doc.audience.name}' briefing")
+    result = _result_from(ws, doc)
+    result.warnings += [str(p) for p in problems]
+
+    charts = {}
+    if doc.charts:
+        from .charts import render_charts
+
+        charts = render_charts(doc.charts, out_dir / ".cache" / "charts")
+        say(f"charts ready ({len(charts)})")
+
+    name = slug(ws.meta.title) + ("" if doc.audience.name == (ws.meta.audience or "executive")
+                                  else f"-{doc.audience.name}")
+    targets = {fmt: out_dir / f"{name}.{fmt}" for fmt in formats}
+    with contextlib.ExitStack() as stack:
+        temps = {fmt: stack.enter_context(atomic_path(path)) for fmt, path in targets.items()}
+        job = None
+        if "docx" in formats:
+            job = _start_docx(ws, doc, charts, temps["docx"], root)
+        try:
+            if "pdf" in formats:
+                result.pages = _render_pdf(ws, doc, charts, temps["pdf"], root)
+                say(f"PDF rendered ({result.pages} pages)")
+        except BaseException:
+            if job:
+                job.kill()
+            raise
+        if job:
+            try:
+                job.wait()
+            except RuntimeError as exc:
+                raise BriefingError(str(exc)) from None
+            say("DOCX rendered")
+        # Leaving the stack renames every temporary file onto its target.
+    result.outputs = {fmt: _display(path) for fmt, path in targets.items()}
+    budget = doc.audience.page_budget
+    if budget and result.pages > budget:
+        result.warnings.append(f"{doc.audience.path}: warning: the PDF has {result.pages} pages;"
+                               f" the '{doc.audience.name}' budget is {budget}")
+    return result
+
+
+def _result_from(ws, doc) -> BuildResult:
+    """A result pre-filled with the counts the composed document knows."""
+    return BuildResult(claims=len(ws.evidence), references=_count_refs(doc.ast), charts=len(doc.charts))
+
+
+def _start_docx(ws, doc, charts, tmp: Path, root: Path):
+    from .reference_docx import reference_docx
+    from .render_docx import start_docx
+
+    aud = doc.audience
+    try:
+        ref = reference_docx(levels=ws.scale.levels, marking=aud.marking or ws.meta.marking, title=ws.meta.title,
+                             brand_color=aud.brand_color, paper=aud.paper)
+        return start_docx(doc.ast, tmp, charts={k: v.png for k, v in charts.items()}, reference=ref,
+                          source_date_epoch=doc.source_date_epoch, resource_dir=root)
+    except (RuntimeError, ValueError) as exc:
+        raise BriefingError(f"DOCX: {exc}") from None
+
+
+def _render_pdf(ws, doc, charts, tmp: Path, root: Path) -> int:
+    from .render_pdf import PdfOptions, render_pdf
+
+    aud = doc.audience
+    logo = _workspace_file(root, aud.logo, aud.path, "logo") if aud.logo else None
+    options = PdfOptions(paper=aud.paper, brand_color=aud.brand_color, logo=logo)
+    return render_pdf(doc.ast, tmp, charts={k: v.svg for k, v in charts.items()}, options=options)
+
+
+def _workspace_file(root: Path, rel: str, where: str, what: str) -> Path:
+    """A file named in a template option, refused if it escapes the workspace."""
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise BriefingError(f"{what} path '{rel}' leads outside the workspace; refused", where)
+    if not path.is_file():
+        raise BriefingError(f"{what} file '{rel}' does not exist", where)
+    return path
+
+
+def _display(path: Path) -> Path:
+    with contextlib.suppress(ValueError):
+        return path.resolve().relative_to(Path.cwd())
+    return path
+
+
+def _manifest_path(out_dir: Path) -> Path:
+    return out_dir / "manifest.json"
+
+
+def _read_manifest(out_dir: Path) -> dict:
+    try:
+        return json.loads(_manifest_path(out_dir).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_manifest(out_dir: Path, digest: str, result: BuildResult, audience: str | None) -> None:
+    outputs = {}
+    for fmt, path in result.outputs.items():
+        p = out_dir / Path(path).name
+        outputs[fmt] = {"file": p.name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+    data = {"status": "built", "inputs_sha256": digest, "audience": audience, "outputs": outputs,
+            "pages": result.pages, "claims": result.claims, "references": result.references,
+            "charts": result.charts}
+    write_text(_manifest_path(out_dir), json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def _record_failure(out_dir: Path, digest: str, error: str) -> None:
+    """Say in the manifest that the files in out/ predate the current evidence, so none looks current."""
+    old = _read_manifest(out_dir)
+    data = {**old, "status": "failed", "failed_inputs_sha256": digest, "error": error,
+            "note": "the outputs listed were built from older inputs (inputs_sha256); the last build failed"}
+    with contextlib.suppress(BriefingError):
+        write_text(_manifest_path(out_dir), json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def build_command(args) -> int:
+    """`briefing build`: build, print warnings and the summary line."""
+    formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
+    progress = Progress(sys.stderr.isatty() and not os.environ.get("CI"))
+    result = build(Path(args.workspace), audience=args.audience, formats=formats,
+                   out_dir=Path(args.out) if args.out else None, progress=progress)
+    for w in result.warnings:
+        print(w, file=sys.stderr)
+    print(result.summary())
+    return 0

@@ -1,0 +1,51 @@
+"""SVG charts as vector drawings (svglib), scaled to the width they are given."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.shapes import Drawing
+from reportlab.platypus import Flowable
+
+log = logging.getLogger(__name__)
+
+
+def load_svg(path: Path) -> Drawing | None:
+    """Parse an SVG into a ReportLab Drawing; None (with a warning) if it cannot be read."""
+    from svglib.svglib import svg2rlg  # imported on first chart: it pulls in lxml and friends
+
+    try:
+        # External references stay inside the chart's own folder; entities are never resolved.
+        drawing = svg2rlg(str(path), resolve_entities=False, external_reference_root=str(Path(path).parent))
+    except Exception as exc:  # svglib raises a variety of errors on malformed input
+        log.warning("chart %s could not be converted: %s", path, exc)
+        return None
+    if drawing is None or not drawing.width or not drawing.height:
+        log.warning("chart %s is empty or unreadable", path)
+        return None
+    return drawing
+
+
+class Chart(Flowable):
+    """A Drawing scaled (aspect kept) to the available width, capped at `max_height`."""
+
+    def __init__(self, drawing: Drawing, max_height: float) -> None:
+        super().__init__()
+        self.drawing = drawing
+        self.max_height = max_height
+        self.scale = 1.0
+        self.hAlign = "CENTER"
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        d = self.drawing
+        self.scale = min(availWidth / d.width, self.max_height / d.height)
+        self.width, self.height = d.width * self.scale, d.height * self.scale
+        return self.width, self.height
+
+    def draw(self) -> None:
+        self.canv.saveState()
+        self.canv.scale(self.scale, self.scale)
+        renderPDF.draw(self.drawing, self.canv, 0, 0)
+        self.canv.restoreState()

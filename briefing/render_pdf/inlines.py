@@ -1,0 +1,166 @@
+"""Pandoc inlines -> ReportLab paragraph markup. Every piece of text is escaped data."""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from dataclasses import dataclass, field
+
+from . import anchors, fonts
+from .styles import DISPUTED
+
+_HEX = re.compile(r"#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{3}")
+_EXTERNAL = re.compile(r"(?:https?|mailto):", re.IGNORECASE)
+# Raw snippets that came from the author's own text (markdown reads `<b>` or `\x` as raw html/tex)
+# keep their text; explicit `{=openxml}` & co. were written for another writer and are dropped.
+LITERAL_RAW = {"html", "html4", "html5", "tex", "latex"}
+NBSP = "\u00a0"
+QUOTES = {"SingleQuote": ("\u2018", "\u2019"), "DoubleQuote": ("\u201c", "\u201d")}
+
+
+@dataclass
+class State:
+    """What inline rendering shares across the document: link targets and collected notes."""
+
+    targets: set[str]  # element ids that will exist as destinations
+    link_color: str = "#1A5A96"
+    notes: list[list] = field(default_factory=list)  # each Note's blocks, in order
+
+    def note_key(self, n: int) -> str:
+        return f"briefing-note-{n}"
+
+
+def safe_uri(url: str) -> str | None:
+    """The URL if it is http(s) or mailto (percent-encoding non-ASCII), else None."""
+    if not _EXTERNAL.match(url) or any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return None
+    return urllib.parse.quote(url, safe="!#$%&'()*+,/:;=?@[]~-._")
+
+
+def stringify(inlines: list) -> str:
+    """Plain text of inlines (for outlines, metadata and width estimates)."""
+    out: list[str] = []
+    for node in inlines:
+        t, c = node["t"], node.get("c")
+        if t in ("Str",):
+            out.append(c)
+        elif t in ("Space", "SoftBreak", "LineBreak"):
+            out.append(" ")
+        elif t in ("Code", "Math"):
+            out.append(c[1])
+        elif t == "RawInline":
+            out.append(c[1] if c[0] in LITERAL_RAW else "")
+        elif t == "Quoted":
+            q = QUOTES.get(c[0]["t"], ('"', '"'))
+            out.append(q[0] + stringify(c[1]) + q[1])
+        elif t in ("Emph", "Strong", "Underline", "Strikeout", "Superscript", "Subscript", "SmallCaps"):
+            out.append(stringify(c))
+        elif t in ("Cite",):
+            out.append(stringify(c[1]))
+        elif t in ("Link", "Span"):
+            out.append(stringify(c[1]))
+    return "".join(out)
+
+
+class Inlines:
+    """Renders inline lists to markup, remembering notes and validating links."""
+
+    def __init__(self, state: State, base_size: float) -> None:
+        self.state = state
+        self.base = base_size
+
+    def render(self, inlines: list, *, mono: bool = False, in_link: bool = False, upper: bool = False,
+               nbsp: bool = False) -> str:
+        """Markup for a list of inlines."""
+        opts = {"mono": mono, "in_link": in_link, "upper": upper, "nbsp": nbsp}
+        return "".join(self._one(node, **opts) for node in inlines)
+
+    def _text(self, text: str, *, mono: bool, upper: bool, nbsp: bool, **_: object) -> str:
+        if upper:
+            text = text.upper()
+        if nbsp:
+            text = text.replace(" ", NBSP)
+        return fonts.markup(text, mono=mono)
+
+    def _one(self, node: dict, **o: bool) -> str:
+        t, c = node["t"], node.get("c")
+        if t == "Str":
+            return self._text(c, **o)
+        if t in ("Space", "SoftBreak"):
+            return NBSP if o["nbsp"] else " "
+        if t == "LineBreak":
+            return "<br/>"
+        if t == "Emph":
+            return f"<i>{self.render(c, **o)}</i>"
+        if t == "Strong":
+            return f"<b>{self.render(c, **o)}</b>"
+        if t == "Underline":
+            return f"<u>{self.render(c, **o)}</u>"
+        if t == "Strikeout":
+            return f"<strike>{self.render(c, **o)}</strike>"
+        if t == "Superscript":
+            return f"<super>{self.render(c, **o)}</super>"
+        if t == "Subscript":
+            return f"<sub>{self.render(c, **o)}</sub>"
+        if t == "SmallCaps":
+            return f'<font size="{self.base * 0.85:.2f}">{self.render(c, **{**o, "upper": True})}</font>'
+        if t == "Quoted":
+            q = QUOTES.get(c[0]["t"], ('"', '"'))
+            return self._text(q[0], **o) + self.render(c[1], **o) + self._text(q[1], **o)
+        if t == "Cite":
+            return self.render(c[1], **o)
+        if t == "Code":
+            fonts.ensure_mono()
+            return f'<font name="{fonts.MONO}">{self._text(c[1], **{**o, "mono": True})}</font>'
+        if t == "Math":
+            return self._text(c[1], **o)  # TeX source, shown literally
+        if t == "RawInline":
+            return self._text(c[1], **o) if c[0].lower() in LITERAL_RAW else ""
+        if t == "Link":
+            return self._link(c[1], c[2][0], **o)
+        if t == "Span":
+            return self._span(c[0], c[1], **o)
+        if t == "Note":
+            return self._note(c, **o)
+        return ""  # Image inside text (charts are block-level) and unknown nodes
+
+    def _link(self, content: list, url: str, **o: bool) -> str:
+        text = self.render(content, **{**o, "in_link": True})
+        if o["in_link"]:
+            return text  # ReportLab cannot nest links
+        if url.startswith("#") and url[1:] in self.state.targets:
+            href = "#" + anchors.key(url[1:])
+        else:
+            href = safe_uri(url)
+        if href is None:
+            return text  # javascript:, file:, data:, dangling #anchors: plain text
+        return f'<a href="{fonts.escape_attr(href)}" color="{self.state.link_color}">{text}</a>'
+
+    def _span(self, attr: list, content: list, **o: bool) -> str:
+        ident, classes, kv = attr[0], attr[1], dict(attr[2])
+        anchor = self.anchor(ident)
+        if "confidence" in classes:
+            color = kv.get("color", "")
+            color = color if _HEX.fullmatch(color) else "#5A6270"
+            inner = self.render(content, **{**o, "nbsp": True})
+            size = self.base * 0.82
+            # Non-breaking padding so the tag reads as one chip and never wraps inside.
+            return (f'{anchor}<font size="{size:.2f}" color="#FFFFFF" backColor="{color}">'
+                    f"<b>{NBSP}{inner}{NBSP}</b></font>")
+        if "disputed" in classes:
+            return f'{anchor}<font color="{DISPUTED}"><b>{self.render(content, **o)}</b></font>'
+        return anchor + self.render(content, **o)
+
+    def anchor(self, ident: str) -> str:
+        """Markup for a named destination, if the element has an id."""
+        if not ident or ident not in self.state.targets:
+            return ""
+        return f'<a name="{fonts.escape_attr(anchors.key(ident))}"/>'
+
+    def _note(self, blocks: list, **o: bool) -> str:
+        self.state.notes.append(blocks)
+        n = len(self.state.notes)
+        mark = f"<super>{n}</super>"
+        if o["in_link"]:
+            return mark
+        return f'<a href="#{self.state.note_key(n)}" color="{self.state.link_color}">{mark}</a>'
