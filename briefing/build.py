@@ -133,10 +133,13 @@ def build(root: Path, *, audience: str | None = None, formats=FORMATS, out_dir: 
 
 def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> BuildResult:
     from .compose import compose
+    from .editions import changes_for
+    from .sourcing import capped
 
     ws, problems = load_or_raise(root)
     say(f"loaded {len(ws.evidence)} claims and {len(ws.sources)} sources")
-    doc = compose(ws, audience)
+    # The briefing shows claims at their effective (capped) level, and what changed since the last edition.
+    doc = compose(capped(ws), audience, changes=changes_for(ws))
     say(f"composed the '{doc.audience.name}' briefing")
     result = _result_from(ws, doc)
     result.warnings += [str(p) for p in problems]

@@ -36,6 +36,10 @@ CJK_FONT_FILES = (
 
 UNKNOWN_COLOR = "#999999"  # a confidence key the scale does not define
 
+# English month names, not strftime's: a locale set elsewhere must not change the drawing.
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+
 
 class Bar(NamedTuple):
     """One bar: an actor's value for one metric (`slot` indexes the metric, for its colour)."""
@@ -291,8 +295,8 @@ def date_text(iso: str, precision: str) -> str:
     if precision == "year":
         return str(day.year)
     if precision == "month":
-        return f"{day:%b} {day.year}"
-    return f"{day.day} {day:%b} {day.year}"
+        return f"{MONTHS[day.month - 1][:3]} {day.year}"
+    return f"{day.day} {MONTHS[day.month - 1][:3]} {day.year}"
 
 
 def _timeline(ws: Workspace, items: list[Evidence]):
@@ -329,7 +333,8 @@ def _timeline(ws: Workspace, items: list[Evidence]):
         alt = "Timeline with no data: no evidence item carries a dated event label."
     else:
         first, last = dated[0][0], dated[-1][0]
-        span = f"from {first:%B %Y} to {last:%B %Y}" if first != last else f"on {first:%B %Y}"
+        first_m, last_m = f"{MONTHS[first.month - 1]} {first.year}", f"{MONTHS[last.month - 1]} {last.year}"
+        span = f"from {first_m} to {last_m}" if first_m != last_m else f"in {first_m}"
         lines = []
         for e in events:
             approx = {"day": "", "month": " (month only)", "year": " (year only)"}[e.precision]

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefing.chart_data import ChartData, Event, cjk_font_file, date_text, short_number
+from briefing.chart_data import MONTHS, ChartData, Event, cjk_font_file, date_text, short_number
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,18 @@ MUTED = "#5A5A5A"
 RULE = "#9A9A9A"
 GRID = "#E1E1E1"
 
+MARKER_GAP = 7.5  # points between timeline marker centres (6 pt marker and its edge)
+BAR_PITCH = 15.0  # points per bar (the bar is 80% of it)
+GROUP_GAP = 9.0  # points between actor groups
 FONT_SIZE = 8.0
 SMALL = 7.0
+LABEL_SIZE = 7.5  # timeline event labels
+DATE_SIZE = 6.5  # timeline dates, ticks and marker numbers
+MARGIN = 8.0  # timeline side margins, points
+STEM_GAP = 3.0  # between a stem and its text
+TICK_BAND = 22.0  # month and year labels under the timeline axis
+LEGEND_H = 18.0
+MAX_LEVELS = 4  # flag levels per side before a timeline switches to a numbered key
 
 
 @dataclass(frozen=True)
@@ -50,7 +60,7 @@ class ChartFiles:
 
 
 def render_charts(datas: Sequence[ChartData], cache_dir: Path) -> dict[str, ChartFiles]:
-    """Draw each chart to SVG (vector, for the PDF) and PNG (for the DOCX), reusing cached files keyed by content digest."""  # noqa: E501
+    """Draw each chart to SVG (vector, for the PDF) and PNG (for the DOCX), reusing cached files keyed by digest."""
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, ChartFiles] = {}
@@ -109,11 +119,30 @@ def _glyph_warnings_to_log():
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
-def _render(data: ChartData, svg: Path, png: Path) -> None:
+@contextlib.contextmanager
+def _quiet_font_log():
+    """Keep font_manager's fallback chatter (e.g. no bold CJK face) out of the user's log."""
+    logger = logging.getLogger("matplotlib.font_manager")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def chart_style():
+    """Matplotlib settings for drawing and saving charts; restores the caller's on exit."""
     mpl, families = _matplotlib()
-    with mpl.rc_context(), _glyph_warnings_to_log():
+    with mpl.rc_context(), _glyph_warnings_to_log(), _quiet_font_log():
         mpl.rcdefaults()  # a user's matplotlibrc must not change our bytes
         mpl.rcParams.update(_rc(families))
+        yield
+
+
+def _render(data: ChartData, svg: Path, png: Path) -> None:
+    with chart_style():
         fig = draw(data)
         _save_atomic(fig, png, format="png", dpi=PNG_DPI, metadata={"Software": None})
         _save_atomic(fig, svg, format="svg", metadata={"Date": None, "Creator": None})
@@ -134,7 +163,7 @@ def _save_atomic(fig, path: Path, **kwargs) -> None:
 
 
 def draw(data: ChartData):
-    """Draw one chart as a matplotlib Figure (call inside the chart rc settings)."""
+    """Draw one chart as a matplotlib Figure (call inside `chart_style()`)."""
     if data.empty:
         return _draw_empty(data)
     if data.kind == "bar":
@@ -181,8 +210,7 @@ def _draw_empty(data: ChartData):
     ax.set_axis_off()
     ax.add_patch(FancyBboxPatch((0.02, 0.08), 0.96, 0.84, boxstyle="round,pad=0,rounding_size=0.02",
                                 facecolor="#F4F4F4", edgecolor="#C8C8C8", linewidth=0.8))
-    ax.text(0.5, 0.56, "No data", ha="center", va="center", fontsize=12, color=MUTED,
-            fontweight="bold")
+    ax.text(0.5, 0.56, "No data", ha="center", va="center", fontsize=13, color=INK)
     what = {"bar": "No figures in the evidence match this chart.",
             "timeline": "No evidence item carries a dated event label.",
             "confidence": "There are no claims to count."}.get(data.kind, "")
@@ -225,31 +253,36 @@ def _hbars(groups, log_scale: bool, xlabel: str, legend, integer: bool = False):
     from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
-    n_bars = sum(len(g[1]) for g in groups)
-    wrapped = [textwrap.fill(name, 22) for name, _ in groups]
-    height = min(9.0, max(1.5, 0.55 + 0.21 * n_bars + 0.12 * len(groups) + 0.25 * bool(legend)))
-    fig = _figure(height)
+    fig = _figure(3.0)  # resized below, once the rows are measured
     measure = _Measure(fig)
-    fw, fh = WIDTH_IN * PT, height * PT
+    fw = WIDTH_IN * PT
+    wrapped = [textwrap.fill(name, 26) for name, _ in groups]
+    label_h = [measure(w, fontsize=FONT_SIZE)[1] for w in wrapped]
 
-    # Margins in points: the widest group label on the left, tick labels and axis label below,
-    # the legend row above.
-    left = max(measure(w, fontsize=FONT_SIZE)[0] for w in wrapped) + 10
-    bottom = 34.0
-    top = 22.0 if legend else 6.0
-    right = 6.0
-    ax = fig.add_axes((left / fw, bottom / fh, 1 - (left + right) / fw, 1 - (bottom + top) / fh))
+    # Rows in points, top down: BAR_PITCH per bar, a group at least as tall as its wrapped label.
+    ys, ticks, y = [], [], GROUP_GAP / 2
+    for (_, vals), lh in zip(groups, label_h, strict=True):
+        group_h = max(len(vals) * BAR_PITCH, lh + 2)
+        first = y + (group_h - len(vals) * BAR_PITCH) / 2 + BAR_PITCH / 2
+        ys += [first + k * BAR_PITCH for k in range(len(vals))]
+        ticks.append(y + group_h / 2)
+        y += group_h + GROUP_GAP
+    plot_h = y - GROUP_GAP / 2
+
+    # Margins: the widest group label on the left, tick labels and axis label below, legend above.
+    left = max(measure(w, fontsize=FONT_SIZE)[0] for w in wrapped) + 12
+    right, bottom = 6.0, 34.0
+    ncol = len(legend)
+    if legend:
+        entry = [measure(name, fontsize=SMALL)[0] + 28 for name, _ in legend]
+        while ncol > 1 and max(entry) * ncol > fw - left - right:
+            ncol -= 1
+    rows = math.ceil(len(legend) / ncol) if legend else 0
+    top = 8.0 + rows * 13.0 if legend else 6.0
+    height = plot_h + top + bottom
+    fig.set_size_inches(WIDTH_IN, height / PT)
+    ax = fig.add_axes((left / fw, bottom / height, 1 - (left + right) / fw, plot_h / height))
     width_pt = fw - left - right
-
-    # Bar positions: one unit per bar, a gap between groups; top to bottom.
-    ys, ticks, y = [], [], 0.0
-    for _, vals in groups:
-        start = y
-        for _ in vals:
-            ys.append(y)
-            y += 1.0
-        ticks.append((start + y - 1) / 2)
-        y += 0.6
     values = [v for _, vals in groups for v, _, _ in vals]
     labels = [lab for _, vals in groups for _, _, lab in vals]
     colors = [c for _, vals in groups for _, c, _ in vals]
@@ -262,7 +295,7 @@ def _hbars(groups, log_scale: bool, xlabel: str, legend, integer: bool = False):
             lo_exp -= 1  # a bar just above the axis start would be invisible
         lo = 10.0**lo_exp
         need = max(
-            (math.log10(v) - lo_exp) / max(0.05, 1 - p / width_pt) for v, p in zip(values, pads)
+            (math.log10(v) - lo_exp) / max(0.05, 1 - p / width_pt) for v, p in zip(values, pads, strict=True)
         )
         hi = 10 ** (lo_exp + max(need, 1.0))
         ax.set_xscale("log")
@@ -270,18 +303,20 @@ def _hbars(groups, log_scale: bool, xlabel: str, legend, integer: bool = False):
         ax.xaxis.set_minor_locator(NullLocator())
     else:
         lo = 0.0
-        hi = max(max(v / max(0.05, 1 - p / width_pt) for v, p in zip(values, pads)), 1.0)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=integer))
+        # 5% headroom past the longest bar keeps its label off the figure edge.
+        hi = max(v / max(0.05, 1 - p / width_pt) for v, p in zip(values, pads, strict=True))
+        hi = max(hi, max(values) * 1.05, 1.0)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10], integer=integer))
     ax.set_xlim(lo, hi)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: short_number(v)))
 
-    ax.barh(ys, [max(v - lo, 0.0) for v in values], left=lo, height=0.82, color=colors,
+    ax.barh(ys, [max(v - lo, 0.0) for v in values], left=lo, height=BAR_PITCH * 0.8, color=colors,
             linewidth=0, zorder=2)
-    for yy, v, lab in zip(ys, values, labels):
+    for i, (yy, v, lab) in enumerate(zip(ys, values, labels, strict=True)):
         ax.annotate(lab, (max(v, lo), yy), xytext=(3, 0), textcoords="offset points",
-                    va="center", ha="left", fontsize=SMALL, color=INK, gid="value-label")
+                    va="center", ha="left", fontsize=SMALL, color=INK, gid=f"value-{i}")
 
-    ax.set_ylim(y - 0.6 + 0.3, -0.7)  # inverted: first group on top
+    ax.set_ylim(plot_h, 0)  # y in points from the top: first group on top
     ax.set_yticks(ticks, wrapped, fontsize=FONT_SIZE, color=INK)
     ax.tick_params(axis="y", length=0, pad=6)
     ax.tick_params(axis="x", length=3, width=0.6, color=RULE, labelsize=SMALL, labelcolor=MUTED)
@@ -294,8 +329,8 @@ def _hbars(groups, log_scale: bool, xlabel: str, legend, integer: bool = False):
     ax.set_axisbelow(True)
     if legend:
         handles = [Patch(facecolor=c, label=name) for name, c in legend]
-        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(left / fw, 1 - 2 / fh),
-                   ncol=len(handles), frameon=False, fontsize=SMALL, handlelength=1.1,
+        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(left / fw, 1 - 2 / height),
+                   ncol=ncol, frameon=False, fontsize=SMALL, handlelength=1.1,
                    handleheight=0.9, columnspacing=1.4, borderaxespad=0, borderpad=0.2,
                    labelcolor=INK)
     return fig
@@ -316,9 +351,9 @@ class Placed:
 
 
 def place_labels(xs: Sequence[float], widths: Sequence[float], limit: float) -> list[Placed]:
-    """Stagger flag labels (text to the right of each stem) so that no two overlap and no stem
-    crosses another label. Works right to left so earlier events stair-step above later ones.
-    """
+    """Stagger flag labels above/below the axis so none overlap and no stem crosses a label."""
+    # Flags: text to the right of its stem. Working right to left lets earlier events
+    # stair-step above later ones, so a taller stem never has to pass through a lower label.
     placed: list[Placed | None] = [None] * len(xs)
     done: list[Placed] = []
     for i in sorted(range(len(xs)), key=lambda k: (-xs[k], k)):
@@ -339,104 +374,187 @@ def place_labels(xs: Sequence[float], widths: Sequence[float], limit: float) -> 
 
 
 def _draw_timeline(data: ChartData):
-    from matplotlib.lines import Line2D
-
     events: list[Event] = list(data.series)
     days = [dt.date.fromisoformat(e.date).toordinal() for e in events]
     first, last = min(days), max(days)
-    span = max(last - first, 30)
-    d_lo, d_hi = first - span * 0.03 - 4, last + span * 0.03 + 4
+    span = max(last - first, 60)  # at least two months, so there are always dated ticks
+    centre = (first + last) / 2 if last - first < 60 else None
+    d_lo = (centre - span / 2 if centre else first) - span * 0.03 - 4
+    d_hi = (centre + span / 2 if centre else last) + span * 0.03 + 4
 
-    fig = _figure(3.0)  # resized once the number of label levels is known
+    fig = _figure(3.0)  # resized once the layout is known
     measure = _Measure(fig)
-    fw = WIDTH_IN * PT
-    margin = 8.0
-    gap = 3.0  # between a stem and its text
     texts = []
     for e in events:
         label = textwrap.fill(e.label, 26)
         when = date_text(e.date, e.precision)
-        lw, lh = measure(label, fontsize=SMALL + 0.5)
-        dw, dh = measure(when, fontsize=SMALL - 0.5)
-        texts.append((label, when, max(lw, dw) + gap, lh, dh))
+        lw, lh = measure(label, fontsize=LABEL_SIZE, linespacing=1.1)
+        dw, dh = measure(when, fontsize=DATE_SIZE)
+        texts.append((label, when, max(lw, dw) + STEM_GAP, lh, dh))
 
-    # Axis length: the latest labels hang to the right of their stems, so keep room for them.
-    axis_len = fw - 2 * margin
-    for d, (_, _, w, _, _) in zip(days, texts):
+    # The latest labels hang to the right of their stems: shorten the axis to keep room for them.
+    fw = WIDTH_IN * PT
+    axis_len = fw - 2 * MARGIN
+    for d, t in zip(days, texts, strict=True):
         frac = (d - d_lo) / (d_hi - d_lo)
         if frac > 0:
-            axis_len = min(axis_len, (fw - margin - margin - w) / frac)
-    axis_len = max(axis_len, 0.5 * (fw - 2 * margin))
+            axis_len = min(axis_len, (fw - 2 * MARGIN - t[2]) / frac)
+    axis_len = max(axis_len, 0.5 * (fw - 2 * MARGIN))
+    xs = _marker_xs(days, d_lo, d_hi, axis_len)
+    places = place_labels(xs, [t[2] for t in texts], fw - MARGIN)
+    if max(p.level for p in places) > MAX_LEVELS:
+        # Too dense for flags without a towering staircase: number the markers, list them below.
+        return _draw_timeline_key(fig, measure, events, days, d_lo, d_hi)
 
-    def x_of(day: float) -> float:
-        return margin + (day - d_lo) / (d_hi - d_lo) * axis_len
-
-    xs = [x_of(d) for d in days]
-    # Same-date events would hide each other's markers: nudge repeats right by a marker width.
-    seen: dict[int, int] = {}
-    for i, d in enumerate(days):
-        xs[i] += 5.0 * seen.get(d, 0)
-        seen[d] = seen.get(d, 0) + 1
-    places = place_labels(xs, [t[2] for t in texts], fw - margin)
-
-    block = max(t[3] + t[4] for t in texts) + 1.5
-    level_h = block + 6.0
-    above = max((p.level for p in places if p.side > 0), default=0)
-    below = max((p.level for p in places if p.side < 0), default=0)
-    tick_band = 22.0  # month and year tick labels under the axis line
-    legend_h = 18.0
+    # Each level is as tall as its tallest label; offset[side][k] is where level k starts.
+    offset: dict[int, list[float]] = {}
+    for side in (1, -1):
+        tall: dict[int, float] = {}
+        for p, t in zip(places, texts, strict=True):
+            if p.side == side:
+                tall[p.level] = max(tall.get(p.level, 0.0), t[3] + t[4] + 1.5)
+        offset[side] = [0.0]
+        for k in range(1, max(tall, default=0) + 1):
+            offset[side].append(offset[side][-1] + tall.get(k, 0.0) + 7.0)
     first_gap = 9.0
-    height = 6 + above * level_h + first_gap + tick_band + below * level_h + legend_h + 4
+    height = 6 + offset[1][-1] + first_gap + TICK_BAND + offset[-1][-1] + LEGEND_H + 4
     fig.set_size_inches(WIDTH_IN, height / PT)
+    ax = _points_axes(fig, height)
+    y_axis = height - 6 - offset[1][-1] - first_gap
+    _time_axis(ax, d_lo, d_hi, axis_len, y_axis)
+
+    for i, (x, p, (label, when, _, lh, dh)) in enumerate(zip(xs, places, texts, strict=True)):
+        if p.side > 0:
+            base = y_axis + first_gap + offset[1][p.level - 1]
+            ax.plot([x, x], [y_axis, base + lh + dh + 1.5], color=RULE, lw=0.6, zorder=2, gid=f"stem-{i}")
+            ax.text(x + STEM_GAP, base, label, ha="left", va="bottom", fontsize=LABEL_SIZE, color=INK,
+                    linespacing=1.1, gid=f"event-label-{i}")
+            ax.text(x + STEM_GAP, base + lh + 1.5, when, ha="left", va="bottom", fontsize=DATE_SIZE,
+                    color=MUTED, gid=f"event-date-{i}")
+        else:
+            top = y_axis - TICK_BAND - offset[-1][p.level - 1]
+            ax.plot([x, x], [y_axis, top - lh - dh - 1.5], color=RULE, lw=0.6, zorder=2, gid=f"stem-{i}")
+            ax.text(x + STEM_GAP, top, when, ha="left", va="top", fontsize=DATE_SIZE, color=MUTED,
+                    gid=f"event-date-{i}")
+            ax.text(x + STEM_GAP, top - dh - 1.5, label, ha="left", va="top", fontsize=LABEL_SIZE,
+                    color=INK, linespacing=1.1, gid=f"event-label-{i}")
+    _markers(ax, events, xs, [y_axis] * len(xs))
+    _timeline_legend(fig, events, height)
+    return fig
+
+
+def _draw_timeline_key(fig, measure, events: list[Event], days, d_lo: float, d_hi: float):
+    """Dense timelines: numbered markers on the axis and a two-column key of dates and labels."""
+    fw = WIDTH_IN * PT
+    axis_len = fw - 2 * MARGIN
+    xs = _marker_xs(days, d_lo, d_hi, axis_len)
+
+    # Marker numbers above the axis, stacked in rows where neighbours would touch.
+    numbers, row_end = [], []
+    for i, x in enumerate(xs):
+        w = measure(str(i + 1), fontsize=DATE_SIZE)[0]
+        row = next((r for r, end in enumerate(row_end) if end + 1.5 < x - w / 2), len(row_end))
+        if row == len(row_end):
+            row_end.append(0.0)
+        row_end[row] = x + w / 2
+        numbers.append(row)
+    num_h = measure("0", fontsize=DATE_SIZE)[1] + 1.5
+
+    # The key: column-major, rows as tall as their tallest entry.
+    cols = 2
+    col_w = (fw - 2 * MARGIN - 14) / cols
+    num_w = measure(str(len(events)), fontsize=DATE_SIZE)[0] + 2
+    date_w = max(measure(date_text(e.date, e.precision), fontsize=DATE_SIZE)[0] for e in events) + 6
+    text_x = num_w + 12 + date_w
+    avail = col_w - text_x - 4
+    entries = []
+    for e in events:
+        full = measure(e.label, fontsize=LABEL_SIZE)[0]
+        chars = max(12, int(len(e.label) * avail / full)) if full > avail else len(e.label)
+        label = textwrap.fill(e.label, chars)
+        entries.append((label, measure(label, fontsize=LABEL_SIZE, linespacing=1.1)[1]))
+    per_col = math.ceil(len(events) / cols)
+    row_h = [max(entries[c * per_col + r][1] for c in range(cols) if c * per_col + r < len(events)) + 4
+             for r in range(per_col)]
+
+    top_band = 6 + len(row_end) * num_h + 6
+    height = top_band + TICK_BAND + 6 + sum(row_h) + LEGEND_H + 4
+    fig.set_size_inches(WIDTH_IN, height / PT)
+    ax = _points_axes(fig, height)
+    y_axis = height - top_band
+    _time_axis(ax, d_lo, d_hi, axis_len, y_axis)
+    _markers(ax, events, xs, [y_axis] * len(xs))
+    for i, (x, row) in enumerate(zip(xs, numbers, strict=True)):
+        ax.text(x, y_axis + 6 + row * num_h, str(i + 1), ha="center", va="bottom", fontsize=DATE_SIZE,
+                color=INK, gid=f"number-{i}")
+
+    key_top = y_axis - TICK_BAND - 6
+    for i, (e, (label, _)) in enumerate(zip(events, entries, strict=True)):
+        col, row = divmod(i, per_col)
+        x0 = MARGIN + col * (col_w + 14)
+        y = key_top - sum(row_h[:row])
+        ax.text(x0 + num_w, y, str(i + 1), ha="right", va="top", fontsize=DATE_SIZE, color=INK,
+                gid=f"key-number-{i}")
+        _markers(ax, [e], [x0 + num_w + 7], [y - 3.8], size=5.0)
+        ax.text(x0 + num_w + 12, y, date_text(e.date, e.precision), ha="left", va="top", fontsize=DATE_SIZE,
+                color=MUTED, gid=f"key-date-{i}")
+        ax.text(x0 + text_x, y + 0.5, label, ha="left", va="top", fontsize=LABEL_SIZE, color=INK,
+                linespacing=1.1, gid=f"key-label-{i}")
+    _timeline_legend(fig, events, height)
+    return fig
+
+
+def _marker_xs(days, d_lo: float, d_hi: float, axis_len: float) -> list[float]:
+    """Marker positions in points; events a few days apart are nudged right until they clear."""
+    xs = [MARGIN + (d - d_lo) / (d_hi - d_lo) * axis_len for d in days]
+    for i in range(1, len(xs)):  # events are in date order
+        xs[i] = max(xs[i], xs[i - 1] + MARKER_GAP)
+    return xs
+
+
+def _points_axes(fig, height: float):
+    """An invisible axes over the whole figure whose data units are points."""
     ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, fw)
+    ax.set_xlim(0, WIDTH_IN * PT)
     ax.set_ylim(0, height)
     ax.set_axis_off()
-    y_axis = height - 6 - above * level_h - first_gap
+    return ax
 
-    # Axis line and ticks.
-    ax.plot([x_of(d_lo), x_of(d_hi)], [y_axis, y_axis], color=RULE, lw=1.0, zorder=1,
-            solid_capstyle="butt")
+
+def _time_axis(ax, d_lo: float, d_hi: float, axis_len: float, y_axis: float) -> None:
+    """The axis line with month ticks and month/year labels underneath."""
+    ax.plot([MARGIN, MARGIN + axis_len], [y_axis, y_axis], color=RULE, lw=1.0, zorder=1, solid_capstyle="butt")
     for day, major, label in _timeline_ticks(d_lo, d_hi):
-        x = x_of(day)
+        x = MARGIN + (day - d_lo) / (d_hi - d_lo) * axis_len
         ax.plot([x, x], [y_axis, y_axis - (3.5 if major else 2.0)], color=RULE, lw=0.6, zorder=1)
         if label:
-            ax.text(x, y_axis - 5, label, ha="center", va="top", fontsize=SMALL - 0.5,
-                    color=MUTED, linespacing=1.15, zorder=4, gid="tick-label",
+            # White behind the label: a stem passing down to a lower label goes behind it.
+            ax.text(x, y_axis - 5, label, ha="center", va="top", fontsize=DATE_SIZE, color=MUTED,
+                    linespacing=1.15, zorder=4, gid="tick-label",
                     bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "linewidth": 0})
 
-    for e, x, p, (label, when, w, lh, dh) in zip(events, xs, places, texts):
-        if p.side > 0:
-            base = y_axis + first_gap + (p.level - 1) * level_h
-            top = base + lh + dh + 1.5
-            ax.plot([x, x], [y_axis, top], color=RULE, lw=0.6, zorder=2, gid="stem")
-            ax.text(x + gap, base, label, ha="left", va="bottom", fontsize=SMALL + 0.5,
-                    color=INK, linespacing=1.1, gid="event-label")
-            ax.text(x + gap, base + lh + 1.5, when, ha="left", va="bottom",
-                    fontsize=SMALL - 0.5, color=MUTED, gid="event-date")
-        else:
-            top = y_axis - tick_band - (p.level - 1) * level_h
-            bottom = top - lh - dh - 1.5
-            ax.plot([x, x], [y_axis, bottom], color=RULE, lw=0.6, zorder=2, gid="stem")
-            ax.text(x + gap, top, when, ha="left", va="top", fontsize=SMALL - 0.5, color=MUTED,
-                    gid="event-date")
-            ax.text(x + gap, top - dh - 1.5, label, ha="left", va="top", fontsize=SMALL + 0.5,
-                    color=INK, linespacing=1.1, gid="event-label")
-        approx = e.precision != "day"
-        ax.plot([x], [y_axis], marker="o", ms=6.0, mec=e.color, mew=1.4,
-                mfc="white" if approx else e.color, zorder=5, linestyle="none")
 
-    # Legend: the levels present, in scale order, and the hollow marker for partial dates.
+def _markers(ax, events: list[Event], xs, ys, size: float = 6.0) -> None:
+    """Confidence-coloured markers: filled for exact dates, hollow when only month or year is known."""
+    for e, x, y in zip(events, xs, ys, strict=True):
+        exact = e.precision == "day"
+        ax.plot([x], [y], marker="o", ms=size, mec=e.color, mew=1.4 * size / 6, linestyle="none",
+                mfc=e.color if exact else "white", zorder=5)
+
+
+def _timeline_legend(fig, events: list[Event], height: float) -> None:
+    """One row: the confidence levels present, in scale order, and the hollow partial-date marker."""
+    from matplotlib.lines import Line2D
+
     levels = sorted({(e.rank, e.level_label, e.color) for e in events})
     handles = [Line2D([], [], marker="o", ms=6, color=c, mfc=c, linestyle="none", label=lab)
                for _, lab, c in levels]
     if any(e.precision != "day" for e in events):
         handles.append(Line2D([], [], marker="o", ms=6, color=MUTED, mfc="white", mew=1.4,
                               linestyle="none", label="Month or year only"))
-    fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(margin / fw, 3 / height),
-               ncol=len(handles), frameon=False, fontsize=SMALL, handletextpad=0.3,
-               columnspacing=1.2, borderaxespad=0, borderpad=0.2, labelcolor=INK)
-    return fig
+    fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(MARGIN / (WIDTH_IN * PT), 3 / height),
+               ncol=len(handles), frameon=False, fontsize=SMALL, handletextpad=0.3, columnspacing=1.2,
+               borderaxespad=0, borderpad=0.2, labelcolor=INK)
 
 
 def _timeline_ticks(d_lo: float, d_hi: float) -> list[tuple[int, bool, str]]:
@@ -457,9 +575,10 @@ def _timeline_ticks(d_lo: float, d_hi: float) -> list[tuple[int, bool, str]]:
             if step == 12:
                 label = str(y)
             else:
-                label = f"{day:%b}" + (f"\n{y}" if m == 1 or not labelled_year else "")
+                label = MONTHS[m - 1][:3] + (f"\n{y}" if m == 1 or not labelled_year else "")
                 labelled_year = True
-        if major or step > 1:
+        # Minor ticks: months under quarterly labels, quarters under yearly ones (up to ten years).
+        if major or step == 3 or (step == 12 and months <= 120 and (m - 1) % 3 == 0):
             out.append((day.toordinal(), major, label))
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out

@@ -171,6 +171,24 @@ def _house_styles(levels: Sequence[Level], brand: str, font: str) -> tuple[str, 
             for name in ("Author", "Date")
         ),
         _style(
+            "paragraph",
+            "Body Text",
+            '<w:pPr><w:spacing w:before="0" w:after="120"/></w:pPr>',
+            based_on="Normal",
+            custom=False,
+            sid="BodyText",
+        ),
+        # pandoc puts a tab after the entry number (second-field-align): hang the text at the tab.
+        _style(
+            "paragraph",
+            "Bibliography",
+            '<w:pPr><w:tabs><w:tab w:val="left" w:pos="482"/></w:tabs><w:spacing w:before="0" w:after="80"/>'
+            '<w:ind w:left="482" w:hanging="482"/></w:pPr><w:rPr><w:sz w:val="20"/><w:szCs w:val="20"/></w:rPr>',
+            based_on="Normal",
+            custom=False,
+            next_style="Bibliography",
+        ),
+        _style(
             "table",
             "Table",
             "<w:tblPr><w:tblInd w:w=\"0\" w:type=\"dxa\"/>"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -97,6 +98,7 @@ class _Prepare:
     def __init__(self, charts: dict[str, Path], resource_dir: Path):
         self.charts = charts
         self.resource_dir = resource_dir
+        self.media: dict[str, Path] = {}  # file name in pandoc's folder -> the chart PNG
 
     def walk(self, x):
         if isinstance(x, list):
@@ -144,18 +146,31 @@ class _Prepare:
             return {"t": "Span", "c": [self.walk(attr), self.walk(alt)]}
         # Word's alt text (descr) comes from the image's inlines; the template puts it in the title.
         alt = [_str(title)] if title.strip() else self.walk(alt)
-        return {"t": "Image", "c": [self.walk(attr), alt, [self.chart_path(url[6:]), title]]}
+        return {"t": "Image", "c": [self.walk(attr), alt, [self.chart_file(url[6:]), title]]}
 
-    def chart_path(self, chart_id: str) -> str:
+    def chart_file(self, chart_id: str) -> str:
+        """The chart's name in pandoc's working folder; the file is copied there before the run."""
         if chart_id not in self.charts:
             raise ValueError(f"the document shows chart {chart_id!r}, which was not drawn")
         path = Path(self.charts[chart_id])
         if not path.is_absolute():
             path = self.resource_dir / path
-        with open(path, "rb") as fh:
-            if fh.read(len(_PNG_MAGIC)) != _PNG_MAGIC:
-                raise ValueError(f"chart {chart_id!r}: {path} is not a PNG file")
-        return str(path.resolve())
+        try:
+            with open(path, "rb") as fh:
+                magic = fh.read(len(_PNG_MAGIC))
+        except OSError as exc:
+            raise ValueError(f"chart {chart_id!r}: cannot read {path}: {exc.strerror or exc}") from None
+        if magic != _PNG_MAGIC:
+            raise ValueError(f"chart {chart_id!r}: {path} is not a PNG file")
+        # pandoc writes the image's source into the DOCX (pic:cNvPr descr): a short relative name
+        # keeps local paths out of the document and the bytes the same on every machine.
+        stem = "chart-" + (re.sub(r"[^A-Za-z0-9_-]+", "_", chart_id) or "_")
+        name, n = f"{stem}.png", 1
+        while self.media.get(name, path) != path:
+            n += 1
+            name = f"{stem}-{n}.png"
+        self.media[name] = path
+        return name
 
     def span(self, c: list) -> dict:
         attr, inlines = c
@@ -193,15 +208,20 @@ def _is_node(x) -> bool:
     return isinstance(x, dict) and isinstance(x.get("t"), str)
 
 
-def prepare_docx_ast(ast: dict, charts: dict[str, Path], resource_dir: Path = Path(".")) -> dict:
-    """A sanitised copy of the AST, ready for pandoc's DOCX writer (see the module docstring)."""
+def _prepare(ast: dict, charts: dict[str, Path], resource_dir: Path) -> tuple[dict, dict[str, Path]]:
     prep = _Prepare(charts, Path(resource_dir))
     meta = {k: v for k, v in ast.get("meta", {}).items() if k not in _PROCESSING_META}
-    return {
+    doc = {
         "pandoc-api-version": list(ast["pandoc-api-version"]),
         "meta": prep.walk(meta),
         "blocks": prep.walk(ast["blocks"]),
     }
+    return doc, prep.media
+
+
+def prepare_docx_ast(ast: dict, charts: dict[str, Path], resource_dir: Path = Path(".")) -> dict:
+    """A sanitised copy of the AST, ready for pandoc's DOCX writer (see the module docstring)."""
+    return _prepare(ast, charts, resource_dir)[0]
 
 
 def _pandoc_path() -> str:
@@ -253,6 +273,8 @@ class DocxJob:
             self.proc.kill()
         self.proc.wait()
         shutil.rmtree(self._workdir, ignore_errors=True)
+        if not self._done:
+            self._done, self._error = True, "pandoc (docx): stopped before it finished"
 
     def __enter__(self) -> DocxJob:
         return self
@@ -273,10 +295,12 @@ def start_docx(
     pandoc: str | None = None,
 ) -> DocxJob:
     """Start pandoc writing the DOCX and return at once; the caller must wait() on the job."""
-    doc = prepare_docx_ast(ast, charts, resource_dir)  # errors in the AST raise here, synchronously
+    doc, media = _prepare(ast, charts, resource_dir)  # errors in the AST raise here, synchronously
     workdir = Path(tempfile.mkdtemp(prefix="briefing-docx-"))
     try:
         (workdir / "data").mkdir()
+        for name, src in media.items():
+            shutil.copyfile(src, workdir / name)
         ast_path = workdir / "document.json"
         ref_path = workdir / "reference.docx"
         ast_path.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
@@ -300,11 +324,11 @@ def start_docx(
                 stdout=subprocess.DEVNULL,
                 stderr=err,
                 env=env,
-                cwd=resource_dir,
+                cwd=workdir,  # the charts' relative names resolve here
             )
     except OSError as exc:
         shutil.rmtree(workdir, ignore_errors=True)
-        raise RuntimeError(f"cannot run pandoc: {exc}") from exc
+        raise RuntimeError(f"pandoc (docx): cannot start: {exc}") from exc
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise

@@ -1,13 +1,23 @@
-"""Independence of sources: a claim's origins are the roots of its sources' `derived_from` chains."""
+"""Independence of sources: a claim's origins are the roots of its sources' `derived_from` chains.
+
+A retracted (or discredited) source no longer counts as an origin: a claim's effective level is
+the best its remaining sources support, never better than the level the analyst declared.
+"""
 
 from __future__ import annotations
+
+import dataclasses
 
 from .model import Evidence, Level, Workspace
 
 
-def roots(ws: Workspace, source_id: str) -> frozenset[str]:
-    """The origin sources a source ultimately relays (itself when it relays nothing)."""
-    cache = ws._index.setdefault("roots", {})
+def roots(ws: Workspace, source_id: str, *, retracted: bool = True) -> frozenset[str]:
+    """The origin sources a source ultimately relays (itself when it relays nothing).
+
+    With retracted=False, a retracted source cuts its chain: what is relayed only through
+    retracted sources has no origin left.
+    """
+    cache = ws._index.setdefault("roots" if retracted else "live_roots", {})
     if source_id in cache:
         return cache[source_id]
     seen, stack, out = set(), [source_id], set()
@@ -17,21 +27,25 @@ def roots(ws: Workspace, source_id: str) -> frozenset[str]:
             continue
         seen.add(sid)
         src = ws.source(sid)
+        if not retracted and src and src.retracted:
+            continue
         parents = [p for p in (src.derived_from if src else ()) if ws.source(p)]
         if parents:
             stack.extend(parents)
         else:
             out.add(sid)
-    cache[source_id] = frozenset(out or {source_id})
+    if retracted:
+        out = out or {source_id}
+    cache[source_id] = frozenset(out)
     return cache[source_id]
 
 
-def origins(ws: Workspace, item: Evidence) -> frozenset[str]:
-    """The distinct origins behind a claim's cited sources."""
+def origins(ws: Workspace, item: Evidence, *, retracted: bool = False) -> frozenset[str]:
+    """The distinct origins behind a claim's cited sources; retracted ones count only if asked."""
     out: set[str] = set()
     for sid in item.source_ids:
         if ws.source(sid):
-            out |= roots(ws, sid)
+            out |= roots(ws, sid, retracted=retracted)
     return frozenset(out)
 
 
@@ -40,9 +54,9 @@ def disinterested(ws: Workspace, origin_ids) -> frozenset[str]:
     return frozenset(o for o in origin_ids if ws.source(o) and not ws.source(o).interested)
 
 
-def supports(ws: Workspace, item: Evidence, level: Level) -> str:
+def supports(ws: Workspace, item: Evidence, level: Level, *, retracted: bool = False) -> str:
     """Empty if the claim's sources meet the level's sourcing rule, else why not."""
-    ors = origins(ws, item)
+    ors = origins(ws, item, retracted=retracted)
     dis = disinterested(ws, ors)
     if len(ors) < level.min_origins:
         return (f"'{level.key}' needs {level.min_origins} independent origin(s); the sources cited trace to"
@@ -56,3 +70,66 @@ def supports(ws: Workspace, item: Evidence, level: Level) -> str:
 def best_supported(ws: Workspace, item: Evidence) -> Level | None:
     """The most confident level the claim's sources could support."""
     return next((lv for lv in ws.scale.levels if not supports(ws, item, lv)), None)
+
+
+def retracted_behind(ws: Workspace, item: Evidence) -> tuple[str, ...]:
+    """The retracted sources a claim rests on, cited directly, for a figure, or up a derived_from chain."""
+    cited = dict.fromkeys([*item.source_ids, *(f.source for f in item.figures)])
+    found: dict[str, None] = {}
+    for sid in cited:
+        for anc in _chain(ws, sid):
+            if ws.source(anc).retracted:
+                found[anc] = None
+    return tuple(sorted(found))
+
+
+def _chain(ws: Workspace, source_id: str) -> frozenset[str]:
+    """A source and everything it relays, cached per workspace."""
+    cache = ws._index.setdefault("chains", {})
+    if source_id not in cache:
+        seen, stack = set(), [source_id]
+        while stack:
+            sid = stack.pop()
+            src = ws.source(sid)
+            if sid in seen or src is None:
+                continue
+            seen.add(sid)
+            stack.extend(src.derived_from)
+        cache[source_id] = frozenset(seen)
+    return cache[source_id]
+
+
+def effective_level(ws: Workspace, item: Evidence) -> Level | None:
+    """The level a claim is shown at: its own, capped at the best its non-retracted sources support."""
+    declared = ws.scale.get(item.confidence)
+    # Not capped when the live sources suffice, nor when even the retracted ones would not (a check error).
+    if declared is None or not supports(ws, item, declared) or supports(ws, item, declared, retracted=True):
+        return declared
+    levels = ws.scale.levels
+    lower = levels[levels.index(declared) + 1:]
+    # The least confident level is the floor even if its own rule fails: there is nowhere lower.
+    return next((lv for lv in lower if not supports(ws, item, lv)), levels[-1])
+
+
+def cap_note(ws: Workspace, item: Evidence) -> str:
+    """Why a claim's level is capped (empty when it is not): the line the briefing and `check` print."""
+    declared, shown = ws.scale.get(item.confidence), effective_level(ws, item)
+    if declared is None or shown is None or shown.key == declared.key:
+        return ""
+    gone = retracted_behind(ws, item)
+    why = "; ".join(f"'{s}' ({ws.source(s).retracted})" for s in gone) or "a source is retracted"
+    return (f"Confidence capped at {shown.label.lower()} (declared: {declared.label.lower()}) because it rests"
+            f" on retracted source{'s' if len(gone) > 1 else ''} {why}.")
+
+
+def capped(ws: Workspace) -> Workspace:
+    """The workspace as the briefing presents it: each capped claim at its effective level, with a caveat saying so."""
+    items, changed = [], False
+    for e in ws.evidence:
+        note = cap_note(ws, e)
+        if note:
+            e = dataclasses.replace(e, confidence=effective_level(ws, e).key, caveats=(*e.caveats, note))
+            changed = True
+        items.append(e)
+    # A fresh _index: the lookup caches of the original point at the uncapped claims.
+    return dataclasses.replace(ws, evidence=tuple(items), _index={}) if changed else ws

@@ -1,7 +1,24 @@
-"""The template engine: Jinja2 sandboxed, strict, escaping by default, errors with file and line."""
+"""The template engine: Jinja2 sandboxed, strict, escaping by default, bounded, errors with file and line.
+
+Safety, in layers:
+- ImmutableSandboxedEnvironment: no `__class__`/`__globals__`, no mutation of the data handed in.
+- StrictUndefined: a typo is an error, never a silently blank section.
+- A loader that reads only files inside the workspace's templates/ (symlinks resolved) and the
+  packaged templates/: no `..`, no absolute names.
+- Bounds the sandbox lacks: `*`, `**` and `+` refuse to build huge strings, lists or numbers; the
+  render runs under a wall-clock deadline (SIGALRM on the main thread, a watchdog thread
+  elsewhere) and, on Linux, an address-space cap (RLIMIT_AS) set for the render only. Both cost
+  microseconds on the normal path, unlike a child process.
+- Every fault becomes a BriefingError naming the template file and line, never a traceback.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
@@ -9,6 +26,27 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .errors import BriefingError
 from .markdown import MdMarkup, escape, finalize, markup_join
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How far a template may go before it is stopped."""
+
+    seconds: float = 10.0  # wall-clock time for one render (the packaged ones take ~0.1 s)
+    memory: int = 512 * 1024 * 1024  # bytes of address space a render may add to the process
+    size: int = 5_000_000  # items (characters, list entries) one `*` or `+` may produce
+    int_bits: int = 100_000  # bits in a number one `*` or `**` may produce
+
+
+LIMITS = Limits()
+
+
+class TemplateTimeout(Exception):  # noqa: N818 - reads as what happened
+    """Raised inside a render that ran past its deadline (an Exception, so Jinja maps it to a line)."""
+
+
+class TemplateRefused(jinja2.TemplateError):  # noqa: N818
+    """A template name that would read a file outside the template folders."""
 
 
 class _Template(jinja2.Template):
@@ -26,6 +64,63 @@ class _Template(jinja2.Template):
         return rv
 
 
+class _Loader(jinja2.BaseLoader):
+    """The workspace's templates/ first, then the packaged ones; nothing outside them is ever read."""
+
+    def __init__(self, workspace_templates: Path, package_templates: Path):
+        own = Path(workspace_templates)
+        # (folder to look in, folder the resolved file must stay inside)
+        self.folders = ((own, own.parent), (Path(package_templates), Path(package_templates)))
+
+    def get_source(self, environment, template):
+        pieces = template.replace("\\", "/").split("/")
+        if template.startswith(("/", "\\")) or ".." in pieces or (pieces and ":" in pieces[0]):
+            raise TemplateRefused(f"'{template}' leads outside the templates folder; refused")
+        pieces = [p for p in pieces if p not in ("", ".")]
+        for folder, bound in self.folders:
+            path = folder.joinpath(*pieces)
+            if not (path.is_file() or path.is_symlink()):
+                continue
+            real = path.resolve()
+            if not real.is_relative_to(bound.resolve()):
+                raise TemplateRefused(f"'{template}' is a link to a file outside the workspace; refused")
+            if not real.is_file():
+                continue
+            # One environment per build, so no reload check (None: always up to date).
+            return real.read_text("utf-8"), str(path), None
+        raise jinja2.TemplateNotFound(template)
+
+
+def _size(value) -> int | None:
+    return len(value) if isinstance(value, (str, list, tuple)) else None
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, plus caps on the operators that can build huge values in one step."""
+
+    intercepted_binops = frozenset({"*", "**", "+"})
+    limits = LIMITS
+
+    def call_binop(self, context, operator, left, right):
+        """Refuse `'x' * 10**9`, `[0] * 10**9`, `10 ** 10**9` and the like before they run."""
+        lim = self.limits
+        ints = isinstance(left, int) and isinstance(right, int)
+        if operator == "*":
+            for seq, n in ((left, right), (right, left)):
+                if _size(seq) is not None and isinstance(n, int) and _size(seq) * n > lim.size:
+                    raise SecurityError(f"`*` would make {_size(seq) * n:,} items; the limit is {lim.size:,}")
+            if ints and abs(left).bit_length() + abs(right).bit_length() > lim.int_bits:
+                raise SecurityError(f"`*` would make a number over {lim.int_bits:,} bits")
+        elif operator == "**" and ints and right > 0 and abs(left) > 1:
+            if right * abs(left).bit_length() > lim.int_bits:
+                raise SecurityError(f"`**` would make a number over {lim.int_bits:,} bits")
+        elif operator == "+" and _size(left) is not None and _size(right) is not None:
+            if _size(left) + _size(right) > lim.size:
+                raise SecurityError(f"`+` would make {_size(left) + _size(right):,} items;"
+                                    f" the limit is {lim.size:,}")
+        return super().call_binop(context, operator, left, right)
+
+
 def _join(value, d: str = "", attribute=None) -> MdMarkup:
     """The join filter, escaping plain items and separator for Markdown."""
     items = [getattr(v, attribute) if attribute else v for v in value]
@@ -34,65 +129,172 @@ def _join(value, d: str = "", attribute=None) -> MdMarkup:
 
 def environment(workspace_templates: Path, package_templates: Path, filters: dict) -> jinja2.Environment:
     """A sandboxed environment: the workspace's templates override the packaged ones, file by file."""
-    loader = jinja2.ChoiceLoader([
-        jinja2.FileSystemLoader(str(workspace_templates), followlinks=False),
-        jinja2.FileSystemLoader(str(package_templates)),
-    ])
-    env = ImmutableSandboxedEnvironment(
-        loader=loader, undefined=jinja2.StrictUndefined, finalize=finalize, autoescape=True,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        extensions=["jinja2.ext.loopcontrols"],
+    env = _BoundedSandbox(
+        loader=_Loader(workspace_templates, package_templates), undefined=jinja2.StrictUndefined,
+        finalize=finalize, autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        extensions=["jinja2.ext.loopcontrols"], auto_reload=False,
         # Pandoc Markdown writes attributes as {#id}: keep that free for authors; comments are {## ##}.
         comment_start_string="{##", comment_end_string="##}",
     )
     env.template_class = _Template
+    env.globals.pop("lipsum", None)  # nothing a briefing needs, and a way to spin
     env.filters["join"] = _join
     env.filters["e"] = env.filters["escape"] = escape
     env.filters.update(filters)
+    env.briefing_root = Path(workspace_templates).parent  # for naming files in errors
     return env
 
 
-def _template_frame(exc: BaseException, env: jinja2.Environment) -> tuple[str, int]:
-    """The innermost template file and line in a traceback (Jinja maps its frames to template lines)."""
+# -- bounds -------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _deadline(seconds: float):
+    """Raise TemplateTimeout in this thread once `seconds` have passed."""
+    armed = [True]
+    lock = threading.Lock()
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+        def on_alarm(signum, frame):
+            with lock:
+                if not armed[0]:
+                    return
+                armed[0] = False
+            raise TemplateTimeout
+
+        old_handler = signal.signal(signal.SIGALRM, on_alarm)
+        old_timer = signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            yield
+        finally:
+            with lock:
+                armed[0] = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old_handler)
+            if old_timer[0]:  # someone else's alarm (a test runner's): give it back
+                signal.setitimer(signal.ITIMER_REAL, max(old_timer[0] - seconds, 0.001), old_timer[1])
+        return
+    # Off the main thread signals cannot reach us: a watchdog thread raises in ours instead.
+    import ctypes
+
+    tid = threading.get_ident()
+
+    def fire():
+        with lock:
+            if armed[0]:
+                armed[0] = False
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(tid), ctypes.py_object(TemplateTimeout))
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        with lock:
+            armed[0] = False
+        timer.cancel()
+
+
+def _address_space() -> int | None:
+    """This process's current virtual size in bytes (Linux), or None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+@contextlib.contextmanager
+def _memory_cap(extra: int):
+    """Cap the address space at its current size plus `extra` for the block: a runaway gets MemoryError."""
+    try:
+        import resource
+    except ImportError:  # not POSIX: the operator caps still apply
+        yield
+        return
+    now = _address_space()
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    cap = None if now is None else now + extra
+    if cap is not None and hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    if cap is None or (soft != resource.RLIM_INFINITY and soft <= cap):
+        yield
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+    except (ValueError, OSError):  # e.g. macOS, which does not enforce RLIMIT_AS
+        yield
+        return
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_AS, (soft, hard))
+
+
+# -- errors -------------------------------------------------------------------------------------
+def _template_frame(exc: BaseException) -> tuple[str, int]:
+    """The innermost template file and line in a traceback.
+
+    Jinja rewrites the frames of template code into frames whose file and line are the template's;
+    those carry `__jinja_exception__` in their globals, which no other frame does.
+    """
     where = ("", 0)
     tb = exc.__traceback__
     while tb is not None:
-        name = tb.tb_frame.f_code.co_filename
-        if name.endswith(".j2") or "/templates/" in name:
-            where = (name, tb.tb_lineno)
+        if "__jinja_exception__" in tb.tb_frame.f_globals:
+            where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
         tb = tb.tb_next
     return where
 
 
-def _relative(path: str) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return path
+def _display(env, path: str) -> str:
+    """A template file as the user should see it: workspace-relative, else relative to here, else absolute."""
+    if not path:
+        return ""
+    p = Path(path)
+    root = getattr(env, "briefing_root", None)
+    for base in ([root] if root else []) + [Path.cwd()]:
+        with contextlib.suppress(ValueError, OSError):
+            return p.absolute().relative_to(Path(base).absolute()).as_posix()
+    return str(p)
 
 
-def render(env: jinja2.Environment, name: str, variables: dict) -> str:
-    """Render a template; any template fault becomes a BriefingError naming the template file and line."""
+def _fault(exc: BaseException, env, name: str, limits: Limits) -> BriefingError:
+    """The BriefingError for a fault during a render, at the template line where it happened."""
+    path, line = _template_frame(exc)
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        path, line = exc.filename or exc.name or path, exc.lineno
+        message = f"template syntax error: {exc.message}"
+    elif isinstance(exc, TemplateRefused):
+        message = f"template include refused: {exc.message}"
+    elif isinstance(exc, jinja2.TemplateNotFound):
+        message = f"template not found: {exc.name}"
+    elif isinstance(exc, jinja2.UndefinedError):
+        message = f"undefined in template: {exc.message}"
+    elif isinstance(exc, SecurityError):
+        message = f"template tried something unsafe: {exc}"
+    elif isinstance(exc, TemplateTimeout):
+        message = f"template stopped: still running after {limits.seconds:g} s (a runaway loop?)"
+    elif isinstance(exc, MemoryError):
+        message = (f"template stopped: it needed more than {limits.memory // (1024 * 1024)} MB of memory"
+                   " (a runaway loop or a huge string?)")
+    elif isinstance(exc, RecursionError):
+        message = "template stopped: it calls itself too deeply (a macro or include that never ends?)"
+    elif isinstance(exc, jinja2.TemplateError):
+        message = f"template error: {exc.message or type(exc).__name__}"
+    else:
+        message = f"template error: {type(exc).__name__}: {exc}"
+    return BriefingError(message, _display(env, path) or name, line or 0)
+
+
+def render(env: jinja2.Environment, name: str, variables: dict, limits: Limits | None = None) -> str:
+    """Render a template within time and memory bounds; any fault is a BriefingError at file and line."""
+    limits = limits or LIMITS
+    env.limits = limits
     try:
-        return env.get_template(name).render(variables)
-    except jinja2.TemplateSyntaxError as exc:
-        raise BriefingError(f"template syntax error: {exc.message}", _relative(exc.filename or exc.name or name),
-                            exc.lineno) from None
-    except jinja2.TemplateNotFound as exc:
-        path, line = _template_frame(exc, env)
-        raise BriefingError(f"template not found: {exc.name}", _relative(path or name), line) from None
-    except jinja2.UndefinedError as exc:
-        path, line = _template_frame(exc, env)
-        raise BriefingError(f"undefined in template: {exc.message}", _relative(path or name), line) from None
-    except SecurityError as exc:
-        path, line = _template_frame(exc, env)
-        raise BriefingError(f"template tried something unsafe: {exc}", _relative(path or name), line) from None
+        with _deadline(limits.seconds), _memory_cap(limits.memory):
+            template = env.get_template(name)
+            return template.render(variables)
     except BriefingError:
         raise
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError,
-            OverflowError, RecursionError, MemoryError) as exc:
-        path, line = _template_frame(exc, env)
-        raise BriefingError(f"template error: {type(exc).__name__}: {exc}", _relative(path or name),
-                            line) from None
-
-
+    except (jinja2.TemplateError, SecurityError, TemplateTimeout, MemoryError, RecursionError, TypeError,
+            ValueError, AttributeError, KeyError, IndexError, ZeroDivisionError, OverflowError, OSError) as exc:
+        raise _fault(exc, env, name, limits) from None

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from pathlib import Path
 
 from .errors import Problem
-from .model import Workspace
+from .model import Pos, Workspace
+from .sourcing import cap_note, retracted_behind, roots, supports
 from .spec import SECTIONS
 from .spec import _hint as hint
-from .sourcing import supports
+
+# What `briefing new` leaves for the analyst to replace; a briefing must never print it.
+PLACEHOLDER = re.compile(r"\bTODO\b")
 
 
 def validate(ws: Workspace) -> list[Problem]:
@@ -19,7 +24,10 @@ def validate(ws: Workspace) -> list[Problem]:
     out += _evidence(ws)
     out += _figures(ws)
     out += _analysis(ws)
+    out += _retracted(ws)
     out += _charts(ws)
+    out += _placeholders(ws)
+    out += _editions(ws)
     return out
 
 
@@ -82,14 +90,22 @@ def _evidence(ws: Workspace) -> list[Problem]:
             elif ws.source(sid).retracted:
                 out.append(Problem.at(pos, "warning", f"rests on source '{sid}', which is marked retracted:"
                                       f" {ws.source(sid).retracted}"))
+            else:
+                # Relaying a retracted source is resting on it too.
+                for anc in sorted(a for a in roots(ws, sid) if a != sid and ws.source(a).retracted):
+                    out.append(Problem.at(pos, "warning", f"rests on source '{sid}', which relays retracted source"
+                                          f" '{anc}': {ws.source(anc).retracted}"))
         level = ws.scale.get(e.confidence)
         if level is None:
             out.append(Problem.at(e.pos, "error", f"unknown confidence level '{e.confidence}'; the scale has: "
                                   f"{', '.join(ws.scale.keys)}{hint(e.confidence, ws.scale.keys)}"))
             continue
-        why = supports(ws, e, level)
+        # Retracted sources still count here: a claim they alone fail is capped (a warning), not wrong.
+        why = supports(ws, e, level, retracted=True)
         if why:
             out.append(Problem.at(e.pos, "error", f"confidence '{e.confidence}' is not supported by its sources: {why}"))
+        elif cap_note(ws, e):
+            out.append(Problem.at(e.pos, "warning", f"claim '{e.id}': {cap_note(ws, e)}"))
         if e.section and order[e.section] < order[level.section]:
             out.append(Problem.at(e.pos, "error", f"section '{e.section}' is more certain than confidence"
                                   f" '{e.confidence}' allows ('{level.section}')"))
@@ -127,12 +143,84 @@ def _analysis(ws: Workspace) -> list[Problem]:
                     out.append(Problem.at(j.pos, "error", f"judgement '{j.id}' rests on unknown evidence '{eid}'"
                                           + hint(eid, ids)))
                 else:
-                    for sid in ws.item(eid).source_ids:
-                        src = ws.source(sid)
-                        if src and src.retracted:
-                            out.append(Problem.at(j.pos, "warning", f"judgement '{j.id}' rests on '{eid}', which"
-                                                  f" cites retracted source '{sid}'"))
+                    for sid in retracted_behind(ws, ws.item(eid)):
+                        out.append(Problem.at(j.pos, "warning", f"judgement '{j.id}' rests on '{eid}', which"
+                                              f" rests on retracted source '{sid}'"))
     return out
+
+
+def _retracted(ws: Workspace) -> list[Problem]:
+    """At each retracted source, every claim and judgement resting on it (directly or through a relay)."""
+    claims: dict[str, list[str]] = defaultdict(list)
+    for e in ws.evidence:
+        for sid in retracted_behind(ws, e):
+            claims[sid].append(e.id)
+    judged: dict[str, list[str]] = defaultdict(list)  # claim id -> judgements resting on it
+    for _section, items in ws.analysis:
+        for j in items:
+            for eid in dict.fromkeys(j.rests_on):
+                judged[eid].append(j.id)
+    out = []
+    for s in ws.sources:
+        if not s.retracted:
+            continue
+        ids = claims.get(s.id, [])
+        js = sorted({j for eid in ids for j in judged.get(eid, ())})
+        if not ids:
+            what = "no claim rests on it"
+        else:
+            what = f"{len(ids)} claim(s) rest on it: {', '.join(ids)}"
+            if js:
+                what += f"; and through them {len(js)} judgement(s): {', '.join(js)}"
+        out.append(Problem.at(s.pos, "warning", f"source '{s.id}' is retracted ({s.retracted}); {what}"))
+    return out
+
+
+def _placeholders(ws: Workspace) -> list[Problem]:
+    """Scaffolded text still holding TODO: an error, so no placeholder ever reaches a reader."""
+    out = []
+    for e in ws.evidence:
+        texts = {"id": e.id, "title": e.title, "claim": e.claim, "reason": e.reason, "event": e.event,
+                 "sources": " ".join(f"{c.source} {c.locator}" for c in e.sources),
+                 "figures": " ".join(f"{f.actor} {f.metric} {f.source} {f.note}" for f in e.figures),
+                 "disputes": " ".join(f"{d.by} {d.text} {d.source}" for d in e.disputes),
+                 "caveats": " ".join(e.caveats)}
+        out += _todo(ws, e.pos, f"claim '{e.id}'", texts)
+    for s in ws.sources:
+        texts = {"id": s.id, "title": s.title, "container-title": s.container_title, "publisher": s.publisher,
+                 "author": " ".join(map(str, s.authors)), "URL": s.url, "note": s.note}
+        out += _todo(ws, s.pos, f"source '{s.id}'", texts)
+    return out
+
+
+def _todo(ws: Workspace, pos: Pos, what: str, texts: dict[str, str]) -> list[Problem]:
+    fields = [k for k, v in texts.items() if v and PLACEHOLDER.search(v)]
+    if not fields:
+        return []
+    line = _todo_line(Path(ws.root) / pos.path, pos.line)
+    return [Problem(pos.path, line or pos.line, 1 if line else pos.column, "error",
+                    f"{what} still holds a TODO placeholder in {', '.join(fields)}; replace it with real text")]
+
+
+def _todo_line(path: Path, start: int) -> int:
+    """The first line from `start` holding TODO outside a comment (0 if none), so editors jump to it."""
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except (OSError, UnicodeError):
+        return 0
+    for n, text in enumerate(lines[start - 1:], start):
+        if text.lstrip().startswith("- id:") and n > start:
+            break  # the next entry of a list (sources.yaml)
+        if PLACEHOLDER.search(text.split(" #")[0]) and not text.lstrip().startswith("#"):
+            return n
+    return 0
+
+
+def _editions(ws: Workspace) -> list[Problem]:
+    """Judgements that moved since the last recorded edition (see briefing.editions)."""
+    from .editions import review
+
+    return review(ws)
 
 
 def _charts(ws: Workspace) -> list[Problem]:

@@ -128,8 +128,8 @@ def parse(text: str, rel: str):
         return None
     counter = [0]
     try:
-        return _convert(node, rel, counter, loader)
-    except RecursionError:  # a self-referencing alias
+        return _convert(node, rel, counter, loader, set())
+    except RecursionError:  # a last guard: _convert bounds depth and refuses self-referencing aliases
         raise YamlFault(Pos(rel), "an alias refers to itself; remove the anchor") from None
 
 
@@ -150,33 +150,30 @@ def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark) -> str:
     return f"invalid YAML: {problem}"
 
 
-def _convert(node, rel: str, counter: list[int], loader: _Loader):
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _convert(node, rel: str, counter: list[int], loader: _Loader, active: set):
     counter[0] += 1
     if counter[0] > MAX_NODES:
         raise YamlFault(_pos(rel, node.start_mark),
                         "too many values after expanding aliases (an alias bomb?); remove the anchors")
     pos = _pos(rel, node.start_mark)
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)  # merge keys (<<)
-        out = YMap()
-        out.pos = pos
-        out.key_pos = {}
-        for knode, vnode in node.value:
-            key = _convert(knode, rel, counter, loader)
-            if not isinstance(key, Scalar) or isinstance(key.value, (list, dict)):
-                raise YamlFault(_pos(rel, knode.start_mark), "mapping keys must be plain text")
-            name = key.raw
-            if name in out:
-                first = out.key_pos[name]
-                raise YamlFault(key.pos, f"duplicate key '{name}' (first defined on line {first.line});"
-                                " YAML would silently keep only the last")
-            out.key_pos[name] = key.pos
-            out[name] = _convert(vnode, rel, counter, loader)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        out = YList(_convert(n, rel, counter, loader) for n in node.value)
-        out.pos = pos
-        return out
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        # `active` holds the collections being converted: aliases can nest past the composer's depth bound
+        if id(node) in active:
+            raise YamlFault(pos, "an alias refers to the value that contains it; remove the alias")
+        if len(active) >= MAX_DEPTH:
+            raise YamlFault(pos, f"nesting deeper than {MAX_DEPTH} levels (through aliases)")
+        active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return _convert_mapping(node, pos, rel, counter, loader, active)
+            out = YList(_convert(n, rel, counter, loader, active) for n in node.value)
+            out.pos = pos
+            return out
+        finally:
+            active.discard(id(node))
     try:
         value = loader.construct_object(node, deep=False)
     except yaml.constructor.ConstructorError as exc:
@@ -184,6 +181,39 @@ def _convert(node, rel: str, counter: list[int], loader: _Loader):
     except ValueError as exc:  # e.g. 2026-02-30 resolved as a timestamp
         raise YamlFault(pos, f"invalid value '{node.value}': {exc}") from None
     return Scalar(value, node.value, node.style not in (None, ""), pos)
+
+
+def _convert_mapping(node, pos: Pos, rel: str, counter: list[int], loader: _Loader, active: set) -> YMap:
+    out = YMap()
+    out.pos = pos
+    out.key_pos = {}
+    merged: dict = {}  # keys from merge keys (<<): the first source wins, and the mapping's own keys override
+    for knode, vnode in node.value:
+        if knode.tag == MERGE_TAG:
+            for src in vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]:
+                if not isinstance(src, yaml.MappingNode):
+                    raise YamlFault(_pos(rel, src.start_mark), "a merge key (<<) takes a mapping or a list of mappings")
+                sub = _convert(src, rel, counter, loader, active)
+                for name, value in sub.items():
+                    merged.setdefault(name, (value, sub.key_pos[name]))
+            continue
+        if knode.tag == "tag:yaml.org,2002:value":  # a plain `=` key is text, as PyYAML's flatten_mapping does
+            knode.tag = "tag:yaml.org,2002:str"
+        key = _convert(knode, rel, counter, loader, active)
+        if not isinstance(key, Scalar) or isinstance(key.value, (list, dict)):
+            raise YamlFault(_pos(rel, knode.start_mark), "mapping keys must be plain text")
+        name = key.raw
+        if name in out:
+            first = out.key_pos[name]
+            raise YamlFault(key.pos, f"duplicate key '{name}' (first defined on line {first.line});"
+                            " YAML would silently keep only the last")
+        out.key_pos[name] = key.pos
+        out[name] = _convert(vnode, rel, counter, loader, active)
+    for name, (value, kpos) in merged.items():
+        if name not in out:
+            out.key_pos[name] = kpos
+            out[name] = value
+    return out
 
 
 def load_file(path: Path, rel: str):

@@ -69,7 +69,7 @@ Anthropic says MiniMax accounted for 13 million exchanges.[@scmp]
 
 A moderate one [Moderate confidence]{.confidence level="moderate" color="#B35806"} without a style.
 
-![Figure 1. Reported extraction by actor. Sources: [@anthropic].](chart:scale "Bar chart: exchanges by actor"){#fig-scale}
+![Figure 1. Extraction by actor. Sources: [@anthropic].](chart:scale "Bar chart: exchanges by actor"){#fig-scale}
 
 | Actor | Exchanges |
 |-------|----------:|
@@ -81,7 +81,7 @@ Literal: \<b\>bold\</b\> &amp; AT&T {=openxml} <w:p/> `<w:r><w:t>INJECTED-INLINE
 <w:p><w:r><w:t>INJECTED-BLOCK</w:t></w:r></w:p>
 ```
 
-<span>raw html</span> <!-- a comment -->
+<font color="red">raw html</font> <!-- a comment -->
 
 CJK: 月之暗面 and [web](https://example.com/a?b=1&c=2), [mail](mailto:desk@example.org),
 [anchor](#evidence), [script](javascript:alert(1)), [file](file:///etc/passwd),
@@ -198,7 +198,7 @@ def test_figure_caption_and_alt_text(sample):
     doc = docx.Document(str(sample))
     captions = [p for p in doc.paragraphs if p.style.name == "Image Caption"]
     # The second is the /etc/hostname "figure": its caption stays, its file is never read.
-    assert [p.text for p in captions] == ["Figure 1. Reported extraction by actor. Sources:1.", "not a chart"]
+    assert [p.text for p in captions] == ["Figure 1. Extraction by actor. Sources:1.", "not a chart"]
     assert captions[0].style.base_style.name == "Caption"
     doc_prs = list(xml_part(sample, "word/document.xml").iter(f"{WP}docPr"))
     assert [d.get("descr") for d in doc_prs] == ["Bar chart: exchanges by actor"]
@@ -208,8 +208,12 @@ def test_figure_caption_and_alt_text(sample):
 
 
 def test_citations_are_superscript(sample):
-    doc = docx.Document(str(sample))
-    sup = [r.text for p in doc.paragraphs for r in p.runs if r.font.superscript]
+    # Citation numbers sit inside w:hyperlink, which python-docx's Paragraph.runs skips.
+    sup = [
+        "".join(t.text or "" for t in r.iter(f"{W}t"))
+        for r in xml_part(sample, "word/document.xml").iter(f"{W}r")
+        if r.find(f"{W}rPr/{W}vertAlign[@{W}val='superscript']") is not None
+    ]
     assert sup[:2] == ["1", "2"]
 
 
@@ -230,10 +234,10 @@ def test_only_web_and_mail_links_survive(sample):
 
 def test_literal_markup_and_raw_injection(sample):
     text = body_text(sample)
-    assert "<b>bold</b> &amp; AT&T {=openxml} <w:p/>" in text
+    assert "<b>bold</b> & AT&T {=openxml} <w:p/>" in text  # &amp; is Markdown's entity for &
     assert "<w:r><w:t>INJECTED-INLINE</w:t></w:r>" in text
     assert "<w:p><w:r><w:t>INJECTED-BLOCK</w:t></w:r></w:p>" in text
-    assert "<span>" in text and "a comment" not in text
+    assert "<font color=\"red\">raw html</font>" in text and "a comment" not in text
     # No injected element reached the XML: the only w:t holding INJECTED is the literal text.
     document = zipfile.ZipFile(sample).read("word/document.xml").decode()
     assert "<w:t>INJECTED" not in document
@@ -369,3 +373,20 @@ def test_property_any_text_comes_out_literally(work, reference):
 
     check()
     assert seen
+
+
+def test_kill_cleans_up_and_wait_then_reports(work, reference):
+    ast = compose("Text.\n", work)
+    job = start_docx(ast, work / "killed.docx", charts={}, reference=reference,
+                     source_date_epoch=EPOCH, resource_dir=work)
+    workdir = job._workdir
+    job.kill()
+    assert not workdir.exists()
+    with pytest.raises(RuntimeError, match="stopped"):
+        job.wait()
+
+
+def test_missing_pandoc_is_a_runtime_error(work, reference):
+    with pytest.raises(RuntimeError, match="cannot start"):
+        start_docx(compose("Text.\n", work), work / "x.docx", charts={}, reference=reference,
+                   source_date_epoch=EPOCH, resource_dir=work, pandoc=str(work / "no-such-pandoc"))

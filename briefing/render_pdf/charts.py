@@ -3,17 +3,42 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from pathlib import Path
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing
 from reportlab.platypus import Flowable
 
+from . import fonts
+
 log = logging.getLogger(__name__)
 
 
+_cache: OrderedDict[tuple, Drawing | None] = OrderedDict()
+_CACHE_SIZE = 16
+
+
 def load_svg(path: Path) -> Drawing | None:
-    """Parse an SVG into a ReportLab Drawing; None (with a warning) if it cannot be read."""
+    """Parse an SVG into a ReportLab Drawing (cached by file identity); None if it cannot be read."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        log.warning("chart %s could not be read: %s", path, exc)
+        return None
+    # svglib is the slow part of a build; watch-mode rebuilds mostly see unchanged charts.
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    if key in _cache:
+        _cache.move_to_end(key)
+        return _cache[key]
+    drawing = _parse(path)
+    _cache[key] = drawing
+    while len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return drawing
+
+
+def _parse(path: Path) -> Drawing | None:
     from svglib.svglib import svg2rlg  # imported on first chart: it pulls in lxml and friends
 
     try:
@@ -25,6 +50,8 @@ def load_svg(path: Path) -> Drawing | None:
     if drawing is None or not drawing.width or not drawing.height:
         log.warning("chart %s is empty or unreadable", path)
         return None
+    # renderPDF starts every drawing in Helvetica (an unembedded base font) unless told otherwise.
+    drawing.initialFontName = fonts.SANS
     return drawing
 
 
@@ -45,6 +72,8 @@ class Chart(Flowable):
         return self.width, self.height
 
     def draw(self) -> None:
+        if getattr(self.canv, "layout_only", False):
+            return  # the page-counting pass needs the size, not the thousands of path operators
         self.canv.saveState()
         self.canv.scale(self.scale, self.scale)
         renderPDF.draw(self.drawing, self.canv, 0, 0)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reportlab.platypus import Flowable, Table
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table
+from reportlab.platypus.flowables import _listWrapOn
 
 
 class Anchor(Flowable):
@@ -50,6 +51,8 @@ class Indented(Flowable):
         return self.flowable.getSpaceAfter()
 
     def getKeepWithNext(self) -> bool:  # noqa: N802
+        if "keepWithNext" in self.__dict__:
+            return self.keepWithNext
         return self.flowable.getKeepWithNext()
 
 
@@ -63,14 +66,40 @@ class SplitTable(Table):
         oversized = max(self._rowHeights, default=0) > self.page_height
         # Postponed once already means we are at the top of a frame and it still does not fit.
         in_row = oversized or getattr(self, "_postponed", False)
-        saved = self.splitInRow
-        if not in_row:
+        saved, saved_range = self.splitInRow, self._rowSplitRange
+        if in_row:
+            self._rowSplitRange = None  # last resort: widow/orphan rules must not block progress
+        else:
             self.splitInRow = 0
         try:
             parts = super().split(availWidth, availHeight)
         finally:
-            self.splitInRow = saved
+            self.splitInRow, self._rowSplitRange = saved, saved_range
         for part in parts:
             part.page_height = self.page_height
             part.splitInRow = saved
         return parts
+
+
+class KeepWithNext(KeepTogether):
+    """keepWithNext groups: like KeepTogether, but a long last member (a table or paragraph) may
+    start on this page, so a heading followed by a long table does not leave half a page blank."""
+
+    def split(self, aW: float, aH: float) -> list[Flowable]:  # noqa: N803
+        heads, last = self._content[:-1], self._content[-1]
+        if heads and _splittable(last):
+            _, used = _listWrapOn(heads, aW, self.canv)
+            room = aH - used - last.getSpaceBefore() - 1
+            if room > 0:
+                _, h = last.wrapOn(self.canv, aW, room)
+                if h > room:
+                    parts = last.splitOn(self.canv, aW, room)
+                    if len(parts) >= 2:
+                        return [*heads, *parts]
+        return super().split(aW, aH)
+
+
+def _splittable(f: Flowable) -> bool:
+    while isinstance(f, Indented):
+        f = f.flowable
+    return isinstance(f, (Paragraph, Table))

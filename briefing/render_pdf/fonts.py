@@ -157,6 +157,24 @@ def markup(text: str, *, mono: bool = False) -> str:
     return "".join(out)
 
 
+def fit(text: str, font: str, size: float, width: float) -> str:
+    """`text` cut (with an ellipsis) to fit `width` on one line; glyphs DejaVu lacks count as 1 em."""
+    ensure_fonts()
+    cmap = _sans.face.charToGlyph
+    face = pdfmetrics.getFont(font)
+
+    def w(s: str) -> float:
+        return sum(face.stringWidth(ch, size) if ord(ch) in cmap else size for ch in s)
+
+    if w(text) <= width:
+        return text
+    while text and w(text + "\u2026") > width:
+        text = text[:-1]
+    if " " in text.strip():  # prefer to cut at a word boundary
+        text = text.rstrip().rsplit(" ", 1)[0]
+    return text.rstrip(" ,;:-\u2013") + "\u2026"
+
+
 def _fallback_has(code: int) -> bool:
     ensure_fallback()
     # The CID font's coverage is not inspectable; trust it for the CJK blocks only.

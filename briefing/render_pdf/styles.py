@@ -42,6 +42,7 @@ class Styles:
         body = ParagraphStyle(
             "body", fontName=fonts.SANS, fontSize=b, leading=b * 1.45, textColor=TEXT,
             spaceAfter=b * 0.65, bulletFontName=fonts.SANS, bulletFontSize=b, splitLongWords=1,
+            uriWasteReduce=0.3,  # break long URLs at slashes rather than leave half a line empty
         )
         s: dict[str, ParagraphStyle] = {"body": body}
 

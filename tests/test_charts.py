@@ -1,0 +1,345 @@
+"""Chart drawing: cache, deterministic bytes, vector SVG, readable layout, CJK fallback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import random
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+from briefing import charts
+from briefing.chart_data import chart_data, cjk_font_file
+from briefing.model import ChartSpec, Citation, Evidence, Figure, Level, Meta, Scale, Workspace
+
+REPO = Path(__file__).resolve().parents[1]
+
+SCALE = Scale("Test scale", "ICD 203", (
+    Level("high", "High confidence", "", "#1B7837", "documented"),
+    Level("moderate", "Moderate confidence", "", "#B35806", "alleged"),
+    Level("low", "Low confidence", "", "#8C510A", "not_shown"),
+    Level("unsubstantiated", "Unsubstantiated", "", "#6A6A6A", "not_shown"),
+))
+LEVELS = [lv.key for lv in SCALE.levels]
+
+
+def item(eid, date, confidence="moderate", figures=(), event=""):
+    return Evidence(id=eid, title=eid, claim=eid, date=date, confidence=confidence, sources=(Citation("src"),),
+                    figures=tuple(figures), event=event)
+
+
+def fig(actor, metric, value, approx=False):
+    return Figure(metric=metric, actor=actor, value=value, unit=metric, approx=approx, source="src")
+
+
+def workspace(*evidence) -> Workspace:
+    return Workspace(root=".", meta=Meta("T", "2026-06-30", "1", "internal"), scale=SCALE, sources=(),
+                     evidence=tuple(evidence))
+
+
+EVENTS = [  # 12 events in one year, several in the same month, with realistic label lengths
+    ("2025-01-05", "Model released to the public"), ("2025-01-12", "Lab accuses rival of distillation"),
+    ("2025-01", "Regulator opens inquiry"), ("2025-03-03", "Export rule tightened"),
+    ("2025-03-04", "Second export rule"), ("2025-03", "Reports of account farms surface"),
+    ("2025-06-30", "Investor letter published"), ("2025-07-01", "Court filing lodged"),
+    ("2025-07", "Congressional hearing on model theft"), ("2025-11-11", "Company denies allegations"),
+    ("2025-12-30", "Joint statement by labs"), ("2025-12", "Year-end review"),
+]
+
+SPECS = (
+    ChartSpec("extraction-scale", "bar", "Extraction", metrics=("exchanges", "accounts"), log_scale=True),
+    ChartSpec("timeline", "timeline", "Timeline"),
+    ChartSpec("confidence-profile", "confidence", "Confidence"),
+)
+
+
+def sample() -> Workspace:
+    figures = [fig("DeepSeek", "exchanges", 150_000), fig("Moonshot AI", "exchanges", 3_400_000, True),
+               fig("MiniMax", "exchanges", 13_000_000, True), fig("Alibaba/Qwen", "exchanges", 28_800_000),
+               fig("Alibaba/Qwen", "accounts", 25_000, True), fig("February total", "accounts", 24_000, True)]
+    evidence = [item(f"e{i}", d, LEVELS[i % 4], event=label) for i, (d, label) in enumerate(EVENTS)]
+    return workspace(item("figs", "2026-02-23", figures=figures), *evidence)
+
+
+@pytest.fixture(scope="module")
+def datas():
+    ws = sample()
+    return [chart_data(ws, s) for s in SPECS]
+
+
+@pytest.fixture(scope="module")
+def rendered(datas, tmp_path_factory):
+    return charts.render_charts(datas, tmp_path_factory.mktemp("cache"))
+
+
+def test_render_writes_svg_and_png_named_by_digest(datas, rendered):
+    assert set(rendered) == {"extraction-scale", "timeline", "confidence-profile"}
+    for d in datas:
+        files = rendered[d.spec.id]
+        assert files.data is d
+        assert files.svg.name == f"{d.digest()}.svg" and files.png.name == f"{d.digest()}.png"
+        assert files.png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert not [p for p in files.svg.parent.iterdir() if p.suffix == ".tmp"]
+
+
+def test_svg_is_vector_with_text_as_paths(rendered):
+    for files in rendered.values():
+        svg = files.svg.read_text("utf-8")
+        assert "<path" in svg
+        assert "<image" not in svg and "<text" not in svg
+        assert 'width="468pt"' in svg  # 6.5 inches
+
+
+def test_png_is_6_5_inches_at_200_dpi(rendered):
+    for files in rendered.values():
+        header = files.png.read_bytes()[16:24]
+        width, height = int.from_bytes(header[:4], "big"), int.from_bytes(header[4:], "big")
+        assert width == 1300 and 250 < height < 1800
+
+
+def test_bytes_are_identical_across_renders(datas, rendered, tmp_path):
+    again = charts.render_charts(datas, tmp_path / "fresh")
+    for key, files in rendered.items():
+        assert again[key].svg.read_bytes() == files.svg.read_bytes()
+        assert again[key].png.read_bytes() == files.png.read_bytes()
+    svg = again["timeline"].svg.read_text("utf-8")
+    assert "<dc:date>" not in svg and "Matplotlib" not in svg
+
+
+def _run(code: str, *args: str) -> str:
+    out = subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_bytes_are_identical_in_another_process(datas, rendered, tmp_path):
+    pickled = tmp_path / "datas.pickle"
+    pickled.write_bytes(pickle.dumps(datas))
+    code = ("import pickle, sys; from pathlib import Path; from briefing.charts import render_charts;"
+            "render_charts(pickle.loads(Path(sys.argv[1]).read_bytes()), Path(sys.argv[2]))")
+    _run(code, str(pickled), str(tmp_path / "other"))
+    for files in rendered.values():
+        assert (tmp_path / "other" / files.svg.name).read_bytes() == files.svg.read_bytes()
+        assert (tmp_path / "other" / files.png.name).read_bytes() == files.png.read_bytes()
+
+
+def test_cache_hit_does_not_import_matplotlib(datas, tmp_path):
+    cache = tmp_path / "cache"
+    first = charts.render_charts(datas, cache)
+    stamps = {p: p.stat().st_mtime_ns for f in first.values() for p in (f.svg, f.png)}
+    pickled = tmp_path / "datas.pickle"
+    pickled.write_bytes(pickle.dumps(datas))
+    code = ("import pickle, sys; from pathlib import Path; from briefing.charts import render_charts;"
+            "files = render_charts(pickle.loads(Path(sys.argv[1]).read_bytes()), Path(sys.argv[2]));"
+            "print(len(files), 'matplotlib' in sys.modules)")
+    assert _run(code, str(pickled), str(cache)) == "3 False"
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+
+
+def test_half_cached_chart_is_redrawn(datas, tmp_path):
+    first = charts.render_charts(datas[2:], tmp_path)["confidence-profile"]
+    first.png.unlink()
+    again = charts.render_charts(datas[2:], tmp_path)["confidence-profile"]
+    assert again.png.is_file() and again.svg.is_file()
+
+
+def test_failed_save_leaves_no_file(datas, tmp_path, monkeypatch):
+    from matplotlib.figure import Figure as MplFigure
+
+    def broken(self, fh, **kwargs):
+        fh.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(MplFigure, "savefig", broken)
+    with pytest.raises(OSError, match="disk full"):
+        charts.render_charts(datas[:1], tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("spec", [
+    ChartSpec("b", "bar", "B", metrics=("dollars",)), ChartSpec("t", "timeline", "T"),
+    ChartSpec("c", "confidence", "C"),
+])
+def test_empty_charts_render_a_no_data_panel(spec, tmp_path):
+    data = chart_data(workspace(), spec)
+    assert data.empty
+    files = charts.render_charts([data], tmp_path)[spec.id]
+    assert files.png.stat().st_size > 0 and "<path" in files.svg.read_text("utf-8")
+    with charts.chart_style():
+        texts = [t.get_text() for t in charts.draw(data).findobj(_is_text)]
+    assert "No data" in texts
+
+
+# --- layout -----------------------------------------------------------------------------------
+
+
+def _is_text(artist) -> bool:
+    from matplotlib.text import Text
+
+    return isinstance(artist, Text) and artist.get_visible() and bool(artist.get_text().strip())
+
+
+def _layout(data):
+    """Draw a chart and return (figure size in px, [("gid:text" or text, bbox)], stems)."""
+    with charts.chart_style():
+        figure = charts.draw(data)
+        figure.canvas.draw()
+        renderer = figure.canvas.get_renderer()
+        hidden = set()  # tick labels outside the view interval exist but are never drawn
+        for ax in figure.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                lo, hi = sorted(axis.get_view_interval())
+                for tick, loc in zip(axis.get_major_ticks(), axis.get_majorticklocs(), strict=False):
+                    if not lo - 1e-9 * abs(hi) <= loc <= hi + 1e-9 * abs(hi):
+                        hidden.update({id(tick.label1), id(tick.label2)})
+        boxes = [(f"{t.get_gid()}:{t.get_text()}" if t.get_gid() else t.get_text(), t.get_window_extent(renderer))
+                 for t in figure.findobj(_is_text) if id(t) not in hidden]
+        stems = []
+        for line in figure.findobj(lambda a: (a.get_gid() or "").startswith("stem-")):
+            xy = line.get_transform().transform(line.get_xydata())
+            stems.append((line.get_gid(), xy[0][0], min(xy[:, 1]), max(xy[:, 1])))
+    size = figure.get_size_inches() * figure.dpi
+    return size, boxes, stems
+
+
+def _overlap(a, b, tol=0.5) -> bool:
+    return a.x0 < b.x1 - tol and b.x0 < a.x1 - tol and a.y0 < b.y1 - tol and b.y0 < a.y1 - tol
+
+
+def _assert_readable(size, boxes):
+    width, height = size
+    for name, box in boxes:
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height, f"{name!r} is clipped"
+    for i, (n1, b1) in enumerate(boxes):
+        for n2, b2 in boxes[i + 1:]:
+            assert not _overlap(b1, b2), f"{n1!r} overlaps {n2!r}"
+
+
+def test_timeline_labels_never_overlap_and_stems_cross_no_label(datas):
+    data = datas[1]
+    assert len(data.series) == 12
+    size, boxes, stems = _layout(data)
+    _assert_readable(size, boxes)
+    assert len(stems) == 12
+    labels = [(n, b) for n, b in boxes if n.startswith("event-")]
+    assert len(labels) == 24
+    for gid, x, y0, y1 in stems:
+        own = gid.split("-")[1]
+        for name, box in labels:
+            if name.split(":")[0].rsplit("-", 1)[1] != own:
+                assert not (box.x0 + 0.5 < x < box.x1 - 0.5 and y0 < box.y1 and box.y0 < y1), \
+                    f"{gid} crosses {name}"
+
+
+def test_timeline_same_day_events_stay_readable():
+    ws = workspace(*[item(f"e{i}", "2025-05-05", LEVELS[i % 4], event=f"Event number {i} on the same day")
+                     for i in range(6)], item("x", "2025-05", event="Month-only event"))
+    size, boxes, _ = _layout(chart_data(ws, ChartSpec("t", "timeline", "T")))
+    _assert_readable(size, boxes)
+
+
+def test_dense_timeline_switches_to_a_numbered_key():
+    rng = random.Random(3)
+    ws = workspace(*[item(f"e{i}", f"20{rng.randint(20, 26)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                          LEVELS[i % 4], event=f"Event with a fairly long descriptive label number {i}")
+                     for i in range(30)])
+    size, boxes, stems = _layout(chart_data(ws, ChartSpec("t", "timeline", "T")))
+    _assert_readable(size, boxes)
+    names = [n.split(":")[0] for n, _ in boxes]
+    assert not stems and len([n for n in names if n.startswith("number-")]) == 30
+    assert len([n for n in names if n.startswith("key-label-")]) == 30
+    assert size[1] / charts.PNG_DPI < 6.5  # inches: still fits a page
+
+
+def test_place_labels_invariants():
+    rng = random.Random(7)
+    for _ in range(200):
+        n = rng.randint(1, 25)
+        xs = sorted(rng.uniform(0, 400) for _ in range(n))
+        widths = [rng.uniform(20, 120) for _ in range(n)]
+        placed = charts.place_labels(xs, widths, 460)
+        for i, p in enumerate(placed):
+            assert p.level >= 1 and p.side in (1, -1) and p.x == xs[i]
+            for q in placed[i + 1:]:
+                if q.side != p.side:
+                    continue
+                if q.level == p.level:
+                    assert p.end <= q.start or q.end <= p.start
+                low, high = (p, q) if p.level < q.level else (q, p)
+                if low.level < high.level:
+                    assert not (low.start < high.x < low.end), "a stem crosses a lower label"
+
+
+def test_bar_chart_is_readable_with_humane_labels(datas):
+    size, boxes, _ = _layout(datas[0])
+    _assert_readable(size, boxes)
+    texts = {n.split(":", 1)[-1] for n, _ in boxes}
+    assert {"28.8M", "~13M", "~3.4M", "150k", "~25k", "~24k"} <= texts
+    assert len([n for n, _ in boxes if n.startswith("value-")]) == 6
+    with charts.chart_style():
+        figure = charts.draw(datas[0])
+        figure.canvas.draw()
+        ticks = [t.get_text() for t in figure.axes[0].get_xticklabels() if t.get_text()]
+    assert {"100k", "1M", "10M"} <= set(ticks)
+    assert "Exchanges" in texts and "Accounts" in texts  # the legend
+
+
+def test_confidence_chart_is_readable(datas):
+    size, boxes, _ = _layout(datas[2])
+    _assert_readable(size, boxes)
+    texts = {n for n, _ in boxes}
+    assert {"High confidence", "Unsubstantiated", "Number of claims"} <= texts
+
+
+def test_no_title_inside_the_image(datas):
+    for d in datas:
+        _, boxes, _ = _layout(d)
+        assert d.spec.title not in {n for n, _ in boxes}
+
+
+# --- fonts ------------------------------------------------------------------------------------
+
+
+CJK = workspace(item("a", "2026-02-23", figures=[fig("月之暗面", "exchanges", 3_400_000),
+                                                 fig("深度求索 (DeepSeek)", "exchanges", 150_000)]))
+
+
+@pytest.mark.skipif(cjk_font_file() is None, reason="no CJK TrueType font installed")
+def test_cjk_labels_render_without_missing_glyphs(tmp_path, caplog):
+    data = chart_data(CJK, ChartSpec("cjk", "bar", "CJK", log_scale=True))
+    caplog.set_level(logging.DEBUG, logger="briefing.charts")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        files = charts.render_charts([data], tmp_path)["cjk"]
+    assert files.png.is_file()
+    assert not [w for w in caught if "Glyph" in str(w.message)]
+    assert not [r for r in caplog.records if "Glyph" in r.getMessage()]
+
+
+def test_missing_glyphs_never_reach_the_user(tmp_path, caplog, monkeypatch):
+    # Without the fallback font the glyphs are missing: the warnings go to the debug log only.
+    import matplotlib
+
+    monkeypatch.setattr(charts, "_matplotlib", lambda: (matplotlib, ("DejaVu Sans",)))
+    data = chart_data(CJK, ChartSpec("cjk", "bar", "CJK"))
+    caplog.set_level(logging.DEBUG, logger="briefing.charts")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        charts.render_charts([data], tmp_path)
+    assert not [w for w in caught if "Glyph" in str(w.message)]
+    assert [r for r in caplog.records if "Glyph" in r.getMessage()]
+
+
+def test_render_leaves_global_matplotlib_settings_alone(datas, tmp_path):
+    import matplotlib
+
+    before = dict(matplotlib.rcParams)
+    charts.render_charts(datas[2:], tmp_path)
+    assert dict(matplotlib.rcParams) == before
+    assert os.listdir(tmp_path)

@@ -1,0 +1,166 @@
+"""`briefing check` end to end: printed lines, exit codes, and never a traceback."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from conftest import CLAIM, REPO, SOURCES, line_of
+
+from briefing.cli import main
+
+LINE = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning): (?P<message>.+)$")
+HEAD = "id: c\ntitle: T\nclaim: C\ndate: 2026-01-01\nconfidence: high\nsources: [src-a, src-b]\n"
+
+
+def check(ws) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "briefing", "check", "--workspace", str(ws)],
+                          capture_output=True, text=True, cwd=REPO, timeout=60)
+
+
+def reported(stdout: str) -> list[re.Match]:
+    """Every printed problem line, each checked against the path:line:column format."""
+    lines = [line for line in stdout.splitlines() if line.strip()]
+    matches = [LINE.match(line) for line in lines]
+    assert all(matches), f"lines not in path:line:column: severity: message form:\n{stdout}"
+    return matches
+
+
+def test_the_shipped_workspace_has_no_errors():
+    result = check(REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert all(m["severity"] == "warning" for m in reported(result.stdout))
+    assert "0 error(s)" in result.stderr or "workspace is clean" in result.stderr
+
+
+def test_a_clean_workspace(make_workspace):
+    result = check(make_workspace())
+    assert (result.returncode, result.stdout) == (0, "")
+    assert "workspace is clean" in result.stderr
+
+
+def test_a_bad_file_exits_1_with_path_line_and_message(make_workspace):
+    ws = make_workspace(evidence={"bad.yaml": HEAD + "title: again\n"})
+    result = check(ws)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    [m] = [m for m in reported(result.stdout) if m["severity"] == "error"]
+    assert (m["path"], m["line"], m["column"]) == ("evidence/bad.yaml", "7", "1")
+    assert "duplicate key 'title'" in m["message"]
+    assert "1 error(s)" in result.stderr
+
+
+def test_warnings_alone_do_not_fail(make_workspace):
+    ws = make_workspace(evidence={"a.yaml": HEAD.replace("title: T", "title: 2026-02-23")})
+    result = check(ws)
+    assert result.returncode == 0
+    [m] = reported(result.stdout)
+    assert (m["path"], m["line"], m["severity"]) == ("evidence/a.yaml", "2", "warning")
+    assert "0 error(s), 1 warning(s)" in result.stderr
+
+
+def test_every_kind_of_bad_file_at_once_is_reported_without_a_traceback(make_workspace):
+    laughs = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    laughs += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]
+    files = {
+        "malformed.yaml": HEAD + "tags: [a\n",
+        "tab.yaml": HEAD + "actors:\n\t- x\n",
+        "duplicate.yaml": HEAD + "id: d\n",
+        "unknown.yaml": HEAD + "caveat: x\n",
+        "wrong-type.yaml": HEAD.replace("title: T", "title: [a]"),
+        "boolean.yaml": HEAD.replace("title: T", "title: no"),
+        "bad-date.yaml": HEAD.replace("2026-01-01", "2026-02-30"),
+        "empty.yaml": "",
+        "list.yaml": "- a\n",
+        "latin1.yaml": "title: caf\u00e9\n".encode("latin-1"),
+        "binary.yaml": b"\x00\x01",
+        "control.yaml": "title: \x07\n",
+        "deep.yaml": "a: " + "[" * 1000 + "]" * 1000 + "\n",
+        "bomb.yaml": "\n".join(laughs) + "\n",
+        "loop.yaml": "a: &x [*x]\n",
+        "merge.yaml": "<<: 1\n",
+    }
+    ws = make_workspace(evidence=files, files={"analysis.yaml": "- not a mapping\n", "charts.yaml": "charts: 3\n"})
+    result = check(ws)
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "Traceback" not in out and "internal error" not in out
+    errors = {m["path"] for m in reported(result.stdout) if m["severity"] == "error"}
+    assert errors >= {f"evidence/{name}" for name in files} | {"analysis.yaml", "charts.yaml"}
+
+
+def test_two_bad_files_are_both_reported(make_workspace):
+    ws = make_workspace(evidence={"a.yaml": HEAD + "tags: [x\n",
+                                  "b.yaml": HEAD.replace("id: c", "id: b") + "titel: x\n"})
+    result = check(ws)
+    assert result.returncode == 1
+    errors = [(m["path"], m["line"]) for m in reported(result.stdout) if m["severity"] == "error"]
+    assert ("evidence/a.yaml", "8") in errors and ("evidence/b.yaml", "7") in errors
+
+
+def test_cross_file_error_names_its_line(make_workspace):
+    ws = make_workspace(evidence={"a.yaml": {**CLAIM, "sources": ["src-a", "src-zz"]}})
+    result = check(ws)
+    assert result.returncode == 1
+    [m] = [m for m in reported(result.stdout) if "src-zz" in m["message"]]
+    assert (m["path"], int(m["line"])) == ("evidence/a.yaml", line_of(ws / "evidence/a.yaml", "src-zz"))
+
+
+# -- in-process, for the cases that need no separate interpreter -------------------------------------
+def test_every_cross_file_error_at_once(make_workspace, capsys):
+    def src(sid, **fields):
+        return {"id": sid, "title": sid, "kind": "news", **fields}
+
+    sources = SOURCES + [src("js", URL="javascript:alert(1)"), src("orphan", derived_from=["ghost"]),
+                         src("c1", derived_from=["c2"]), src("c2", derived_from=["c1"]),
+                         src("pr", interested=True), src("relay", derived_from=["pr"])]
+    ws = make_workspace(sources=sources, evidence={
+        "a.yaml": CLAIM,
+        "dup.yaml": CLAIM,
+        "level.yaml": {**CLAIM, "id": "level", "confidence": "certain", "sources": ["js", "orphan"]},
+        "undefined.yaml": {**CLAIM, "id": "undefined", "confidence": "moderate", "sources": ["nope", "c1"]},
+        "relay.yaml": {**CLAIM, "id": "relay", "sources": ["pr", "relay"]},
+        "section.yaml": {**CLAIM, "id": "section", "confidence": "low", "section": "alleged"},
+    }, files={"analysis.yaml": {"bottom_line": [{"id": "bl", "text": "T", "rests_on": ["missing"]}]}})
+    assert main(["check", "--workspace", str(ws)]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    paths = {m["path"] for m in reported(out) if m["severity"] == "error"}
+    for text in ("only http, https and mailto", "derived_from unknown source 'ghost'", "derived_from itself",
+                 "duplicate evidence id 'claim-a'", "unknown confidence level 'certain'", "cites source 'nope'",
+                 "confidence 'high' is not supported", "is more certain than confidence 'low'",
+                 "rests on unknown evidence 'missing'"):
+        assert text in out, f"{text!r} not reported:\n{out}"
+    assert paths >= {"sources.yaml", "evidence/dup.yaml", "evidence/level.yaml", "evidence/undefined.yaml",
+                     "evidence/relay.yaml", "evidence/section.yaml", "analysis.yaml"}
+
+
+@pytest.mark.parametrize("setup", ["missing-folder", "no-briefing", "no-evidence"])
+def test_not_a_workspace_is_an_error(make_workspace, tmp_path, capsys, setup):
+    if setup == "missing-folder":
+        ws = tmp_path / "nowhere"
+    else:
+        ws = make_workspace()
+        (ws / ("briefing.yaml" if setup == "no-briefing" else "evidence/claim-a.yaml")).unlink()
+        if setup == "no-evidence":
+            (ws / "evidence").rmdir()
+    assert main(["check", "--workspace", str(ws)]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert any(m["severity"] == "error" for m in reported(out))
+
+
+def test_symlink_outside_is_refused(make_workspace, tmp_path, capsys):
+    outside = tmp_path / "outside.yaml"
+    outside.write_text(HEAD, encoding="utf-8")
+    ws = make_workspace()
+    try:
+        (ws / "evidence" / "link.yaml").symlink_to(outside)
+    except OSError:
+        pytest.skip("symbolic links are not available")
+    assert main(["check", "-w", str(ws)]) == 1
+    out = capsys.readouterr().out
+    assert "evidence/link.yaml:1:1: error: symbolic link points outside the workspace; refused" in out

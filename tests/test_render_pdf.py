@@ -1,0 +1,488 @@
+"""PDF renderer: AST coverage, safety, fonts, links, outline, determinism."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pypandoc
+import pytest
+from pypdf import PdfReader
+
+from briefing.render_pdf import PdfOptions, render_pdf
+from briefing.render_pdf import fonts as pdf_fonts
+
+FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
+CHART = FIXTURES / "volumes.svg"
+ROOT = Path(__file__).resolve().parents[1]
+
+META = """---
+title: Test briefing on distillation
+subtitle: A subtitle for the subject field
+date: 23 February 2026
+edition: Edition 1
+marking: OFFICIAL
+organisation: Policy Unit
+author: Analyst Team
+link-citations: true
+---
+
+"""
+
+
+def to_ast(md: str, *, citeproc: bool = False, meta: bool = True) -> dict:
+    """Parse Markdown the way the build does (pandoc JSON, optionally with citeproc)."""
+    args = [pypandoc.get_pandoc_path(), "-f", "markdown", "-t", "json"]
+    if citeproc:
+        args += ["--citeproc", "--csl", str(FIXTURES / "numeric.csl"),
+                 "--bibliography", str(FIXTURES / "refs.json")]
+    out = subprocess.run(args, input=(META if meta else "") + md, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def para_ast(*inlines: dict) -> dict:
+    """A hand-built AST: one paragraph of the given inlines."""
+    return {"pandoc-api-version": [1, 23, 1], "meta": {}, "blocks": [{"t": "Para", "c": list(inlines)}]}
+
+
+def render(tmp_path: Path, ast: dict, name: str = "out.pdf", charts: dict | None = None,
+           **options: object) -> tuple[Path, int]:
+    path = tmp_path / name
+    pages = render_pdf(ast, path, charts=charts or {}, options=PdfOptions(**options))
+    return path, pages
+
+
+def text_of(path: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(path).pages)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def link_annots(path: Path) -> list[dict]:
+    out = []
+    for page in PdfReader(path).pages:
+        for ref in page.get("/Annots") or []:
+            annot = ref.get_object()
+            if annot.get("/Subtype") == "/Link":
+                out.append(annot)
+    return out
+
+
+def uris(path: Path) -> list[str]:
+    return [str(a["/A"]["/URI"]) for a in link_annots(path) if "/A" in a and "/URI" in a["/A"]]
+
+
+# -- walking the AST ------------------------------------------------------------------------
+
+ALL_BLOCKS = """
+# First heading {#first}
+
+Plain *emphasis*, **strong**, [underlined]{.underline}, ~~struck~~, H~2~O, E = mc^2^, [Small caps]{.smallcaps},
+"double" and 'single' quotes, `inline code`, $x^2 + 1$, a line\\
+break, <b>raw html</b> and a footnote.[^n]
+
+[^n]: The footnote text.
+
+## Second level
+
+- bullet one
+- bullet two
+    - nested bullet
+
+3. third
+4. fourth
+
+(a) alpha item
+(b) beta item
+
+i. roman one
+ii. roman two
+
+Term
+: Definition body.
+
+| line block one
+|     line block two
+
+> A quoted passage.
+
+---
+
+```python
+def f(x):
+    return x < 1 and x > 0  # <b>&amp;
+```
+
+```{=openxml}
+<w:p><w:r><w:t>OPENXML-ONLY</w:t></w:r></w:p>
+```
+
+::: {#plain-div .note}
+Inside a plain div.
+:::
+
+### Third level
+
+Text after level three. ![not a chart](https://example.com/x.png) and ![](file:///etc/passwd)
+
+![A standalone image with a web target](https://example.com/y.png)
+"""
+
+
+def test_every_block_and_inline_type_renders(tmp_path: Path) -> None:
+    path, pages = render(tmp_path, to_ast(ALL_BLOCKS))
+    text = flat(text_of(path))
+    assert pages == 1
+    for expected in ("First heading", "Second level", "Third level", "emphasis", "strong", "underlined",
+                     "struck", "SMALL CAPS", "\u201cdouble\u201d", "\u2018single\u2019", "inline code",
+                     "x^2 + 1", "<b>raw html</b>", "bullet one", "nested bullet", "third", "fourth",
+                     "(a) alpha item", "ii. roman two", "Term", "Definition body.", "line block one",
+                     "line block two", "A quoted passage.", "def f(x):", "return x < 1 and x > 0 # <b>&amp;",
+                     "Inside a plain div.", "Text after level three.", "Notes", "The footnote text."):
+        assert expected in text, expected
+    assert "OPENXML-ONLY" not in text  # raw blocks for another writer are dropped, not interpreted
+    assert "3. third" in text and "4. fourth" in text  # ordered lists keep their start number
+    assert uris(path) == []  # images are never fetched nor linked
+
+
+def test_box_allegation_and_tags(tmp_path: Path) -> None:
+    md = """
+# Findings
+
+::: {.box title="Bottom line"}
+The claim [High confidence]{.confidence level="high" color="#1B7837" custom-style="Confidence High"}
+and [Disputed by Alibaba]{.disputed custom-style="Disputed"}.
+:::
+
+::: {.allegation}
+An allegation paragraph.
+:::
+
+[Bad colour tag]{.confidence color="red\\" onload=\\"x"}
+"""
+    path, _ = render(tmp_path, to_ast(md))
+    text = flat(text_of(path))
+    for expected in ("Bottom line", "The claim", "High confidence", "Disputed by Alibaba", "An allegation paragraph.",
+                     "Bad colour tag"):
+        assert expected in text.replace("\u00a0", " "), expected
+    content = b"".join(p.get_contents().get_data() for p in PdfReader(path).pages)
+    # The tag's background is drawn in its colour (#1B7837), the title bar in the brand colour (#1F3A5F).
+    assert b".105882 .470588 .215686 rg" in content
+    assert b".121569 .227451 .372549 rg" in content
+
+
+# -- safety -----------------------------------------------------------------------------------
+
+HOSTILE = ['<a href="javascript:alert(1)">', "<b>", "&amp;", "&", "<font>", '<font name="x">', "&#60;", "]]>"]
+
+
+def test_markup_in_text_is_literal(tmp_path: Path) -> None:
+    inlines: list[dict] = []
+    for s in HOSTILE:
+        inlines += [{"t": "Str", "c": s}, {"t": "Space"}]
+    path, _ = render(tmp_path, para_ast(*inlines))
+    text = flat(text_of(path))
+    assert " ".join(HOSTILE) in text
+    assert link_annots(path) == []
+
+
+def test_markup_in_markdown_text_is_literal(tmp_path: Path) -> None:
+    md = r'Data: \<a href="javascript:alert(1)"\>, \<b\>, \&amp;, \& and \<font\> end.'
+    ast = to_ast(md)
+    assert "RawInline" not in json.dumps(ast)  # escaped: plain Str nodes
+    path, _ = render(tmp_path, ast)
+    text = flat(text_of(path))  # pandoc's smart quotes turn "..." into curly quotes
+    assert "Data: <a href=\u201cjavascript:alert(1)\u201d>, <b>, &amp;, & and <font> end." in text
+    assert link_annots(path) == []
+
+
+def test_only_http_https_mailto_become_links(tmp_path: Path) -> None:
+    md = """
+# Target {#target}
+
+[js](javascript:alert(1)) [file](file:///etc/passwd) [data](data:text/html,<b>x</b>)
+[vb](vbscript:msgbox) [rel](relative/page.html) [dangling](#nowhere) [spaced](https://exa mple.com)
+[web](https://example.com/a?x=1&y=2) [plain](http://example.org) <mailto:unit@example.org>
+[inside](#target) [JS upper](JAVASCRIPT:alert(1)) [unicode](https://example.com/ü)
+"""
+    path, _ = render(tmp_path, to_ast(md))
+    # pandoc percent-encodes the space itself, so that one is a valid https link.
+    assert sorted(uris(path)) == sorted(["https://example.com/a?x=1&y=2", "http://example.org",
+                                         "mailto:unit@example.org", "https://example.com/%C3%BC",
+                                         "https://exa%20mple.com"])
+    internal = [a for a in link_annots(path) if "/Dest" in a]
+    assert len(internal) == 1  # only the link to an existing anchor
+    text = flat(text_of(path))
+    for label in ("js", "file", "data", "vb", "rel", "dangling", "spaced", "web", "plain", "inside"):
+        assert label in text
+
+
+def test_control_characters_and_emoji_do_not_crash(tmp_path: Path) -> None:
+    path, pages = render(tmp_path, para_ast({"t": "Str", "c": "bell\x07 nul\x00 party \U0001f389 done \u2603"}))
+    assert pages == 1
+    assert "done" in text_of(path)
+
+
+# -- fonts ------------------------------------------------------------------------------------
+
+MIXED = "Moonshot AI (月之暗面) Кими Ωμέγα"
+
+
+def test_mixed_scripts_extract_as_themselves(tmp_path: Path) -> None:
+    md = f"# {MIXED}\n\n{MIXED} in a paragraph, **{MIXED}** in bold.\n\n| {MIXED} |\n|---|\n| 한국어 日本語 |\n"
+    path, _ = render(tmp_path, to_ast(md))
+    text = flat(text_of(path))
+    assert text.count(MIXED) >= 3
+    assert "한국어 日本語" in text
+    if shutil.which("pdftotext"):
+        out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        assert MIXED in flat(out)
+
+
+def test_markup_splits_runs_by_glyph_coverage() -> None:
+    marked = pdf_fonts.markup("AI (月之) & <b>")
+    name = pdf_fonts.ensure_fallback()
+    assert marked == f'AI (<font name="{name}">月之</font>) &amp; &lt;b&gt;'
+    assert pdf_fonts.markup("Кими Ωμέγα") == "Кими Ωμέγα"  # DejaVu covers Cyrillic and Greek
+
+
+def _fonts_in(path: Path) -> list:
+    found = []
+    for page in PdfReader(path).pages:
+        fonts = page["/Resources"].get_object().get("/Font")
+        for ref in (fonts or {}).values():
+            found.append(ref.get_object())
+    return found
+
+
+def _embedded(font) -> bool:
+    if font.get("/Subtype") == "/Type0":
+        font = font["/DescendantFonts"][0].get_object()
+    desc = font.get("/FontDescriptor")
+    desc = desc.get_object() if desc is not None else {}
+    return any(k in desc for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+@pytest.mark.skipif(pdf_fonts.find_cjk_font() is None, reason="no TrueType CJK font (fonts-wqy-microhei) here; "
+                    "the STSong-Light CID fallback is never embedded")
+def test_all_fonts_embedded(tmp_path: Path) -> None:
+    md = f"{MIXED}\n\n`code`\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n![Figure 1.](chart:c)\n"
+    path, _ = render(tmp_path, to_ast(md), charts={"c": CHART})
+    fonts = _fonts_in(path)
+    assert fonts
+    names = {str(f.get("/BaseFont")) for f in fonts}
+    assert all(_embedded(f) for f in fonts), names
+    assert not any("Helvetica" in n for n in names)
+
+
+def test_cid_fallback_when_no_cjk_ttf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pdf_fonts, "CJK_CANDIDATES", ())
+    monkeypatch.setattr(pdf_fonts, "_fallback_name", None)
+    monkeypatch.setattr(pdf_fonts, "_fallback_cmap", None)
+    path, pages = render(tmp_path, to_ast(f"{MIXED} and an emoji \U0001f389."))
+    assert pages == 1
+    assert pdf_fonts._fallback_name == pdf_fonts.CID_FALLBACK
+    names = {str(f.get("/BaseFont")) for f in _fonts_in(path)}
+    assert any("STSong-Light" in n for n in names)
+    assert "Кими Ωμέγα" in text_of(path)
+
+
+def test_font_registration_is_idempotent() -> None:
+    pdf_fonts.ensure_fonts()
+    first = pdf_fonts._sans
+    pdf_fonts.ensure_fonts()
+    assert pdf_fonts._sans is first
+    assert pdf_fonts.ensure_fallback() == pdf_fonts.ensure_fallback()
+
+
+# -- long content -----------------------------------------------------------------------------
+
+def test_five_thousand_character_word_wraps(tmp_path: Path) -> None:
+    word = "x" * 5000
+    md = f"# {'h' * 600}\n\n{word}\n\n| col | other |\n|---|---|\n| {word} | short |\n\n```\n{'c' * 3000}\n```\n\n- {word}\n"
+    path, pages = render(tmp_path, to_ast(md))
+    assert pages >= 2
+    text = text_of(path)
+    assert text.count("x") == 3 * 5000  # paragraph, table cell, list item: nothing lost
+    lines = [ln for ln in text.splitlines() if re.fullmatch(r"x+", ln.strip())]
+    assert len(lines) > 60
+    assert max(len(ln.strip()) for ln in lines) < 130  # broken into lines that fit the page
+
+
+def test_long_table_splits_and_repeats_header(tmp_path: Path) -> None:
+    rows = "\n".join(f"| 2026-01-{i % 28 + 1:02d} | Actor {i} | Row {i} with a longer description that wraps "
+                     f"onto a second line in its cell for realism | [High]{{.confidence color=\"#1B7837\"}} |"
+                     for i in range(60))
+    md = f"# Table\n\n| Date | Actor | What | Confidence |\n|---|---|---|---|\n{rows}\n\n: Table 1. Caption.\n"
+    path, pages = render(tmp_path, to_ast(md))
+    assert pages >= 2
+    reader = PdfReader(path)
+    for page in reader.pages:
+        assert "Confidence" in page.extract_text()  # header row repeated on each page
+    text = flat(text_of(path))
+    assert all(f"Row {i} with" in text for i in range(60))
+    assert "Table 1. Caption." in text
+
+
+def test_table_spans_alignment_and_footer(tmp_path: Path) -> None:
+    ast = to_ast("| a | b |\n|--:|:-:|\n| 1 | 2 |\n")
+    table = ast["blocks"][0]["c"]
+    body_rows = table[4][0][3]
+    body_rows[0][1][0][3] = 2  # colspan 2 on the first cell
+    del body_rows[0][1][1]
+    table[5][1] = [body_rows[0]]  # reuse as a footer row
+    path, pages = render(tmp_path, ast)
+    assert pages == 1
+    assert "1" in text_of(path)
+
+
+# -- citations, figures, outline, metadata --------------------------------------------------
+
+def test_citations_link_to_numbered_references(tmp_path: Path) -> None:
+    md = "# Claims\n\nFirst claim [@src-1]. Second claim [@src-4; @src-3].\n\n# References {#references .unnumbered}\n"
+    path, _ = render(tmp_path, to_ast(md, citeproc=True))
+    text = flat(text_of(path))
+    assert "[1] Report 1 on model distillation" in text
+    assert "Detecting & disrupting" in text and "[3]" in text
+    reader = PdfReader(path)
+    internal = [a for a in link_annots(path) if "/Dest" in a]
+    assert len(internal) == 3  # three citation superscripts, each to its entry
+    # A URL wrapped over two lines gets one annotation per line.
+    assert set(uris(path)) == {f"https://example.com/reports/{i}?ref=brief&lang=en" for i in (1, 3, 4)}
+    assert reader.pages[0].get("/Annots")
+
+
+def test_chart_from_svg_is_vector(tmp_path: Path) -> None:
+    md = ("# Chart\n\n![Figure 1. Volumes. Sources: [@src-1].](chart:volumes \"Bar chart\"){#fig-volumes}\n\n"
+          "See [the figure](#fig-volumes).\n\n![](chart:missing)\n")
+    path, pages = render(tmp_path, to_ast(md, citeproc=True), charts={"volumes": CHART})
+    assert pages == 1
+    page = PdfReader(path).pages[0]
+    content = page.get_contents().get_data()
+    path_ops = re.findall(rb"\s[mlc]\s", content)
+    assert len(path_ops) > 300  # the bars, ticks and path-converted glyphs are vector paths
+    xobjects = page["/Resources"].get("/XObject") or {}
+    assert not any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
+    text = flat(page.extract_text())
+    assert "Figure 1. Volumes. Sources:" in text
+    assert len([a for a in link_annots(path) if "/Dest" in a]) == 2  # citation + figure cross-reference
+
+
+def test_chart_from_fresh_matplotlib_svg(tmp_path: Path) -> None:
+    script = f"""
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+plt.rcParams["svg.fonttype"] = "path"
+fig, ax = plt.subplots(figsize=(6, 3))
+ax.plot([1, 2, 3], [3, 1, 2], label="Line")
+ax.bar([1, 2, 3], [1, 2, 1])
+ax.set_title("Fresh chart")
+ax.legend()
+fig.savefig({str(tmp_path / "fresh.svg")!r}, format="svg")
+"""
+    pytest.importorskip("matplotlib")
+    subprocess.run([sys.executable, "-c", script], check=True)  # separate process: keep matplotlib out of ours
+    path, pages = render(tmp_path, to_ast("![Figure 2. Fresh.](chart:fresh)\n"), charts={"fresh": tmp_path / "fresh.svg"})
+    assert pages == 1
+    assert len(PdfReader(path).pages[0].get_contents().get_data()) > 5000
+
+
+def test_broken_svg_is_skipped(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.svg"
+    bad.write_text("<svg this is not xml")
+    path, pages = render(tmp_path, to_ast("![Figure 3. Broken.](chart:bad)\n"), charts={"bad": bad})
+    assert pages == 1
+    assert "Figure 3. Broken." in text_of(path)
+
+
+def test_outline_and_metadata(tmp_path: Path) -> None:
+    md = "## Orphan level two\n\n# One\n\n## One point one\n\n### Not in outline\n\n# Two\n\ntext\n"
+    path, _ = render(tmp_path, to_ast(md))
+    reader = PdfReader(path)
+
+    def titles(items: list) -> list:
+        return [titles(i) if isinstance(i, list) else i.title for i in items]
+
+    assert titles(reader.outline) == ["Orphan level two", "One", ["One point one"], "Two"]
+    info = reader.metadata
+    assert info.title == "Test briefing on distillation"
+    assert info.author == "Analyst Team"
+    assert info.subject == "A subtitle for the subject field"
+    assert info.creator == "briefing"
+
+
+def test_title_block_and_page_n_of_m(tmp_path: Path) -> None:
+    body = "\n\n".join(f"# Section {i}\n\n" + "Sentence about policy. " * 120 for i in range(6))
+    path, pages = render(tmp_path, to_ast(body))
+    assert pages >= 3
+    reader = PdfReader(path)
+    first = flat(reader.pages[0].extract_text())
+    for expected in ("POLICY UNIT", "Test briefing on distillation", "A subtitle for the subject field",
+                     "23 February 2026", "Edition 1", "OFFICIAL", f"Page 1 of {pages}"):
+        assert expected in first, expected
+    last = flat(reader.pages[-1].extract_text())
+    assert f"Page {pages} of {pages}" in last
+    assert "Test briefing on distillation" in last  # running header
+    assert last.count("OFFICIAL") >= 2  # marking in header and footer
+
+
+# -- options and output -------------------------------------------------------------------------
+
+def test_letter_paper_logo_and_file_object(tmp_path: Path) -> None:
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (240, 80), (31, 58, 95)).save(logo)
+    buf = io.BytesIO()
+    pages = render_pdf(to_ast("Body text."), buf, charts={},
+                       options=PdfOptions(paper="Letter", logo=logo, brand_color="#7A1F1F", base_font_size=11))
+    reader = PdfReader(io.BytesIO(buf.getvalue()))
+    assert pages == len(reader.pages) == 1
+    assert [round(float(v)) for v in reader.pages[0].mediabox[2:]] == [612, 792]
+    xobjects = reader.pages[0]["/Resources"]["/XObject"]
+    assert any(x.get_object()["/Subtype"] == "/Image" for x in xobjects.values())
+
+
+@pytest.mark.parametrize("kwargs", [{"paper": "A3"}, {"brand_color": "red"}, {"brand_color": '#123456" x'},
+                                    {"base_font_size": 100}])
+def test_bad_options_rejected(kwargs: dict) -> None:
+    with pytest.raises(ValueError):
+        PdfOptions(**kwargs)
+
+
+def test_empty_document(tmp_path: Path) -> None:
+    path, pages = render(tmp_path, {"pandoc-api-version": [1, 23, 1], "meta": {}, "blocks": []})
+    assert pages == 1
+
+
+def test_output_is_deterministic(tmp_path: Path) -> None:
+    ast = to_ast((FIXTURES / "sample.md").read_text(), citeproc=True, meta=False)
+    a, _ = render(tmp_path, ast, "a.pdf", charts={"volumes": CHART})
+    b, _ = render(tmp_path, ast, "b.pdf", charts={"volumes": CHART})
+    assert a.read_bytes() == b.read_bytes()
+    # A fresh process (fresh font state) produces the same bytes too.
+    script = (f"import json, pathlib; from briefing.render_pdf import render_pdf, PdfOptions; "
+              f"render_pdf(json.loads(pathlib.Path({str(tmp_path / 'ast.json')!r}).read_text()), "
+              f"{str(tmp_path / 'c.pdf')!r}, charts={{'volumes': pathlib.Path({str(CHART)!r})}}, options=PdfOptions()); "
+              f"import sys; assert 'matplotlib' not in sys.modules")
+    (tmp_path / "ast.json").write_text(json.dumps(ast))
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT)
+    assert (tmp_path / "c.pdf").read_bytes() == a.read_bytes()
+
+
+@pytest.mark.skipif(shutil.which("qpdf") is None, reason="qpdf is not installed")
+def test_qpdf_check(tmp_path: Path) -> None:
+    ast = to_ast((FIXTURES / "sample.md").read_text(), citeproc=True, meta=False)
+    path, _ = render(tmp_path, ast, charts={"volumes": CHART})
+    result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "No syntax or stream encoding errors" in result.stdout

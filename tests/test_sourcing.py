@@ -1,0 +1,106 @@
+"""Independence of sources: origins follow derived_from chains, and each level's sourcing rule holds."""
+
+from __future__ import annotations
+
+from conftest import CLAIM, one, problems_of
+
+from briefing.errors import errors_in
+from briefing.model import Citation, Evidence, Source, Workspace
+from briefing.sourcing import best_supported, disinterested, origins, roots, supports
+from briefing.workspace import DEFAULT_SCALE, load, load_scale
+
+SCALE = load_scale(DEFAULT_SCALE.parent, [])  # the packaged scale
+
+
+def src(sid, **fields):
+    return {"id": sid, "title": sid.upper(), "kind": "news", **fields}
+
+
+def model(*sources, cites=()):
+    """An in-memory workspace with the packaged scale and one claim citing `cites`."""
+    item = Evidence(id="e", title="E", claim="C", date="2026", confidence="high",
+                    sources=tuple(Citation(s) for s in cites))
+    return Workspace(root=".", meta=None, scale=SCALE, sources=tuple(sources), evidence=(item,)), item
+
+
+def test_roots_follow_derived_from_chains_transitively():
+    ws, _ = model(Source("pr", "PR", "primary"), Source("wire", "Wire", "news", derived_from=("pr",)),
+                  Source("paper", "Paper", "news", derived_from=("wire",)),
+                  Source("blog", "Blog", "commentary", derived_from=("paper", "other")),
+                  Source("other", "Other", "academic"))
+    assert roots(ws, "pr") == {"pr"}
+    assert roots(ws, "paper") == {"pr"}
+    assert roots(ws, "blog") == {"pr", "other"}
+
+
+def test_roots_ignore_unknown_parents_and_survive_cycles():
+    ws, _ = model(Source("a", "A", "news", derived_from=("ghost",)),
+                  Source("c1", "C1", "news", derived_from=("c2",)), Source("c2", "C2", "news", derived_from=("c1",)))
+    assert roots(ws, "a") == {"a"}
+    assert roots(ws, "c1") == {"c1"}  # a cycle has no root; validation reports it separately
+
+
+def test_three_relays_of_one_press_release_are_one_origin():
+    sources = [Source("pr", "PR", "primary", interested=True)] + [
+        Source(f"outlet-{i}", f"O{i}", "news", derived_from=("pr",)) for i in range(3)]
+    ws, item = model(*sources, cites=("outlet-0", "outlet-1", "outlet-2"))
+    assert origins(ws, item) == {"pr"}
+    assert disinterested(ws, origins(ws, item)) == frozenset()
+    assert "needs 2 independent origin(s)" in supports(ws, item, ws.scale.get("high"))
+    assert best_supported(ws, item).key == "moderate"
+
+
+def test_two_independent_disinterested_origins_support_high():
+    ws, item = model(Source("a", "A", "news"), Source("b", "B", "academic"), cites=("a", "b"))
+    assert supports(ws, item, ws.scale.get("high")) == ""
+    assert best_supported(ws, item).key == "high"
+
+
+def test_a_claim_citing_nothing_known_is_only_unsubstantiated():
+    ws, item = model(Source("a", "A", "news"), cites=("ghost",))
+    assert origins(ws, item) == frozenset()
+    assert best_supported(ws, item).key == "unsubstantiated"
+
+
+# -- through `check` -----------------------------------------------------------------------------
+def test_high_with_a_source_derived_from_the_other_is_one_origin(make_workspace):
+    ws = make_workspace(sources=[src("orig"), src("relay", derived_from=["orig"])],
+                        evidence={"a.yaml": {**CLAIM, "sources": ["orig", "relay"]}})
+    p = one(problems_of(ws), "confidence 'high' is not supported by its sources")
+    assert (p.path, p.line) == ("evidence/a.yaml", 1)
+    assert "needs 2 independent origin(s)" in p.message and "trace to 1 (orig)" in p.message
+
+
+def test_three_outlets_relaying_one_press_release(make_workspace):
+    sources = [src("pr", kind="primary")] + [src(f"o{i}", derived_from=["pr"]) for i in range(3)]
+    ws = make_workspace(sources=sources, evidence={"a.yaml": {**CLAIM, "sources": ["o0", "o1", "o2"]}})
+    p = one(problems_of(ws), "confidence 'high' is not supported")
+    assert "trace to 1 (pr)" in p.message
+
+
+def test_high_with_two_interested_origins_needs_a_disinterested_one(make_workspace):
+    ws = make_workspace(sources=[src("accuser", interested=True), src("accused", interested=True)],
+                        evidence={"a.yaml": {**CLAIM, "sources": ["accuser", "accused"]}})
+    p = one(problems_of(ws), "confidence 'high' is not supported")
+    assert "without a stake in the matter" in p.message and "found 0" in p.message
+
+
+def test_high_with_one_interested_and_one_disinterested_origin_is_fine(make_workspace):
+    ws = make_workspace(sources=[src("accuser", interested=True), src("paper")],
+                        evidence={"a.yaml": {**CLAIM, "sources": ["accuser", "paper"]}})
+    assert problems_of(ws) == []
+
+
+def test_moderate_on_one_origin_is_fine(make_workspace):
+    ws = make_workspace(sources=[src("orig"), src("relay", derived_from=["orig"])],
+                        evidence={"a.yaml": {**CLAIM, "confidence": "moderate", "sources": ["relay"]}})
+    assert problems_of(ws) == []
+
+
+def test_origins_in_a_loaded_workspace(make_workspace):
+    sources = [src("pr", kind="primary"), src("wire", derived_from="pr"), src("paper", derived_from=["wire"]),
+               src("study", kind="academic")]
+    ws, problems = load(make_workspace(sources=sources,
+                                       evidence={"a.yaml": {**CLAIM, "sources": ["paper", "study"]}}))
+    assert errors_in(problems) == []
+    assert origins(ws, ws.item("claim-a")) == {"pr", "study"}
