@@ -194,7 +194,7 @@ def _start_docx(ws, doc, charts, tmp: Path, root: Path):
     aud = doc.audience
     try:
         ref = reference_docx(levels=ws.scale.levels, marking=aud.marking or ws.meta.marking, title=ws.meta.title,
-                             brand_color=aud.brand_color, paper=aud.paper)
+                             brand_color=aud.brand_color, paper=aud.paper, font=aud.docx_font or "Calibri")
         return start_docx(doc.ast, tmp, charts={k: v.png for k, v in charts.items()}, reference=ref,
                           source_date_epoch=doc.source_date_epoch, resource_dir=root)
     except (RuntimeError, ValueError) as exc:
@@ -205,18 +205,22 @@ def _render_pdf(ws, doc, charts, tmp: Path, root: Path) -> int:
     from .render_pdf import PdfOptions, render_pdf
 
     aud = doc.audience
-    logo = _workspace_file(root, aud.logo, aud.path, "logo") if aud.logo else None
-    options = PdfOptions(paper=aud.paper, brand_color=aud.brand_color, logo=logo)
-    return render_pdf(doc.ast, tmp, charts={k: v.svg for k, v in charts.items()}, options=options)
+    logo = _workspace_file(root, aud.logo, aud.path, "logo", aud.lines.get("logo", 0)) if aud.logo else None
+    options = PdfOptions(paper=aud.paper, brand_color=aud.brand_color, logo=logo,
+                         base_font_size=aud.font_size or 10.0)
+    try:
+        return render_pdf(doc.ast, tmp, charts={k: v.svg for k, v in charts.items()}, options=options)
+    except ValueError as exc:  # e.g. a logo that is not a readable image
+        raise BriefingError(f"PDF: {exc}", aud.path) from None
 
 
-def _workspace_file(root: Path, rel: str, where: str, what: str) -> Path:
+def _workspace_file(root: Path, rel: str, where: str, what: str, line: int = 0) -> Path:
     """A file named in a template option, refused if it escapes the workspace."""
     path = (root / rel).resolve()
     if not path.is_relative_to(root.resolve()):
-        raise BriefingError(f"{what} path '{rel}' leads outside the workspace; refused", where)
+        raise BriefingError(f"{what} path '{rel}' leads outside the workspace; refused", where, line)
     if not path.is_file():
-        raise BriefingError(f"{what} file '{rel}' does not exist", where)
+        raise BriefingError(f"{what} file '{rel}' does not exist", where, line)
     return path
 
 

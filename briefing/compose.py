@@ -72,7 +72,7 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
     wanted = [i for i in audience.charts if i in specs]
     datas = {i: chart_data(ws, specs[i]) for i in wanted}
     placer = FigurePlacer(datas)
-    q = Queries(ws, audience.name)
+    q = Queries(ws, audience.name, audience.rank_by)
 
     def chart_ids(kind: str) -> list[str]:
         return [i for i in wanted if specs[i].kind == kind]

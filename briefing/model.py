@@ -211,12 +211,16 @@ class Workspace:
 
     def source(self, sid: str) -> Source | None:
         """Look a source up by id."""
-        idx = self._index.setdefault("sources", {s.id: s for s in self.sources})
+        idx = self._index.get("sources")
+        if idx is None:  # not setdefault: its argument would rebuild the index on every call
+            idx = self._index["sources"] = {s.id: s for s in self.sources}
         return idx.get(sid)
 
     def item(self, eid: str) -> Evidence | None:
         """Look an evidence item up by id."""
-        idx = self._index.setdefault("evidence", {e.id: e for e in self.evidence})
+        idx = self._index.get("evidence")
+        if idx is None:
+            idx = self._index["evidence"] = {e.id: e for e in self.evidence}
         return idx.get(eid)
 
     def judgements(self, section: str) -> tuple[Judgement, ...]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from .markdown import attr, escape
-from .model import Evidence, Figure, Judgement, Level, Workspace
+from .model import Citation, Evidence, Figure, Judgement, Level, Source, Workspace
 from .sourcing import disinterested, origins
 from .spec import SECTIONS
 
@@ -71,17 +71,62 @@ class ChartRef:
     alt: str
 
 
+@dataclass(frozen=True)
+class Selection:
+    """Some claims picked for a condensed briefing, and how many were left out."""
+
+    shown: tuple[Evidence, ...]
+    rest: int
+
+    def __iter__(self):
+        return iter(self.shown)
+
+    def __len__(self) -> int:
+        return len(self.shown)
+
+
+@dataclass(frozen=True)
+class CitedSource:
+    """One source a claim cites: the citation (with its locator), the source, and the figures it reports."""
+
+    citation: Citation
+    source: Source | None
+    figures: tuple[Figure, ...]
+
+    @property
+    def id(self) -> str:
+        return self.citation.source
+
+    @property
+    def locator(self) -> str:
+        return self.citation.locator
+
+    @property
+    def name(self) -> str:
+        """A short name for the source: its outlet or publisher, else its first author, else its title."""
+        s = self.source
+        if s is None:
+            return self.citation.source
+        if s.outlet:
+            return s.outlet
+        if s.authors:
+            return str(s.authors[0]) + (" et al." if len(s.authors) > 1 else "")
+        return s.title
+
+
 class Queries:
     """Everything a template may ask of the evidence; all methods are read-only."""
 
-    def __init__(self, ws: Workspace, audience_name: str = ""):
+    def __init__(self, ws: Workspace, audience_name: str = "", rank_by=()):
         self._ws = ws
         self._audience = audience_name
+        self._rank_by = tuple(rank_by)  # judgement sections whose evidence a condensed list shows first
         self.meta = ws.meta
         self.scale = ws.scale
         self.levels = ws.scale.levels
         self.evidence = tuple(sorted(ws.evidence, key=lambda e: (e.date, e.id)))
         self.sources = ws.sources
+        self._supporting: dict[str, list] | None = None  # claim id -> (section, judgement) resting on it
 
     # -- claims ----------------------------------------------------------------------------
     def level(self, item: Evidence) -> Level:
@@ -111,17 +156,55 @@ class Queries:
         return [e for e in self.evidence
                 if any(a.name.casefold() == n and (not role or a.role == role) for a in e.actors)]
 
-    def by_tag(self, *tags: str) -> list[Evidence]:
-        """Claims carrying any of the tags."""
-        return [e for e in self.evidence if set(tags) & set(e.tags)]
+    def at_least(self, key: str) -> list[Evidence]:
+        """Claims at this confidence level or a more confident one."""
+        floor = self._ws.scale.get(key)
+        if floor is None:
+            raise ValueError(f"no confidence level '{key}'; the scale has: {', '.join(self._ws.scale.keys)}")
+        return [e for e in self.evidence if self.level(e).rank <= floor.rank]
+
+    def by_tag(self, *tags) -> list[Evidence]:
+        """Claims carrying any of the tags (each argument a tag or a list of tags)."""
+        wanted = set(_flat(tags))
+        return [e for e in self.evidence if wanted & set(e.tags)]
 
     def between(self, start: str = "", end: str = "") -> list[Evidence]:
         """Claims dated within [start, end] (ISO dates; either may be empty)."""
         return [e for e in self.evidence if (not start or e.date >= start) and (not end or e.date[:len(end)] <= end)]
 
-    def events(self) -> list[Evidence]:
-        """Dated events (claims with an `event` label), in date order."""
-        return [e for e in self.evidence if e.event]
+    def events(self, *tags) -> list[Evidence]:
+        """Dated events (claims with an `event` label), in date order; optionally only those with a tag."""
+        wanted = set(_flat(tags))
+        return [e for e in self.evidence if e.event and (not wanted or wanted & set(e.tags))]
+
+    # -- selecting: condensed audiences show the claims that matter most -------------------------
+    def supporting(self, item: Evidence, section: str = "") -> list[Judgement]:
+        """The judgements (for this audience; of one analysis section, or all) that rest on a claim."""
+        if self._supporting is None:
+            self._supporting = {}
+            for name, judgements in self._ws.analysis:
+                for j in judgements:
+                    if j.audiences and self._audience not in j.audiences:
+                        continue
+                    for eid in dict.fromkeys(j.rests_on):
+                        self._supporting.setdefault(eid, []).append((name, j))
+        return [j for name, j in self._supporting.get(item.id, ()) if not section or name == section]
+
+    def weight(self, item: Evidence) -> tuple[int, ...]:
+        """What makes a claim matter to this reader: how many judgements of each of the audience's
+        `rank_by` sections rest on it, in that order, then how many of any section."""
+        return tuple(len(self.supporting(item, s)) for s in self._rank_by) + (len(self.supporting(item)),)
+
+    def ranked(self, items) -> list[Evidence]:
+        """Claims, those that matter most first (see `weight`); then the more confident, then the earlier."""
+        return sorted(items, key=lambda e: (tuple(-n for n in self.weight(e)), self.level(e).rank, e.date, e.id))
+
+    def select(self, items, limit: int = 0) -> Selection:
+        """The `limit` claims that matter most (see `ranked`), in that order; all of them when limit is 0."""
+        items = list(items)
+        if not limit or limit >= len(items):
+            return Selection(tuple(items), 0)
+        return Selection(tuple(self.ranked(items)[:limit]), len(items) - limit)
 
     def item(self, eid: str) -> Evidence | None:
         """One claim by id."""
@@ -130,6 +213,20 @@ class Queries:
     def actors(self, item: Evidence, role: str) -> list[str]:
         """The names of a claim's actors in a role."""
         return [a.name for a in item.actors if a.role == role]
+
+    def citations(self, item: Evidence) -> list[CitedSource]:
+        """A claim's sources with their locators and the figures each reports (figures citing others last)."""
+        out = [CitedSource(c, self._ws.source(c.source), tuple(f for f in item.figures if f.source == c.source))
+               for c in item.sources]
+        cited = set(item.source_ids)
+        for sid in dict.fromkeys(f.source for f in item.figures if f.source not in cited):
+            out.append(CitedSource(Citation(sid), self._ws.source(sid),
+                                   tuple(f for f in item.figures if f.source == sid)))
+        return out
+
+    def by_level(self) -> list[tuple[Level, list[Evidence]]]:
+        """Every claim grouped by confidence level, in scale order (most confident first), then by date."""
+        return [(lv, [e for e in self.evidence if self.level(e).key == lv.key]) for lv in self.levels]
 
     def origins(self, item: Evidence) -> int:
         """How many independent origins a claim rests on."""
@@ -175,6 +272,12 @@ class Queries:
         """One source by id."""
         return self._ws.source(sid)
 
+    def cited_sources(self) -> list[Source]:
+        """The sources at least one claim cites, in sources.yaml order."""
+        cited = {sid for e in self.evidence for sid in e.source_ids} | {f.source for e in self.evidence
+                                                                          for f in e.figures}
+        return [s for s in self.sources if s.id in cited]
+
     def counts(self) -> dict[str, int]:
         """Number of claims per section."""
         c = Counter(self.section_of(e) for e in self.evidence)
@@ -190,6 +293,14 @@ class Queries:
         cited = {sid for e in self.evidence for sid in e.source_ids}
         c = Counter(s.kind for s in self.sources if s.id in cited)
         return [(SOURCE_KIND_NAMES.get(k, k), n) for k, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def _flat(values) -> list[str]:
+    """Tags given as arguments, lists of tags, or both."""
+    out: list[str] = []
+    for v in values:
+        out.extend([v] if isinstance(v, str) else _flat(v))
+    return out
 
 
 # -- filters: these return Markup, so the escaping finalize lets them through --------------------

@@ -466,7 +466,16 @@ AUDIENCE = _map("An audience: who the briefing is for, and what it contains", {
     "brand_color": Field("color", "Colour of headings and the title block"),
     "logo": S("An image in the workspace, printed in the title block"),
     "body_font": S("A TrueType font file in the workspace for body text (default: DejaVu Sans)"),
+    "font_size": Field("number", "PDF body text size in points, 6 to 16 (default: 10)"),
+    "docx_font": S("The Word font name for the DOCX (default: the body font's family, else Calibri)"),
     "page_budget": Field("int", "Warn when the PDF has more pages than this"),
+    "claims_per_section": Field("int", "Show at most this many claims per section, those judgements rest on"
+                                " first (default: 0, all)"),
+    "full_edition": Field("id", "The audience named for the claims left out (default: analyst)"),
+    "rank_by": _lst(Field("id", "An analysis.yaml section, e.g. bottom_line"), "Judgement sections whose"
+                    " evidence a condensed list shows first"),
+    "tags": Field("map", "Named groups of evidence tags the templates query, e.g. legal: [legal-avenue]",
+                  open_keys=True, item=_lst(Field("id", "A tag"), "Tags")),
 })
 
 SCHEMAS = {

@@ -39,6 +39,7 @@ class Limits:
 
 
 LIMITS = Limits()
+_PACKAGE_TEMPLATES = (Path(__file__).resolve().parent / "templates").resolve()
 
 
 class TemplateTimeout(Exception):  # noqa: N818 - reads as what happened
@@ -230,19 +231,24 @@ def _memory_cap(extra: int):
 
 
 # -- errors -------------------------------------------------------------------------------------
-def _template_frame(exc: BaseException) -> tuple[str, int]:
-    """The innermost template file and line in a traceback.
+def _template_frames(exc: BaseException) -> list[tuple[str, int]]:
+    """The template files and lines in a traceback, outermost first.
 
     Jinja rewrites the frames of template code into frames whose file and line are the template's;
     those carry `__jinja_exception__` in their globals, which no other frame does.
     """
-    where = ("", 0)
+    out = []
     tb = exc.__traceback__
     while tb is not None:
         if "__jinja_exception__" in tb.tb_frame.f_globals:
-            where = (tb.tb_frame.f_code.co_filename, tb.tb_lineno)
+            out.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
         tb = tb.tb_next
-    return where
+    return out
+
+
+def _is_packaged(path: str) -> bool:
+    """Whether a template file is one of the packaged ones (not the workspace's)."""
+    return bool(path) and Path(path).resolve().is_relative_to(_PACKAGE_TEMPLATES)
 
 
 def _display(env, path: str) -> str:
@@ -259,7 +265,13 @@ def _display(env, path: str) -> str:
 
 def _fault(exc: BaseException, env, name: str, limits: Limits) -> BriefingError:
     """The BriefingError for a fault during a render, at the template line where it happened."""
-    path, line = _template_frame(exc)
+    frames = _template_frames(exc)
+    path, line = frames[-1] if frames else ("", 0)
+    # Where a shared file (a macro, an include) failed, also say which file called it; the packaged
+    # base calling the workspace's own section is no news, so only a workspace caller is named then.
+    caller = next((f for f in reversed(frames) if f[0] != path), None)
+    if caller and not _is_packaged(path) and _is_packaged(caller[0]):
+        caller = None
     if isinstance(exc, jinja2.TemplateSyntaxError):
         path, line = exc.filename or exc.name or path, exc.lineno
         message = f"template syntax error: {exc.message}"
@@ -282,6 +294,8 @@ def _fault(exc: BaseException, env, name: str, limits: Limits) -> BriefingError:
         message = f"template error: {exc.message or type(exc).__name__}"
     else:
         message = f"template error: {type(exc).__name__}: {exc}"
+    if caller and not isinstance(exc, jinja2.TemplateSyntaxError):
+        message += f" (called from {_display(env, caller[0])}:{caller[1]})"
     return BriefingError(message, _display(env, path) or name, line or 0)
 
 

@@ -103,7 +103,8 @@ def _evidence(ws: Workspace) -> list[Problem]:
         # Retracted sources still count here: a claim they alone fail is capped (a warning), not wrong.
         why = supports(ws, e, level, retracted=True)
         if why:
-            out.append(Problem.at(e.pos, "error", f"confidence '{e.confidence}' is not supported by its sources: {why}"))
+            out.append(Problem.at(e.pos, "error",
+                                  f"confidence '{e.confidence}' is not supported by its sources: {why}"))
         elif cap_note(ws, e):
             out.append(Problem.at(e.pos, "warning", f"claim '{e.id}': {cap_note(ws, e)}"))
         if e.section and order[e.section] < order[level.section]:

@@ -13,7 +13,7 @@ from reportlab.platypus import Flowable, HRFlowable, Paragraph, Spacer, TableSty
 
 from . import fonts
 from .charts import Chart, load_svg
-from .flowables import Anchor, Indented, SplitTable
+from .flowables import Anchor, Indented, Para, SplitTable, widow_range
 from .inlines import LITERAL_RAW, NBSP, Inlines, State, stringify
 from .styles import AMBER, AMBER_TINT, QUOTE_RULE, RULE, Styles
 
@@ -90,18 +90,26 @@ class Blocks:
 
     def para(self, text: str, ctx: Ctx, style: str | None = None) -> Paragraph:
         st = self.st.variant(style or ctx.style, indent=ctx.indent, align=ctx.align, bullet=bool(ctx.bullet))
-        return Paragraph(ctx.prefix + text, st, bulletText=ctx.bullet)
+        return Para(ctx.prefix + text, st, bulletText=ctx.bullet)
 
     def _b_Para(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         image = _lone_image(c)
         if image is not None:
             return self.image(image, ctx)
-        text = self.inl.render(c)
+        st = self.st.variant(ctx.style, indent=ctx.indent, align=ctx.align, bullet=bool(ctx.bullet))
+        self.inl.line = (ctx.width - st.leftIndent - st.rightIndent, st.fontSize)
+        try:
+            text = self.inl.render(c)
+        finally:
+            self.inl.line = None
         if not text.strip() and not ctx.bullet and not ctx.prefix:
             return []
+        if text.startswith("<br/>"):
+            text = text[len("<br/>"):]  # a long URL opening the paragraph needs no fresh line
         return [self.para(text, ctx)]
 
-    _b_Plain = _b_Para
+    def _b_Plain(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+        return self._b_Para(c, ctx)
 
     def _b_Header(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         level, attr, inlines = c
@@ -110,7 +118,7 @@ class Blocks:
     def heading(self, level: int, ident: str, text: str, plain: str, ctx: Ctx) -> Paragraph:
         """A heading paragraph; top-level ones carry an outline entry for afterFlowable."""
         style = "h3" if ctx.nested else f"h{min(max(level, 1), 3)}"
-        p = Paragraph(self.inl.anchor(ident) + text, self.st.variant(style, indent=ctx.indent))
+        p = Para(self.inl.anchor(ident) + text, self.st.variant(style, indent=ctx.indent))
         if not ctx.nested and level <= 2 and plain.strip():
             p._outline = (plain.strip(), level)
         return p
@@ -141,7 +149,7 @@ class Blocks:
         step = self.st.base * (1.6 if max((len(s) for s in labels), default=1) <= 2 else 2.4)
         style = ctx.style if ctx.style != "body" else "list"
         out: list[Flowable] = []
-        for item, label in zip(items, labels):
+        for item, label in zip(items, labels, strict=True):
             sub = replace(ctx, indent=ctx.indent + step, style=style, bullet=label, prefix="",
                           depth=ctx.depth + 1)
             out += self.render(item, sub)
@@ -196,7 +204,7 @@ class Blocks:
                 ("TOPPADDING", (0, 0), (-1, -1), PANEL_PAD), ("BOTTOMPADDING", (0, 0), (-1, -1), PANEL_PAD),
                 ("LINEBELOW", (0, -1), (-1, -1), 1.2, self.st.brand)]
         if title:
-            rows.append([Paragraph(fonts.markup(title), self.st["box_title"])])
+            rows.append([Para(fonts.markup(title), self.st["box_title"])])
             cmds += [("BACKGROUND", (0, 0), (-1, 0), self.st.brand),
                      ("TOPPADDING", (0, 0), (-1, 0), 4), ("BOTTOMPADDING", (0, 0), (-1, 0), 4)]
         rows.append([body])
@@ -317,10 +325,9 @@ class Blocks:
         if first_foot is not None:
             cmds.append(("LINEABOVE", (0, first_foot), (-1, first_foot), 0.8, brand))
         cmds += spans
-        # No single orphan or widow row at a page break.
-        split_range = (n_head + 2, -2) if len(rows) - n_head >= 4 else None
         table = self._table_flowable(data, widths, cmds, repeat=n_head, before=0.2, after=0.9,
-                                     split_range=split_range)
+                                     split_range=widow_range(len(data), n_head))
+        table.keep_rows = True  # no single orphan or widow row at a page break
         out: list[Flowable] = []
         ident = attr[0]
         if ident in self.state.targets:
@@ -370,11 +377,11 @@ def _fit(preferred: list[float], minimum: list[float], width: float) -> list[flo
     """Widths summing to `width`, each at least its minimum, shrinking the roomiest columns first."""
     if sum(minimum) >= width:
         return [width * m / sum(minimum) for m in minimum]
-    widths = [max(p, m) for p, m in zip(preferred, minimum)]
+    widths = [max(p, m) for p, m in zip(preferred, minimum, strict=True)]
     excess = sum(widths) - width
     if excess > 0:
-        flex = [w - m for w, m in zip(widths, minimum)]
-        widths = [w - excess * f / sum(flex) for w, f in zip(widths, flex)]
+        flex = [w - m for w, m in zip(widths, minimum, strict=True)]
+        widths = [w - excess * f / sum(flex) for w, f in zip(widths, flex, strict=True)]
     elif excess < 0:
         widths = [w * width / sum(widths) for w in widths]
     return widths

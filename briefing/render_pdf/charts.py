@@ -42,8 +42,11 @@ def _parse(path: Path) -> Drawing | None:
     from svglib.svglib import svg2rlg  # imported on first chart: it pulls in lxml and friends
 
     try:
-        # External references stay inside the chart's own folder; entities are never resolved.
-        drawing = svg2rlg(str(path), resolve_entities=False, external_reference_root=str(Path(path).parent))
+        try:
+            # External references stay inside the chart's own folder; entities are never resolved.
+            drawing = svg2rlg(str(path), resolve_entities=False, external_reference_root=str(path.parent))
+        except TypeError:  # svglib before 2.3 has no external_reference_root
+            drawing = svg2rlg(str(path), resolve_entities=False)
     except Exception as exc:  # svglib raises a variety of errors on malformed input
         log.warning("chart %s could not be converted: %s", path, exc)
         return None

@@ -10,8 +10,18 @@ from typing import BinaryIO
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Flowable, Frame, HRFlowable, Image, PageTemplate, Paragraph, Spacer
-from reportlab.platypus import Table, TableStyle
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    HRFlowable,
+    Image,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from . import anchors, fonts
 from .blocks import Blocks, Ctx
@@ -111,7 +121,8 @@ class BriefingDoc(BaseDocTemplate):
             _draw(canv, fonts.markup(org), st["running_right"], x + w * 0.6, head_y, w * 0.4)
         canv.setStrokeColor(RULE)
         canv.setLineWidth(0.5)
-        canv.line(x, head_y - 4.5 * mm, x + w, head_y - 4.5 * mm)
+        if m.marking or (page > 1 and (m.title or m.organisation)):
+            canv.line(x, head_y - 4.5 * mm, x + w, head_y - 4.5 * mm)
         foot_y = MARGIN_BOTTOM - 9 * mm
         canv.line(x, foot_y + 1.5 * mm, x + w, foot_y + 1.5 * mm)
         left = " \u00b7 ".join(p for p in (m.date, m.edition) if p)
@@ -133,12 +144,15 @@ def _draw(canv: Canvas, text: str, style, x: float, top: float, width: float) ->
 def title_block(meta: DocMeta, styles: Styles, options: PdfOptions, width: float) -> list[Flowable]:
     """Page 1's title block: organisation (and logo), title, subtitle, rule, date/edition/marking."""
     out: list[Flowable] = []
+    if not any(vars(meta).values()) and options.logo is None:
+        return out
     org = Paragraph(fonts.markup(meta.organisation.upper()), styles["org"]) if meta.organisation else None
     if options.logo is not None:
         logo = _logo(Path(options.logo))
         row = [[org or "", logo]]
         t = Table(row, colWidths=[width - logo.drawWidth, logo.drawWidth], hAlign="LEFT")
-        t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), fonts.SANS), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+        t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), fonts.SANS), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                               ("ALIGN", (1, 0), (1, 0), "RIGHT"),
                                ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                                ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
         out += [t, Spacer(1, styles.base * 0.9)]
@@ -156,7 +170,8 @@ def title_block(meta: DocMeta, styles: Styles, options: PdfOptions, width: float
     cells = [[Paragraph(details, styles["titlemeta"]),
               Paragraph(fonts.markup(meta.marking), styles["marking"]) if meta.marking else ""]]
     t = Table(cells, colWidths=[width * 0.7, width * 0.3], hAlign="LEFT")
-    t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), fonts.SANS), ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+    t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), fonts.SANS),
+                           ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                            ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
                            ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     out += [t, Spacer(1, styles.base * 1.6)]
@@ -190,6 +205,8 @@ def build(ast: dict, out: str | os.PathLike | BinaryIO, *, charts: dict[str, Pat
     story = title_block(meta, styles, options, doc.width)
     story += renderer.render(blocks, Ctx(doc.width))
     story += renderer.notes(doc.width)
+    if not story:
+        story.append(Spacer(1, 1))  # an empty document is still one (numbered) page
     running = styles["running_right"]
     number_style = (running.fontName, running.fontSize, running.textColor, doc.width * 0.3)
     doc.build(story, canvasmaker=partial(PageCountCanvas, number_style=number_style))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table
 from reportlab.platypus.flowables import _listWrapOn
 
@@ -41,7 +42,7 @@ class Indented(Flowable):
         parts = self.flowable.splitOn(self.canv, availWidth - self.left, availHeight)
         return [Indented(p, self.left) for p in parts]
 
-    def drawOn(self, canvas, x: float, y: float, _sW: float = 0) -> None:  # noqa: N802
+    def drawOn(self, canvas, x: float, y: float, _sW: float = 0) -> None:  # noqa: N802, N803
         self.flowable.drawOn(canvas, x + self.left, y, _sW)
 
     def getSpaceBefore(self) -> float:  # noqa: N802
@@ -60,15 +61,26 @@ class SplitTable(Table):
     """A Table that splits inside a row only when that row could not fit on a fresh page."""
 
     page_height = 10_000.0  # set per instance; split parts inherit it below
+    keep_rows = False  # widow/orphan control for data tables
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
         self._calc(availWidth, availHeight)
+        parts = self._split(availWidth, availHeight, in_row=False)
         oversized = max(self._rowHeights, default=0) > self.page_height
-        # Postponed once already means we are at the top of a frame and it still does not fit.
-        in_row = oversized or getattr(self, "_postponed", False)
+        if not parts and (oversized or availHeight >= self.page_height - 1):
+            # Last resort (a row taller than a page): split inside it, ignoring widow/orphan rules.
+            parts = self._split(availWidth, availHeight, in_row=True)
+        for part in parts:
+            part.page_height = self.page_height
+            part.keep_rows = self.keep_rows
+            if part is not self and self.keep_rows:
+                part._rowSplitRange = _widow_range(part)  # ReportLab does not carry it to the parts
+        return parts
+
+    def _split(self, availWidth: float, availHeight: float, in_row: bool) -> list[Flowable]:  # noqa: N803
         saved, saved_range = self.splitInRow, self._rowSplitRange
         if in_row:
-            self._rowSplitRange = None  # last resort: widow/orphan rules must not block progress
+            self._rowSplitRange = None
         else:
             self.splitInRow = 0
         try:
@@ -76,9 +88,19 @@ class SplitTable(Table):
         finally:
             self.splitInRow, self._rowSplitRange = saved, saved_range
         for part in parts:
-            part.page_height = self.page_height
             part.splitInRow = saved
         return parts
+
+
+def widow_range(rows: int, head: int) -> tuple[int, int]:
+    """Split positions (rowSplitRange) leaving at least two body rows on each side of a page break;
+    a table with fewer than four body rows moves to the next page whole."""
+    return (head + 2, -2) if rows - head >= 4 else (rows, rows)
+
+
+def _widow_range(table: Table) -> tuple[int, int]:
+    head = table.repeatRows if isinstance(table.repeatRows, int) else len(table.repeatRows)
+    return widow_range(len(table._cellvalues), head)
 
 
 class KeepWithNext(KeepTogether):
@@ -103,3 +125,34 @@ def _splittable(f: Flowable) -> bool:
     while isinstance(f, Indented):
         f = f.flowable
     return isinstance(f, (Paragraph, Table))
+
+
+class Para(Paragraph):
+    """A Paragraph that re-breaks its lines the plain way if URL splitting made one overflow.
+
+    ReportLab splits long URLs at slashes (uriWasteReduce) but never again inside the tail it
+    splits off, so a very long slug would run past the margin; character splitting cannot.
+    """
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        w, h = super().wrap(availWidth, availHeight)
+        if self.style.uriWasteReduce and _overflows(self.blPara):
+            self.style = _plain_breaking(self.style)
+            w, h = super().wrap(availWidth, availHeight)
+        return w, h
+
+
+def _overflows(bl_para) -> bool:
+    for line in bl_para.lines:
+        extra = line[0] if isinstance(line, tuple) else getattr(line, "extraSpace", 0)
+        if extra < -0.5:
+            return True
+    return False
+
+
+def _plain_breaking(style: ParagraphStyle) -> ParagraphStyle:
+    plain = style.__dict__.get("_plain")
+    if plain is None:
+        plain = ParagraphStyle(style.name + "-plain", parent=style, uriWasteReduce=0, embeddedHyphenation=0)
+        style._plain = plain
+    return plain

@@ -54,7 +54,7 @@ def _register_family(family: str, stem: str, oblique: str) -> TTFont:
     names = (family, f"{family}-Bold", f"{family}-{oblique}", f"{family}-Bold{oblique}")
     files = (stem, f"{stem}-Bold", f"{stem}-{oblique}", f"{stem}-Bold{oblique}")
     fonts = []
-    for name, file in zip(names, files):
+    for name, file in zip(names, files, strict=True):
         font = TTFont(name, str(folder / f"{file}.ttf"))
         pdfmetrics.registerFont(font)
         fonts.append(font)

@@ -6,11 +6,15 @@ import re
 import urllib.parse
 from dataclasses import dataclass, field
 
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
 from . import anchors, fonts
 from .styles import DISPUTED
 
 _HEX = re.compile(r"#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{3}")
 _EXTERNAL = re.compile(r"(?:https?|mailto):", re.IGNORECASE)
+_URLISH = re.compile(r"[a-z][a-z0-9+.-]*:\S+$", re.IGNORECASE)
+_URL_PIECES = re.compile(r"[^/?&=-]*(?:[/?&=-]+|$)").findall  # each piece ends with its break mark
 # Raw snippets that came from the author's own text (markdown reads `<b>` or `\x` as raw html/tex)
 # keep their text; explicit `{=openxml}` & co. were written for another writer and are dropped.
 LITERAL_RAW = {"html", "html4", "html5", "tex", "latex"}
@@ -68,6 +72,7 @@ class Inlines:
     def __init__(self, state: State, base_size: float) -> None:
         self.state = state
         self.base = base_size
+        self.line: tuple[float, float] | None = None  # (width, font size) of the paragraph being rendered
 
     def render(self, inlines: list, *, mono: bool = False, in_link: bool = False, upper: bool = False,
                nbsp: bool = False) -> str:
@@ -125,7 +130,7 @@ class Inlines:
         return ""  # Image inside text (charts are block-level) and unknown nodes
 
     def _link(self, content: list, url: str, **o: bool) -> str:
-        text = self.render(content, **{**o, "in_link": True})
+        text = self._long_url(content, **o) or self.render(content, **{**o, "in_link": True})
         if o["in_link"]:
             return text  # ReportLab cannot nest links
         if url.startswith("#") and url[1:] in self.state.targets:
@@ -135,6 +140,41 @@ class Inlines:
         if href is None:
             return text  # javascript:, file:, data:, dangling #anchors: plain text
         return f'<a href="{fonts.escape_attr(href)}" color="{self.state.link_color}">{text}</a>'
+
+    def _long_url(self, content: list, **o: bool) -> str:
+        """A displayed URL longer than a line, broken onto lines at its own / - ? & = marks.
+
+        ReportLab breaks a URL at one slash only and never inside the tail it splits off, so a long
+        tail would overflow the margin (or, split by character, read as nonsense like "ht|tps").
+        """
+        if self.line is None or len(content) != 1 or content[0]["t"] != "Str" or o["upper"] or o["nbsp"]:
+            return ""
+        url = fonts.clean(content[0]["c"])
+        width, size = self.line
+
+        def measure(text: str) -> float:
+            return stringWidth(text, fonts.SANS, size)
+
+        if width <= 2 * size or not _URLISH.match(url) or measure(url) <= width:
+            return ""
+        width -= size  # room for trailing punctuation after the last piece
+        lines, line = [], ""
+        for piece in _URL_PIECES(url):
+            while piece:
+                if measure(line + piece) <= width:
+                    line += piece
+                    break
+                if line:
+                    lines.append(line)
+                    line = ""
+                    continue
+                # One piece wider than the whole line: cut it by characters.
+                cut = next((i for i in range(len(piece) - 1, 0, -1) if measure(piece[:i]) <= width), 1)
+                lines.append(piece[:cut])
+                piece = piece[cut:]
+        lines.append(line)
+        # Start on a fresh line so the first piece gets a whole line too.
+        return "<br/>" + "<br/>".join(fonts.markup(part, mono=o["mono"]) for part in lines if part)
 
     def _span(self, attr: list, content: list, **o: bool) -> str:
         ident, classes, kv = attr[0], attr[1], dict(attr[2])

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from .inlines import stringify
 
+
 @dataclass(frozen=True)
 class DocMeta:
     """The metadata fields the title block, running header/footer and PDF info use."""

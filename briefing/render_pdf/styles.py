@@ -42,7 +42,8 @@ class Styles:
         body = ParagraphStyle(
             "body", fontName=fonts.SANS, fontSize=b, leading=b * 1.45, textColor=TEXT,
             spaceAfter=b * 0.65, bulletFontName=fonts.SANS, bulletFontSize=b, splitLongWords=1,
-            uriWasteReduce=0.3,  # break long URLs at slashes rather than leave half a line empty
+            # A URL that would leave much of a line empty breaks at a slash (longer ones: inlines.py).
+            uriWasteReduce=0.3,
         )
         s: dict[str, ParagraphStyle] = {"body": body}
 

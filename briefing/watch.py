@@ -1,0 +1,153 @@
+"""`briefing watch`: rebuild on every change to the workspace, in one warm process.
+
+Modules stay imported between builds and charts whose data did not change come from the
+content-keyed cache (briefing/charts.py), so a rebuild after one evidence edit skips matplotlib
+entirely. A failed rebuild prints its errors and leaves the last good briefing in out/ (builds
+are atomic).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from .build import FORMATS, build, input_digest
+from .errors import BriefingError, errors_in
+
+WATCHED_FILES = frozenset({"briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml"})
+WATCHED_DIRS = ("evidence", "templates", "editions")
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def watched_dirs(root: Path) -> tuple[str, ...]:
+    """The folders to watch (each non-recursively): the workspace itself and its input folders.
+
+    Watching the root recursively would also watch out/, .git and any virtualenv: thousands of
+    folders and a rebuild loop on our own output.
+    """
+    out = [root]
+    for name in WATCHED_DIRS:
+        folder = root / name
+        if folder.is_dir() and not folder.is_symlink():
+            out.append(folder)
+            if name == "templates":  # template overrides may sit in sub-folders (sections/, audiences/)
+                out += sorted(p for p in folder.rglob("*")
+                              if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    return tuple(str(p) for p in out)
+
+
+def is_input(root: Path, path: str) -> bool:
+    """True for a change the briefing depends on; editor swap files, out/ and hidden files are ignored."""
+    try:
+        rel = Path(path).relative_to(root)
+    except ValueError:
+        return False
+    name = rel.name
+    if not rel.parts or name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp")):
+        return False
+    if len(rel.parts) == 1:
+        return name in WATCHED_FILES or name in WATCHED_DIRS
+    if rel.parts[0] in ("evidence", "editions"):
+        return rel.suffix in YAML_SUFFIXES
+    return rel.parts[0] == "templates"
+
+
+def inputs_digest(root: Path) -> str:
+    """What a rebuild depends on: the build's own inputs plus the recorded editions (the "What changed" box)."""
+    h = hashlib.sha256(input_digest(root).encode())
+    folder = root / "editions"
+    if folder.is_dir():
+        for p in sorted(folder.iterdir()):
+            if p.suffix in YAML_SUFFIXES and p.is_file():
+                try:
+                    h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+                except OSError:
+                    continue
+    return h.hexdigest()
+
+
+def _describe(root: Path, changes) -> str:
+    names = sorted({Path(p).relative_to(root).as_posix() for _, p in changes})
+    if not names:
+        return "rebuilt"
+    more = f" and {len(names) - 2} more" if len(names) > 2 else ""
+    return f"rebuilt after {', '.join(names[:2])}{more} changed"
+
+
+def watch(root: Path, *, audience: str | None = None, formats=FORMATS, out_dir: Path | None = None,
+          stop: threading.Event | None = None, max_builds: int | None = None,
+          echo: Callable[[str], None] = print, on_ready: Callable[[], None] | None = None,
+          step_ms: int = 100, timeout_ms: int = 1000) -> int:
+    """Build now, then after every change until `stop` is set or `max_builds` builds ran; returns the build count.
+
+    `on_ready` is called once, when file events are first being received.
+    """
+    import watchfiles
+
+    root = Path(root).resolve()
+    state = {"builds": 0, "digest": ""}
+
+    def rebuild(what: str) -> None:
+        # The digest is taken before building, so an edit made during the build triggers another one.
+        state["digest"] = inputs_digest(root)
+        state["builds"] += 1
+        try:
+            result = build(root, audience=audience, formats=formats, out_dir=out_dir)
+        except BriefingError as exc:
+            errors = [str(p) for p in errors_in(exc.problems)] or [str(exc)]
+            for line in errors:
+                echo(line)
+            echo(f"build failed with {len(errors)} error(s); the last good briefing stays in place")
+        except Exception as exc:  # a renderer bug must not end the watch
+            echo(f"error: internal error: {type(exc).__name__}: {exc}; the last good briefing stays in place")
+        else:
+            warn = len(result.warnings)
+            echo(f"{what}: {result.summary()}" + (f" ({warn} warning(s); `briefing check` lists them)" if warn else ""))
+
+    def done() -> bool:
+        return bool(stop and stop.is_set()) or (max_builds is not None and state["builds"] >= max_builds)
+
+    rebuild("built")
+    while not done():
+        dirs = watched_dirs(root)
+        first = True
+        for changes in watchfiles.watch(*dirs, watch_filter=lambda _c, p: is_input(root, p), step=step_ms,
+                                        stop_event=stop, rust_timeout=timeout_ms, yield_on_timeout=True,
+                                        recursive=False):
+            # The first yield means the watcher is running: catch up on edits made before it started.
+            # Saves that leave the content unchanged are not worth a rebuild.
+            if (changes or first) and inputs_digest(root) != state["digest"]:
+                rebuild(_describe(root, changes))
+            if first and on_ready:
+                on_ready()
+                on_ready = None
+            first = False
+            if done():
+                return state["builds"]
+            if watched_dirs(root) != dirs:
+                break  # a watched folder appeared or went away: watch the new set
+        else:
+            break  # the stop event ended the watch
+    return state["builds"]
+
+
+def watch_command(args) -> int:
+    """`briefing watch`: rebuild on every change until interrupted."""
+    formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise BriefingError(f"unknown format '{bad[0]}'; choose from: {', '.join(FORMATS)}")
+    root = Path(args.workspace)
+    if not (root / "briefing.yaml").is_file():
+        raise BriefingError("no briefing.yaml: is this a workspace? (create one with `briefing init DIR`)",
+                            str(root / "briefing.yaml"))
+    try:
+        watch(root, audience=args.audience, formats=formats, out_dir=Path(args.out) if args.out else None,
+              echo=lambda line: print(line, flush=True),
+              on_ready=lambda: print(f"watching {os.path.normpath(root)} for changes; Ctrl-C stops", flush=True))
+    except KeyboardInterrupt:
+        print("stopped watching", flush=True)
+    return 0
