@@ -97,8 +97,8 @@ def _check_files(root: Path, audience: Audience, key_pos: dict) -> None:
     if missing:
         known = sorted({p.name.removesuffix(".md.j2") for folder in (root / "templates", PACKAGE_TEMPLATES)
                         for p in (folder / "sections").glob("*.md.j2")})
-        fail("sections", f"no template for section '{missing[0]}' (sections/{missing[0]}.md.j2)"
-                         f"{_hint(missing[0], known)}; sections available: {', '.join(known)}")
+        hint = _hint(missing[0], known) or f"; sections available: {', '.join(known)}"
+        fail("sections", f"no template for section '{missing[0]}' (sections/{missing[0]}.md.j2){hint}")
     if not exists(audience.template):
         fail("template", f"template '{audience.template}' not found in templates/ or the packaged templates")
     if audience.font_size and not 6 <= audience.font_size <= 16:

@@ -78,6 +78,12 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
         return [i for i in wanted if specs[i].kind == kind]
 
     def label(value) -> Markup:
+        """The confidence tag of a claim, a level, or a level's key."""
+        if isinstance(value, str):
+            level = ws.scale.get(value)
+            if level is None:
+                raise ValueError(f"no confidence level '{value}'; the scale has: {', '.join(ws.scale.keys)}")
+            return label_markup(level)
         return label_markup(value if isinstance(value, Level) else q.level(value))
 
     metrics = tuple(m for i in chart_ids("bar") for m in specs[i].metrics)

@@ -295,7 +295,10 @@ def read_edition(root: Path, number: int, path: Path | None = None) -> Edition:
                for s in (r.map(x, "a source") for x in r.list(top, "sources"))]
     judgements = [JudgementSnap(r.text(j, "id"), r.text(j, "section"), r.text(j, "title", False), r.ids(j, "rests_on"))
                   for j in (r.map(x, "a judgement") for x in r.list(top, "judgements", required=False))]
-    return Edition(number, r.text(top, "date"), tuple(sorted(claims, key=lambda c: c.id)),
+    date = r.text(top, "date")
+    if not _valid_date(date):
+        r.fail(top.get("date"), f"'date': `{date}` is not a date like 2026-06-30")
+    return Edition(number, date, tuple(sorted(claims, key=lambda c: c.id)),
                    tuple(sorted(sources, key=lambda s: s.id)),
                    tuple(sorted(judgements, key=lambda j: (j.id, j.section))), rel)
 

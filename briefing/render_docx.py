@@ -15,7 +15,6 @@ and stamps the document 1970-01-01, so the filter above is the wall.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -25,6 +24,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from briefing.pandoc import pandoc_path
 from briefing.reference_docx import (
     ALLEGATION_STYLE,
     BOX_TEXT_STYLE,
@@ -210,7 +210,7 @@ def _is_node(x) -> bool:
 
 def _prepare(ast: dict, charts: dict[str, Path], resource_dir: Path) -> tuple[dict, dict[str, Path]]:
     prep = _Prepare(charts, Path(resource_dir))
-    meta = {k: v for k, v in ast.get("meta", {}).items() if k not in _PROCESSING_META}
+    meta = _title_block(ast.get("meta", {}))
     doc = {
         "pandoc-api-version": list(ast["pandoc-api-version"]),
         "meta": prep.walk(meta),
@@ -219,21 +219,22 @@ def _prepare(ast: dict, charts: dict[str, Path], resource_dir: Path) -> tuple[di
     return doc, prep.media
 
 
+def _title_block(meta: dict) -> dict:
+    """Word's title block shows title, subtitle, author and date only: fold in edition and organisation."""
+    meta = {k: v for k, v in meta.items() if k not in _PROCESSING_META}
+    sep = [{"t": "Space"}, {"t": "Str", "c": "\u00b7"}, {"t": "Space"}]
+    for extra, into in (("edition", "date"), ("organisation", "author")):
+        add = meta.get(extra)
+        if add and add.get("t") == "MetaInlines":
+            base = meta.get(into)
+            meta[into] = ({"t": "MetaInlines", "c": base["c"] + sep + add["c"]}
+                          if base and base.get("t") == "MetaInlines" else add)
+    return meta
+
+
 def prepare_docx_ast(ast: dict, charts: dict[str, Path], resource_dir: Path = Path(".")) -> dict:
     """A sanitised copy of the AST, ready for pandoc's DOCX writer (see the module docstring)."""
     return _prepare(ast, charts, resource_dir)[0]
-
-
-def _pandoc_path() -> str:
-    """The pandoc that pypandoc-binary ships, found without importing pypandoc (a slow import)."""
-    spec = importlib.util.find_spec("pypandoc")
-    for folder in (spec and spec.submodule_search_locations) or ():
-        candidate = Path(folder) / "files" / ("pandoc.exe" if os.name == "nt" else "pandoc")
-        if candidate.exists():
-            return str(candidate)
-    import pypandoc
-
-    return pypandoc.get_pandoc_path()
 
 
 class DocxJob:
@@ -306,7 +307,7 @@ def start_docx(
         ast_path.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
         ref_path.write_bytes(reference)
         args = [
-            pandoc or _pandoc_path(),
+            pandoc or pandoc_path(),
             # An empty data dir: nothing from the user's ~/.local/share/pandoc leaks in.
             f"--data-dir={workdir / 'data'}",
             "--from=json",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from briefing.render_docx import _pandoc_path
+from briefing.pandoc import pandoc_path as _pandoc_path
 
 CSL = Path(__file__).resolve().parents[1] / "briefing" / "templates" / "numeric.csl"
 NS = {"csl": "http://purl.org/net/xbiblio/csl"}

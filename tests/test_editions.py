@@ -314,6 +314,8 @@ def test_diff_errors_are_one_line(ws_copy, capsys):
     (lambda t: t.replace("  confidence: moderate\n", "  confidence: [moderate]\n", 1), "'confidence' must be text"),
     (lambda t: t + "claims: []\n", "duplicate key 'claims'"),
     (lambda t: t.replace("claims:\n", "claims: {\n", 1), "invalid YAML"),
+    (lambda t: t.replace("date: '2026-02-28'", "date: late February"), "is not a date"),
+    (lambda t: t.replace("edition: 1", "edition: 4"), "the file records edition 4"),
 ])
 def test_a_corrupt_edition_is_a_one_line_error_with_file_and_line(ws_copy, capsys, corruption, message):
     path = ws_copy / "editions" / "1.yaml"

@@ -224,6 +224,30 @@ def test_only_http_https_mailto_become_links(tmp_path: Path) -> None:
         assert label in text
 
 
+def test_long_urls_break_at_their_own_marks_inside_the_margin(tmp_path: Path) -> None:
+    slug = "-".join(f"word{i}" for i in range(40))
+    segments = "/".join(f"seg-{i:02d}" for i in range(40))
+    urls = [f"https://example.com/news/2026/06/{slug}", f"https://example.com/{segments}"]
+    md = "\n\n".join(f"Entry {i}. Outlet, 2026. <{url}>." for i, url in enumerate(urls))
+    md += f"\n\n| Narrow | Link |\n|---|---|\n| a | <{urls[0]}> |\n"
+    path, _ = render(tmp_path, to_ast(md))
+    reader = PdfReader(path)
+    right = float(reader.pages[0].mediabox[2]) - 56  # the right margin
+    links = link_annots(path)
+    assert set(uris(path)) == set(urls)
+    assert all(float(a["/Rect"][2]) <= right for a in links), [float(a["/Rect"][2]) for a in links]
+    lines = text_of(path).splitlines()
+    for url in urls:  # each line of a broken URL ends at one of its own / - marks, never mid-word
+        start = next(i for i, ln in enumerate(lines) if ln.strip().startswith("https://example.com/"))
+        joined = ""
+        for ln in lines[start:]:
+            joined += ln.strip()
+            if len(joined) >= len(url):
+                break
+            assert joined[-1] in "/-", ln
+        lines = lines[start + 1:]
+
+
 def test_control_characters_and_emoji_do_not_crash(tmp_path: Path) -> None:
     path, pages = render(tmp_path, para_ast({"t": "Str", "c": "bell\x07 nul\x00 party \U0001f389 done \u2603"}))
     assert pages == 1

@@ -43,7 +43,7 @@ class Styles:
             "body", fontName=fonts.SANS, fontSize=b, leading=b * 1.45, textColor=TEXT,
             spaceAfter=b * 0.65, bulletFontName=fonts.SANS, bulletFontSize=b, splitLongWords=1,
             # A URL that would leave much of a line empty breaks at a slash (longer ones: inlines.py).
-            uriWasteReduce=0.3,
+            uriWasteReduce=0.3, allowWidows=0,  # no lone last line at the top of a page
         )
         s: dict[str, ParagraphStyle] = {"body": body}
 

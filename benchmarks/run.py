@@ -1,0 +1,357 @@
+"""Benchmark `briefing build`: median wall time and peak memory, each also as a ratio to the pandoc floor.
+
+    python benchmarks/run.py                 # every case, 5 runs each
+    python benchmarks/run.py --quick         # the CI smoke: synthetic sizes 60 and 600 only
+    python benchmarks/run.py --runs 9 --json
+
+Cases:
+  floor         pandoc converting the default briefing's composed Markdown to DOCX (the reference)
+  cold          `briefing build` of the default workspace in a new process, chart cache cold
+  cold-cached   the same with the chart cache warm (what a second command-line build costs)
+  warm          a rebuild after one evidence edit in a warm process (what `briefing watch` does)
+  items-N       `briefing build` of a synthetic workspace of N evidence items (benchmarks/generate.py)
+
+Peak memory is the largest resident set of any one process in the build's tree (the rusage that
+wait4 reports, as `/usr/bin/time -v` does): Python, or a pandoc it ran, whichever is larger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path[:0] = [str(REPO), str(HERE)]  # run from a checkout without installing
+
+WORKSPACE_FILES = ("briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml", "evidence",
+                   "editions", "templates")
+SIZES = (60, 600, 6000)
+QUICK_SIZES = (60, 600)
+TARGETS = {"cold": 4.0, "warm": 1.5}  # at most this many times the floor
+LINEAR = 12.0  # t(6000) / t(600) at most
+PEAK_MB = 500.0  # at 6,000 items
+
+
+@dataclass
+class Case:
+    """One benchmarked case: its timings (seconds) and peak memory (MB) per run."""
+
+    name: str
+    what: str
+    times: list[float] = field(default_factory=list)
+    peaks: list[float] = field(default_factory=list)
+    notes: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def peak(self) -> float:
+        return max(self.peaks) if self.peaks else 0.0
+
+
+def timed(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None) -> tuple[float, float, bytes]:
+    """Run a command; return (wall seconds, peak RSS in MB of its process tree, stdout). Fails loudly."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
+    out, err = proc.communicate()  # reaps the child: its rusage lands in RUSAGE_CHILDREN, so use wait4 below
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{err.decode()[-2000:]}")
+    return wall, _last_child_peak_mb(), out
+
+
+# Popen.communicate reaps the child with waitpid, so its own rusage is not returned; RUSAGE_CHILDREN's
+# maxrss is the largest of all children so far. Each measured command therefore runs through a tiny
+# wrapper that reports its child's rusage from wait4.
+_WRAPPER = r"""
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[1], sys.argv[1:])
+_, status, ru = os.wait4(pid, 0)
+code = os.waitstatus_to_exitcode(status)
+os.write(int(os.environ["BENCH_FD"]), json.dumps({"maxrss_kb": ru.ru_maxrss, "code": code}).encode())
+sys.exit(code if code >= 0 else 1)
+"""
+_last_peak: list[float] = [0.0]
+
+
+def _last_child_peak_mb() -> float:
+    return _last_peak[0]
+
+
+def measure(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None) -> tuple[float, float, bytes]:
+    """Run `cmd` in a new process: (wall seconds, peak RSS MB of the tree under it, stdout)."""
+    read, write = os.pipe()
+    env = dict(env or os.environ, BENCH_FD=str(write))
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, *cmd], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, cwd=cwd, pass_fds=(write,))
+    os.close(write)
+    out, err = proc.communicate()
+    wall = time.perf_counter() - start
+    with os.fdopen(read, "rb") as fh:
+        report = json.loads(fh.read() or b"{}")
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(map(str, cmd))}\n"
+                         f"{err.decode(errors='replace')[-2000:]}")
+    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
+    scale = 1 / 1024 / 1024 if sys.platform == "darwin" else 1 / 1024
+    return wall, report.get("maxrss_kb", 0) * scale, out
+
+
+def copy_workspace(src: Path, dest: Path) -> Path:
+    """A copy of a workspace's input files (not out/)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in WORKSPACE_FILES:
+        s = src / name
+        if s.is_dir():
+            shutil.copytree(s, dest / name)
+        elif s.exists():
+            shutil.copy2(s, dest / name)
+    return dest
+
+
+def build_cmd(workspace: Path, out: Path, audience: str | None = None) -> list[str]:
+    """The command line of one `briefing build`."""
+    cmd = [sys.executable, "-m", "briefing", "build", "--workspace", str(workspace), "--out", str(out)]
+    return cmd + (["--audience", audience] if audience else [])
+
+
+def composed_markdown(workspace: Path) -> str:
+    """The default briefing's composed Markdown, as `briefing build` makes it."""
+    from briefing.compose import compose
+    from briefing.editions import changes_for
+    from briefing.sourcing import capped
+    from briefing.workspace import load_or_raise
+
+    ws, _ = load_or_raise(workspace)
+    return compose(capped(ws), None, changes=changes_for(ws)).markdown
+
+
+def bench_floor(workspace: Path, tmp: Path, runs: int) -> Case:
+    """pandoc: the composed Markdown to DOCX, nothing else."""
+    from briefing.pandoc import pandoc_path
+
+    md = tmp / "floor.md"
+    md.write_text(composed_markdown(workspace), encoding="utf-8")
+    case = Case("floor", "pandoc: composed Markdown -> DOCX")
+    for _ in range(runs):
+        wall, peak, _ = measure([pandoc_path(), "--quiet", "-f", "markdown", "-t", "docx", "-o", str(tmp / "floor.docx"),
+                                 str(md)])
+        case.times.append(wall)
+        case.peaks.append(peak)
+    return case
+
+
+def bench_cold(workspace: Path, tmp: Path, runs: int, *, cached: bool) -> Case:
+    """`briefing build` in a new process, with the chart cache cold (a fresh out/) or warm."""
+    name, what = ("cold-cached", "new process, chart cache warm") if cached else \
+        ("cold", "new process, chart cache cold (PDF+DOCX+charts)")
+    case = Case(name, what)
+    env = dict(os.environ, CI="1")
+    keep = tmp / "cached-out"
+    if cached:
+        subprocess.run(build_cmd(workspace, keep), check=True, capture_output=True, env=env)
+    for i in range(runs):
+        out = keep if cached else tmp / f"cold-{i}"
+        wall, peak, _ = measure(build_cmd(workspace, out), env=env)
+        case.times.append(wall)
+        case.peaks.append(peak)
+    return case
+
+
+def bench_warm(workspace: Path, tmp: Path, runs: int) -> Case:
+    """A rebuild after one evidence edit, in a warm process (run in a child so its memory is its own)."""
+    ws = copy_workspace(workspace, tmp / "warm-ws")
+    _, peak, out = measure([sys.executable, str(Path(__file__).resolve()), "--warm-child", str(ws), str(runs)])
+    report = json.loads(out.decode().strip().splitlines()[-1])
+    return Case("warm", f"rebuild after editing {report['edited']} (in-process)", report["times"], [peak],
+                notes=report["how"])
+
+
+def warm_child(ws: Path, runs: int) -> None:
+    """In this process: build once, then edit one evidence file and rebuild, `runs` times; print JSON."""
+    import yaml
+
+    from briefing.build import build
+    from briefing.markdown import escape
+
+    try:  # what `briefing watch` does on a change: hash the inputs, then build
+        from briefing.watch import inputs_digest
+        how = "briefing.watch: inputs_digest + build, as watch's rebuild does"
+    except ImportError:
+        inputs_digest = None
+        how = "briefing.build.build in a warm process"
+    out = ws / "out"
+    build(ws, out_dir=out)
+    path, key = _visible_item(ws)
+    data = yaml.safe_load(path.read_text("utf-8"))
+    base = data[key]
+    times = []
+    for k in range(runs):
+        data[key] = f"{base} Revision {k + 1}."
+        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        start = time.perf_counter()
+        if inputs_digest:
+            inputs_digest(ws)
+        build(ws, out_dir=out)
+        times.append(time.perf_counter() - start)
+    md = composed_markdown(ws)
+    if str(escape(f"Revision {runs}")) not in md:
+        raise SystemExit(f"the edit to {path.name} did not reach the briefing; pick another item")
+    print(json.dumps({"times": times, "edited": f"evidence/{path.name} ({key})", "how": how}))
+
+
+def _visible_item(ws: Path) -> tuple[Path, str]:
+    """An evidence file whose claim (or title) the default briefing prints, so an edit changes the output."""
+    import yaml
+
+    from briefing.markdown import escape
+
+    md = composed_markdown(ws)
+    files = sorted((ws / "evidence").glob("*.yaml"))
+    for key in ("claim", "title"):
+        for path in files:
+            text = " ".join(str(yaml.safe_load(path.read_text("utf-8")).get(key, "")).split())
+            if text and str(escape(text[:60])) in md:
+                return path, key
+    raise SystemExit("no evidence item's text appears in the default briefing")
+
+
+def bench_size(n: int, tmp: Path, runs: int, audience: str | None) -> Case:
+    """Cold builds of a synthetic workspace of n items."""
+    from generate import generate
+
+    ws = generate(n, tmp / f"ws-{n}")
+    case = Case(f"items-{n}", f"synthetic, {n} evidence items" + (f", audience {audience}" if audience else ""))
+    env = dict(os.environ, CI="1")
+    for i in range(runs):
+        wall, peak, out = measure(build_cmd(ws, tmp / f"out-{n}-{i}", audience), env=env)
+        case.times.append(wall)
+        case.peaks.append(peak)
+        case.notes = out.decode().strip().splitlines()[-1].split(": ", 1)[-1] if out else ""
+        shutil.rmtree(tmp / f"out-{n}-{i}", ignore_errors=True)
+    return case
+
+
+def machine() -> dict:
+    """The machine the figures come from."""
+    cpu = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        cpu = platform.processor()
+    ram = ""
+    try:
+        kb = int(next(ln.split()[1] for ln in Path("/proc/meminfo").read_text().splitlines()
+                      if ln.startswith("MemTotal")))
+        ram = f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    return {"nproc": os.cpu_count(), "cpu": cpu, "ram": ram, "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def verdicts(cases: dict[str, Case], floor: float) -> list[tuple[str, bool | None, str]]:
+    """Each target: (what, met (None if not measured), the figures)."""
+    out = []
+    for name, limit in TARGETS.items():
+        if name in cases:
+            r = cases[name].median / floor
+            out.append((f"{name} build <= {limit:g}x floor", r <= limit, f"{r:.2f}x"))
+    a, b = cases.get("items-600"), cases.get("items-6000")
+    if a and b:
+        r = b.median / a.median
+        out.append((f"t(6000)/t(600) <= {LINEAR:g}", r <= LINEAR, f"{r:.2f}"))
+        out.append((f"peak memory at 6000 items < {PEAK_MB:g} MB", b.peak < PEAK_MB, f"{b.peak:.0f} MB"))
+    return out
+
+
+def table(cases: list[Case], floor: float) -> str:
+    """The printed table."""
+    rows = [("case", "runs", "median s", "x floor", "min s", "max s", "peak MB", "what")]
+    for c in cases:
+        rows.append((c.name, str(len(c.times)), f"{c.median:.3f}", f"{c.median / floor:.2f}",
+                     f"{min(c.times):.3f}", f"{max(c.times):.3f}", f"{c.peak:.0f}", c.what))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for j, r in enumerate(rows):
+        cells = [r[i].ljust(widths[i]) if i == 0 else r[i].rjust(widths[i]) for i in range(len(widths))]
+        lines.append("  ".join(cells) + "  " + r[-1])
+        if j == 0:
+            lines.append("-" * (sum(widths) + 2 * len(widths) + 4))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the table (or JSON)."""
+    p = argparse.ArgumentParser(description="Benchmark briefing builds against the pandoc-to-DOCX floor.")
+    p.add_argument("--runs", type=int, default=5, help="runs per case (default 5; the median is reported)")
+    p.add_argument("--quick", action="store_true", help="synthetic sizes 60 and 600 only (a CI smoke run)")
+    p.add_argument("--sizes", help="comma-separated synthetic sizes (default 60,600,6000)")
+    p.add_argument("--size-runs", type=int, help="runs for each synthetic size (default: --runs)")
+    p.add_argument("--audience", help="audience for the synthetic builds (default: the workspace's, executive)")
+    p.add_argument("--workspace", type=Path, default=REPO, help="the default workspace (default: the repository)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of the table")
+    p.add_argument("--warm-child", nargs=2, metavar=("WS", "RUNS"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.warm_child:
+        warm_child(Path(args.warm_child[0]), int(args.warm_child[1]))
+        return 0
+    if args.runs < 1:
+        p.error("--runs must be at least 1")
+    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else QUICK_SIZES if args.quick else SIZES
+    say = (lambda m: None) if args.json else (lambda m: print(m, file=sys.stderr, flush=True))
+    with tempfile.TemporaryDirectory(prefix="briefing-bench-") as t:
+        tmp = Path(t)
+        say(f"floor: pandoc Markdown -> DOCX x{args.runs}")
+        floor = bench_floor(args.workspace, tmp, args.runs)
+        cases = [floor]
+        say(f"cold build x{args.runs}")
+        cases.append(bench_cold(args.workspace, tmp, args.runs, cached=False))
+        say(f"cold build, chart cache warm x{args.runs}")
+        cases.append(bench_cold(args.workspace, tmp, args.runs, cached=True))
+        say(f"warm rebuild x{args.runs}")
+        cases.append(bench_warm(args.workspace, tmp, args.runs))
+        for n in sizes:
+            say(f"synthetic {n} items x{args.size_runs or args.runs}")
+            cases.append(bench_size(n, tmp, args.size_runs or args.runs, args.audience))
+    by_name = {c.name: c for c in cases}
+    checks = verdicts(by_name, floor.median)
+    if args.json:
+        print(json.dumps({"machine": machine(), "floor_s": floor.median,
+                          "cases": [dict(asdict(c), median=c.median, ratio=c.median / floor.median, peak_mb=c.peak)
+                                    for c in cases],
+                          "targets": [{"target": w, "met": ok, "figure": f} for w, ok, f in checks]}, indent=2))
+        return 0
+    m = machine()
+    print(f"machine: {m['nproc']} cores, {m['cpu']}, {m['ram']} RAM, Python {m['python']}")
+    print(table(cases, floor.median))
+    for c in cases:
+        if c.notes:
+            print(f"  {c.name}: {c.notes}")
+    print()
+    for what, ok, figure in checks:
+        print(f"{'MET ' if ok else 'MISSED'}  {what}: {figure}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
