@@ -62,20 +62,9 @@ class Case:
         return max(self.peaks) if self.peaks else 0.0
 
 
-def timed(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None) -> tuple[float, float, bytes]:
-    """Run a command; return (wall seconds, peak RSS in MB of its process tree, stdout). Fails loudly."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
-    out, err = proc.communicate()  # reaps the child: its rusage lands in RUSAGE_CHILDREN, so use wait4 below
-    wall = time.perf_counter() - start
-    if proc.returncode != 0:
-        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{err.decode()[-2000:]}")
-    return wall, _last_child_peak_mb(), out
-
-
-# Popen.communicate reaps the child with waitpid, so its own rusage is not returned; RUSAGE_CHILDREN's
-# maxrss is the largest of all children so far. Each measured command therefore runs through a tiny
-# wrapper that reports its child's rusage from wait4.
+# A tiny wrapper runs each measured command and reports its child's rusage from wait4: the peak
+# resident set of that child or of any process it waited for (pandoc), as /usr/bin/time -v does.
+# (RUSAGE_CHILDREN in this process would mix every command run so far.)
 _WRAPPER = r"""
 import json, os, sys
 pid = os.fork()
@@ -86,11 +75,6 @@ code = os.waitstatus_to_exitcode(status)
 os.write(int(os.environ["BENCH_FD"]), json.dumps({"maxrss_kb": ru.ru_maxrss, "code": code}).encode())
 sys.exit(code if code >= 0 else 1)
 """
-_last_peak: list[float] = [0.0]
-
-
-def _last_child_peak_mb() -> float:
-    return _last_peak[0]
 
 
 def measure(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None) -> tuple[float, float, bytes]:

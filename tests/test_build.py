@@ -179,7 +179,8 @@ def test_the_clock_changes_nothing(built, tmp_path):
     env = dict(os.environ, FAKETIME="2031-03-04 05:06:07")
     env.pop("SOURCE_DATE_EPOCH", None)
     subprocess.run(["faketime", "2031-03-04 05:06:07", sys.executable, "-m", "briefing", "build",
-                    "--workspace", str(REPO), "--out", str(tmp_path), "--audience", FULL], check=True, env=env, capture_output=True)
+                    "--workspace", str(REPO), "--out", str(tmp_path), "--audience", FULL],
+                   check=True, env=env, capture_output=True)
     assert (tmp_path / pdf.name).read_bytes() == pdf.read_bytes()
     assert (tmp_path / docx.name).read_bytes() == docx.read_bytes()
 
