@@ -134,8 +134,8 @@ def bench_floor(workspace: Path, tmp: Path, runs: int) -> Case:
     md.write_text(composed_markdown(workspace), encoding="utf-8")
     case = Case("floor", "pandoc: composed Markdown -> DOCX")
     for _ in range(runs):
-        wall, peak, _ = measure([pandoc_path(), "--quiet", "-f", "markdown", "-t", "docx", "-o", str(tmp / "floor.docx"),
-                                 str(md)])
+        cmd = [pandoc_path(), "--quiet", "-f", "markdown", "-t", "docx", "-o", str(tmp / "floor.docx"), str(md)]
+        wall, peak, _ = measure(cmd)
         case.times.append(wall)
         case.peaks.append(peak)
     return case

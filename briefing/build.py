@@ -206,11 +206,13 @@ def _render_pdf(ws, doc, charts, tmp: Path, root: Path) -> int:
 
     aud = doc.audience
     logo = _workspace_file(root, aud.logo, aud.path, "logo", aud.lines.get("logo", 0)) if aud.logo else None
+    font = (_workspace_file(root, aud.body_font, aud.path, "body_font", aud.lines.get("body_font", 0))
+            if aud.body_font else None)
     options = PdfOptions(paper=aud.paper, brand_color=aud.brand_color, logo=logo,
-                         base_font_size=aud.font_size or 10.0)
+                         base_font_size=aud.font_size or 10.0, body_font=font)
     try:
         return render_pdf(doc.ast, tmp, charts={k: v.svg for k, v in charts.items()}, options=options)
-    except ValueError as exc:  # e.g. a logo that is not a readable image
+    except ValueError as exc:  # e.g. a logo that is not a readable image, a font that is not TrueType
         raise BriefingError(f"PDF: {exc}", aud.path) from None
 
 

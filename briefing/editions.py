@@ -46,6 +46,7 @@ class FigureSnap:
 
     @property
     def key(self) -> tuple[str, str, str]:
+        """What identifies a figure across editions: actor (any case), metric and source."""
         return (self.actor.casefold(), self.metric, self.source)
 
 
@@ -96,8 +97,9 @@ class Edition:
 
     @property
     def state(self) -> tuple:
-        """What publishing compares: everything but the number, date and file."""
-        return (self.claims, self.sources, self.judgements)
+        """What `compare` can report, so publishing is refused exactly when `diff` would say "none"."""
+        return (self.claims, tuple((s.id, s.retracted) for s in self.sources),
+                tuple((j.id, tuple(sorted(set(j.rests_on)))) for j in self.judgements))
 
 
 def content_hash(item: Evidence) -> str:
@@ -339,6 +341,7 @@ class ClaimEntry:
 
     @property
     def label(self) -> str:
+        """The level's label, or its key when the scale no longer has it."""
         return self.level.label if self.level else self.level_key
 
 
@@ -364,10 +367,12 @@ class Move:
 
     @property
     def old_label(self) -> str:
+        """The old level's label (or key)."""
         return self.old.label if self.old else self.old_key
 
     @property
     def new_label(self) -> str:
+        """The new level's label (or key)."""
         return self.new.label if self.new else self.new_key
 
 

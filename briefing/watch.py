@@ -110,7 +110,7 @@ def watch(root: Path, *, audience: str | None = None, formats=FORMATS, out_dir: 
     def done() -> bool:
         return bool(stop and stop.is_set()) or (max_builds is not None and state["builds"] >= max_builds)
 
-    rebuild("built")
+    rebuild("first build")
     while not done():
         dirs = watched_dirs(root)
         first = True

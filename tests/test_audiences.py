@@ -313,7 +313,8 @@ def audience_yaml(**options) -> str:
 
 
 def test_unknown_section_is_reported_at_the_audience_file_and_line(make_workspace):
-    root = make_workspace(files={"templates/audiences/t.yaml": "description: x\n\nsections: [bottom_line, documnted]\n"})
+    text = "description: x\n\nsections: [bottom_line, documnted]\n"
+    root = make_workspace(files={"templates/audiences/t.yaml": text})
     with pytest.raises(BriefingError) as info:
         load_audience(root, "t")
     err = info.value
@@ -395,3 +396,32 @@ def test_page_budget_warns_when_the_pdf_runs_over(make_workspace, tmp_path):
     result = build(root, audience="tight", formats=("pdf",), out_dir=tmp_path / "out")
     assert result.pages > 1
     assert [w for w in result.warnings if w.startswith("templates/audiences/tight.yaml: warning: the PDF has")]
+
+
+def test_body_font_from_the_workspace_is_embedded_with_its_bold_and_italic(make_workspace, tmp_path):
+    pytest.importorskip("briefing.render_pdf")
+    from pypdf import PdfReader
+
+    from briefing.render_pdf.fonts import dejavu_dir
+
+    root = make_workspace(files={"templates/audiences/serif.yaml": audience_yaml(body_font="fonts/DejaVuSerif.ttf")})
+    (root / "fonts").mkdir()
+    for face in ("", "-Bold", "-Italic", "-BoldItalic"):
+        shutil.copy(dejavu_dir() / f"DejaVuSerif{face}.ttf", root / "fonts")
+    result = build(root, audience="serif", formats=("pdf",), out_dir=tmp_path / "out")
+    reader = PdfReader(str(tmp_path / "out" / Path(result.outputs["pdf"]).name))
+    names = {str(f.get_object()["/BaseFont"]).split("+")[-1]
+             for page in reader.pages for f in page["/Resources"]["/Font"].values()}
+    assert {"DejaVuSerif", "DejaVuSerif-Bold"} <= names
+
+
+@pytest.mark.parametrize("font, message", [("../outside.ttf", "body_font path '../outside.ttf' leads outside"),
+                                           ("fonts/fake.ttf", "is not a usable TrueType font")])
+def test_a_bad_body_font_is_one_line_at_the_audience_file(make_workspace, tmp_path, font, message):
+    pytest.importorskip("briefing.render_pdf")
+    root = make_workspace(files={"templates/audiences/serif.yaml": audience_yaml(body_font=font),
+                                 "fonts/fake.ttf": "not a font"})
+    (root.parent / "outside.ttf").write_text("x")
+    with pytest.raises(BriefingError, match=re.escape(message)) as info:
+        build(root, audience="serif", formats=("pdf",), out_dir=tmp_path / "out")
+    assert info.value.path == "templates/audiences/serif.yaml"

@@ -67,7 +67,7 @@ def _cache(root: Path) -> dict[str, int]:
 def test_watch_rebuilds_after_an_edit_and_reuses_the_charts(ws_copy):
     w = Watcher(ws_copy, max_builds=2)
     first = w.next()
-    assert first.startswith("built: built ") and "claims" in first
+    assert first.startswith("first build: built ") and "claims" in first
     charts = _cache(ws_copy)
     assert charts  # the first build drew the charts
     w.wait_ready()
@@ -82,7 +82,7 @@ def test_watch_rebuilds_after_an_edit_and_reuses_the_charts(ws_copy):
 
 def test_watch_shows_errors_and_keeps_the_last_good_briefing(ws_copy):
     w = Watcher(ws_copy, max_builds=3)
-    assert w.next().startswith("built: ")
+    assert w.next().startswith("first build: ")
     docx = next((ws_copy / "out").glob("*.docx"))
     good = docx.read_bytes()
     w.wait_ready()
@@ -99,7 +99,7 @@ def test_watch_shows_errors_and_keeps_the_last_good_briefing(ws_copy):
 
 def test_watch_stops_when_asked(ws_copy):
     w = Watcher(ws_copy)
-    assert w.next().startswith("built: ")
+    assert w.next().startswith("first build: ")
     w.stop.set()
     assert w.finish() == 1
 
@@ -132,7 +132,7 @@ def test_a_warm_rebuild_never_imports_matplotlib_when_chart_data_is_unchanged(ws
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(x.rstrip("\n")) for x in proc.stdout], daemon=True).start()
     try:
-        assert lines.get(timeout=WAIT).startswith("built: ")
+        assert lines.get(timeout=WAIT).startswith("first build: ")
         assert lines.get(timeout=WAIT) == "ready"
         edit(ws_copy / "evidence" / "musk-hypocrisy.yaml", "one of several prominent voices",
              "one of several prominent voices (edited)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import re
 import threading
+import zlib
 from pathlib import Path
 
 from reportlab.pdfbase import pdfmetrics
@@ -32,6 +33,7 @@ _sans: TTFont | None = None
 _mono: TTFont | None = None
 _fallback_name: str | None = None
 _fallback_cmap: frozenset[int] | dict | None = None  # None with the CID font: assume it covers
+_body_fonts: set[str] = set()  # custom body fonts registered so far
 
 # C0/C1 controls (bar tab/newline) and lone surrogates break the paragraph parser or the PDF.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -77,6 +79,43 @@ def ensure_mono() -> str:
         if _mono is None:
             _mono = _register_family(MONO, "DejaVuSansMono", "Oblique")
     return MONO
+
+
+def body_font(path: Path | None) -> str:
+    """The ReportLab name of the body font: DejaVu Sans, or a TrueType file registered once under its own name.
+
+    Bold and italic faces are taken from files beside it named STEM-Bold, STEM-Italic (or -Oblique) and
+    STEM-BoldItalic (a `-Regular` suffix on the file itself is dropped); a face without its file uses the
+    regular one.
+    """
+    if path is None:
+        return SANS
+    path = Path(path).resolve()
+    try:
+        digest = zlib.crc32(path.read_bytes())  # a name from the content: same file, same PDF bytes
+    except OSError as exc:
+        raise ValueError(f"body font {path.name} cannot be read: {exc.strerror or exc}") from None
+    family = f"Body-{re.sub(r'[^A-Za-z0-9]+', '', path.stem)[:24]}-{digest:08x}"
+    with _lock:
+        if family in _body_fonts:
+            return family
+        stem = path.stem.removesuffix("-Regular")
+        faces = {"normal": path}
+        for face, suffixes in (("bold", ("-Bold",)), ("italic", ("-Italic", "-Oblique")),
+                               ("boldItalic", ("-BoldItalic", "-BoldOblique"))):
+            found = [path.with_name(stem + s + path.suffix) for s in suffixes]
+            faces[face] = next((f for f in found if f.is_file()), path)
+        names = {}
+        for face, file in faces.items():
+            name = family if face == "normal" else f"{family}-{face}"
+            try:
+                pdfmetrics.registerFont(TTFont(name, str(file)))
+            except Exception as exc:  # TTFError and friends: say which file, as a ValueError
+                raise ValueError(f"body font {file.name} is not a usable TrueType font: {exc}") from None
+            names[face] = name
+        pdfmetrics.registerFontFamily(family, **names)
+        _body_fonts.add(family)
+    return family
 
 
 def find_cjk_font() -> Path | None:

@@ -14,12 +14,13 @@ _HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 
 @dataclass(frozen=True)
 class PdfOptions:
-    """How the PDF looks: paper, brand colour, logo and body size."""
+    """How the PDF looks: paper, brand colour, logo, body size and body font."""
 
     paper: str = "A4"  # or "Letter"
     brand_color: str = "#1F3A5F"  # headings, rules, title block
     logo: pathlib.Path | None = None  # optional PNG/JPG in the title block
     base_font_size: float = 10.0
+    body_font: pathlib.Path | None = None  # optional TrueType file for body text (default DejaVu Sans)
 
     def __post_init__(self) -> None:
         if self.paper.lower() not in PAPER_SIZES:

@@ -40,7 +40,7 @@ class Styles:
         self.zebra = tint(self.brand, 0.035)
         self._variants: dict[tuple, ParagraphStyle] = {}
         body = ParagraphStyle(
-            "body", fontName=fonts.SANS, fontSize=b, leading=b * 1.45, textColor=TEXT,
+            "body", fontName=fonts.body_font(options.body_font), fontSize=b, leading=b * 1.45, textColor=TEXT,
             spaceAfter=b * 0.65, bulletFontName=fonts.SANS, bulletFontSize=b, splitLongWords=1,
             # A URL that would leave much of a line empty breaks at a slash (longer ones: inlines.py).
             uriWasteReduce=0.3, allowWidows=0,  # no lone last line at the top of a page
