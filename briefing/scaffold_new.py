@@ -17,7 +17,7 @@ from pathlib import Path
 from .atomic import write_text
 from .errors import BriefingError
 from .spec import ID_RE
-from .yamlsafe import Scalar, YamlFault, YList, YMap, parse, read_text
+from .yamlsafe import Scalar, YamlError, YList, YMap, parse, read_text
 
 PACKAGE_SCHEMA = Path(__file__).resolve().parent / "schema"
 
@@ -236,7 +236,7 @@ def _references(text: str) -> tuple[YList, int]:
     """The parsed references list and the indentation of its dashes; refuses layouts it cannot append to."""
     try:
         tree = parse(text, "sources.yaml")
-    except YamlFault as fault:
+    except YamlError as fault:
         raise BriefingError(fault.message, "sources.yaml", fault.pos.line, fault.pos.column) from None
     if not isinstance(tree, YMap) or "references" not in tree:
         raise BriefingError("sources.yaml has no `references:` list; add one, then run the command again",

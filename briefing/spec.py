@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from .errors import Problem
 from .model import Pos
-from .yamlsafe import BOOL_WORDS, Scalar, YList, YMap
+from .yamlsafe import Scalar, YList, YMap
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")

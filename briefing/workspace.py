@@ -6,13 +6,28 @@ from pathlib import Path
 
 from . import spec
 from .errors import BriefingError, Problem, errors_in
-from .model import (Actor, ChartSpec, Citation, Dispute, Evidence, Figure, Judgement, Level, Meta,
-                    Name, Pos, Scale, Source, Workspace)
+from .model import (
+    Actor,
+    ChartSpec,
+    Citation,
+    Dispute,
+    Evidence,
+    Figure,
+    Judgement,
+    Level,
+    Meta,
+    Name,
+    Pos,
+    Scale,
+    Source,
+    Workspace,
+)
 from .yamlsafe import load_file
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_SCALE = PACKAGE_DIR / "defaults" / "scale.yaml"
 EVIDENCE_SUFFIXES = (".yaml", ".yml")
+FIGURE_KEYS = ("metric", "actor", "value", "source")
 
 
 def _p(d: dict, key: str, default: Pos) -> Pos:
@@ -131,7 +146,7 @@ def _evidence_item(d: dict, rel: str) -> Evidence | None:
         figures=tuple(Figure(metric=f["metric"], actor=f["actor"], value=f["value"], unit=f.get("unit") or "",
                              approx=bool(f.get("approx")), source=f["source"], note=f.get("note") or "",
                              pos=f["__pos__"])
-                      for f in items("figures") if None not in (f.get(k) for k in ("metric", "actor", "value", "source"))),
+                      for f in items("figures") if None not in (f.get(k) for k in FIGURE_KEYS)),
         disputes=tuple(Dispute(x["by"], " ".join(x["text"].split()), x.get("source") or "", x["__pos__"])
                        for x in items("disputes") if x.get("by") and x.get("text")),
         caveats=tuple(" ".join(c.split()) for c in items("caveats")),

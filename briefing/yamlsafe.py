@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .errors import Problem
+from .errors import BriefingError, Problem
 from .model import Pos
 
 MAX_BYTES = 2 * 1024 * 1024  # a hand-written claim is a few kB; 2 MB is generous
@@ -50,11 +50,12 @@ class YList(list):
     pos: Pos
 
 
-class YamlFault(Exception):
+class YamlError(BriefingError):
+    """A YAML fault at a position: the project's one error type, with the position kept whole."""
+
     def __init__(self, pos: Pos, message: str):
-        super().__init__(message)
+        super().__init__(message, pos.path, pos.line, pos.column)
         self.pos = pos
-        self.message = message
 
 
 def _pos(path: str, mark) -> Pos:
@@ -72,7 +73,7 @@ class _Loader(yaml.SafeLoader):
         try:
             if self.depth > MAX_DEPTH:
                 event = self.peek_event()
-                raise YamlFault(_pos(self.path, event.start_mark),
+                raise YamlError(_pos(self.path, event.start_mark),
                                 f"nesting deeper than {MAX_DEPTH} levels")
             return super().compose_node(parent, index)
         finally:
@@ -137,7 +138,7 @@ def _fast_compose(text: str):
 
 
 def parse(text: str, rel: str):
-    """Parse YAML text into YMap/YList/Scalar nodes; raise YamlFault with a position on any fault."""
+    """Parse YAML text into YMap/YList/Scalar nodes; raise YamlError with a position on any fault."""
     fast = _fast_compose(text)
     if fast:
         loader, node = fast
@@ -148,20 +149,20 @@ def parse(text: str, rel: str):
     try:
         loader = _Loader(text)  # the reader checks for control characters here
     except yaml.reader.ReaderError as exc:
-        raise YamlFault(_pos_of_index(rel, text, exc.position),
+        raise YamlError(_pos_of_index(rel, text, exc.position),
                         f"control character U+{exc.character:04X} is not allowed; remove it") from None
     loader.path = rel
     try:
         node = loader.get_single_node()
-    except YamlFault:
+    except YamlError:
         raise
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        raise YamlFault(_pos(rel, mark), _yaml_message(exc, text, mark)) from None
+        raise YamlError(_pos(rel, mark), _yaml_message(exc, text, mark)) from None
     except yaml.YAMLError as exc:
-        raise YamlFault(Pos(rel), f"cannot parse YAML: {exc}") from None
+        raise YamlError(Pos(rel), f"cannot parse YAML: {exc}") from None
     except RecursionError:
-        raise YamlFault(Pos(rel), f"nesting deeper than {MAX_DEPTH} levels") from None
+        raise YamlError(Pos(rel), f"nesting deeper than {MAX_DEPTH} levels") from None
     finally:
         loader.dispose()
     return _finish(node, rel, loader)
@@ -175,7 +176,7 @@ def _finish(node, rel: str, loader):
     try:
         return _convert(node, rel, counter, loader, set())
     except RecursionError:  # a last guard: _convert bounds depth and refuses self-referencing aliases
-        raise YamlFault(Pos(rel), "an alias refers to itself; remove the anchor") from None
+        raise YamlError(Pos(rel), "an alias refers to itself; remove the anchor") from None
 
 
 def _pos_of_index(rel: str, text: str, index: int) -> Pos:
@@ -201,15 +202,15 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 def _convert(node, rel: str, counter: list[int], loader: _Loader, active: set):
     counter[0] += 1
     if counter[0] > MAX_NODES:
-        raise YamlFault(_pos(rel, node.start_mark),
+        raise YamlError(_pos(rel, node.start_mark),
                         "too many values after expanding aliases (an alias bomb?); remove the anchors")
     pos = _pos(rel, node.start_mark)
     if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
         # `active` holds the collections being converted: aliases can nest past the composer's depth bound
         if id(node) in active:
-            raise YamlFault(pos, "an alias refers to the value that contains it; remove the alias")
+            raise YamlError(pos, "an alias refers to the value that contains it; remove the alias")
         if len(active) >= MAX_DEPTH:
-            raise YamlFault(pos, f"nesting deeper than {MAX_DEPTH} levels (through aliases)")
+            raise YamlError(pos, f"nesting deeper than {MAX_DEPTH} levels (through aliases)")
         active.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
@@ -222,9 +223,9 @@ def _convert(node, rel: str, counter: list[int], loader: _Loader, active: set):
     try:
         value = loader.construct_object(node, deep=False)
     except yaml.constructor.ConstructorError as exc:
-        raise YamlFault(pos, f"invalid value: {exc.problem}") from None
+        raise YamlError(pos, f"invalid value: {exc.problem}") from None
     except ValueError as exc:  # e.g. 2026-02-30 resolved as a timestamp
-        raise YamlFault(pos, f"invalid value '{node.value}': {exc}") from None
+        raise YamlError(pos, f"invalid value '{node.value}': {exc}") from None
     return Scalar(value, node.value, node.style not in (None, ""), pos)
 
 
@@ -237,7 +238,7 @@ def _convert_mapping(node, pos: Pos, rel: str, counter: list[int], loader: _Load
         if knode.tag == MERGE_TAG:
             for src in vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]:
                 if not isinstance(src, yaml.MappingNode):
-                    raise YamlFault(_pos(rel, src.start_mark), "a merge key (<<) takes a mapping or a list of mappings")
+                    raise YamlError(_pos(rel, src.start_mark), "a merge key (<<) takes a mapping or a list of mappings")
                 sub = _convert(src, rel, counter, loader, active)
                 for name, value in sub.items():
                     merged.setdefault(name, (value, sub.key_pos[name]))
@@ -246,11 +247,11 @@ def _convert_mapping(node, pos: Pos, rel: str, counter: list[int], loader: _Load
             knode.tag = "tag:yaml.org,2002:str"
         key = _convert(knode, rel, counter, loader, active)
         if not isinstance(key, Scalar) or isinstance(key.value, (list, dict)):
-            raise YamlFault(_pos(rel, knode.start_mark), "mapping keys must be plain text")
+            raise YamlError(_pos(rel, knode.start_mark), "mapping keys must be plain text")
         name = key.raw
         if name in out:
             first = out.key_pos[name]
-            raise YamlFault(key.pos, f"duplicate key '{name}' (first defined on line {first.line});"
+            raise YamlError(key.pos, f"duplicate key '{name}' (first defined on line {first.line});"
                             " YAML would silently keep only the last")
         out.key_pos[name] = key.pos
         out[name] = _convert(vnode, rel, counter, loader, active)
@@ -268,7 +269,7 @@ def load_file(path: Path, rel: str):
         return None, problems
     try:
         tree = parse(text, rel)
-    except YamlFault as fault:
+    except YamlError as fault:
         return None, [Problem.at(fault.pos, "error", fault.message)]
     if tree is None or (isinstance(tree, Scalar) and tree.is_null):
         return None, [Problem.at(Pos(rel), "error", "file is empty")]

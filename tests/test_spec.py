@@ -122,9 +122,9 @@ def test_string_where_a_date_was_meant(written):
 
 
 def test_impossible_unquoted_date_is_an_error():
-    from briefing.yamlsafe import YamlFault
+    from briefing.yamlsafe import YamlError
 
-    with pytest.raises(YamlFault) as info:  # PyYAML resolves it as a timestamp, then fails
+    with pytest.raises(YamlError) as info:  # PyYAML resolves it as a timestamp, then fails
         check(HEAD.replace("date: 2026-01-01", "date: 2026-02-30"))
     assert info.value.pos.line == 4 and "2026-02-30" in info.value.message
 

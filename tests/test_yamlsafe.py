@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from briefing import yamlsafe
-from briefing.yamlsafe import Scalar, YamlFault, YList, YMap, load_file, parse, plain, read_text
+from briefing.yamlsafe import Scalar, YamlError, YList, YMap, load_file, parse, plain, read_text
 
 BILLION_LAUGHS = """\
 a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]
@@ -22,8 +22,8 @@ i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]
 """
 
 
-def fault(text: str) -> YamlFault:
-    with pytest.raises(YamlFault) as info:
+def fault(text: str) -> YamlError:
+    with pytest.raises(YamlError) as info:
         parse(text, "f.yaml")
     return info.value
 
@@ -136,7 +136,7 @@ def test_python_tags_are_not_constructed():
     "".join("  " * i + f"k{i}:\n" for i in range(1000)) + "  " * 1000 + "v\n",
 ], ids=["flow", "block"])
 def test_thousand_levels_of_nesting(text):
-    f = fault(text)  # a YamlFault, not a RecursionError
+    f = fault(text)  # a YamlError, not a RecursionError
     assert f"deeper than {yamlsafe.MAX_DEPTH}" in f.message
     assert f.pos.line >= 1
 
