@@ -62,17 +62,20 @@ class Case:
         return max(self.peaks) if self.peaks else 0.0
 
 
-# A tiny wrapper runs each measured command and reports its child's rusage from wait4: the peak
-# resident set of that child or of any process it waited for (pandoc), as /usr/bin/time -v does.
-# (RUSAGE_CHILDREN in this process would mix every command run so far.)
+# A tiny wrapper runs each measured command and reports, from fork to wait4, its wall time (so the
+# wrapper's own start-up is not counted) and its rusage: the peak resident set of that child or of
+# any process it waited for (pandoc), as /usr/bin/time -v does. (RUSAGE_CHILDREN in this process
+# would mix every command run so far.)
 _WRAPPER = r"""
-import json, os, sys
+import json, os, sys, time
+start = time.perf_counter()
 pid = os.fork()
 if pid == 0:
     os.execvp(sys.argv[1], sys.argv[1:])
 _, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - start
 code = os.waitstatus_to_exitcode(status)
-os.write(int(os.environ["BENCH_FD"]), json.dumps({"maxrss_kb": ru.ru_maxrss, "code": code}).encode())
+os.write(int(os.environ["BENCH_FD"]), json.dumps({"maxrss_kb": ru.ru_maxrss, "wall": wall, "code": code}).encode())
 sys.exit(code if code >= 0 else 1)
 """
 
@@ -81,12 +84,10 @@ def measure(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None)
     """Run `cmd` in a new process: (wall seconds, peak RSS MB of the tree under it, stdout)."""
     read, write = os.pipe()
     env = dict(env or os.environ, BENCH_FD=str(write))
-    start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-c", _WRAPPER, *cmd], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env, cwd=cwd, pass_fds=(write,))
     os.close(write)
     out, err = proc.communicate()
-    wall = time.perf_counter() - start
     with os.fdopen(read, "rb") as fh:
         report = json.loads(fh.read() or b"{}")
     if proc.returncode != 0:
@@ -94,7 +95,7 @@ def measure(cmd: list[str], *, env: dict | None = None, cwd: Path | None = None)
                          f"{err.decode(errors='replace')[-2000:]}")
     # ru_maxrss is in kilobytes on Linux (bytes on macOS).
     scale = 1 / 1024 / 1024 if sys.platform == "darwin" else 1 / 1024
-    return wall, report.get("maxrss_kb", 0) * scale, out
+    return report["wall"], report["maxrss_kb"] * scale, out
 
 
 def copy_workspace(src: Path, dest: Path) -> Path:

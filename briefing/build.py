@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib
 import json
 import os
 import re
 import sys
+import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -138,8 +140,12 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
 
     ws, problems = load_or_raise(root)
     say(f"loaded {len(ws.evidence)} claims and {len(ws.sources)} sources")
+    preload = _preload_renderers(formats, bool(ws.charts))
     # The briefing shows claims at their effective (capped) level, and what changed since the last edition.
-    doc = compose(capped(ws), audience, changes=changes_for(ws))
+    try:
+        doc = compose(capped(ws), audience, changes=changes_for(ws))
+    finally:
+        preload.join()  # never leave a thread importing behind an error
     say(f"composed the '{doc.audience.name}' briefing")
     result = _result_from(ws, doc)
     result.warnings += [str(p) for p in problems]
@@ -148,7 +154,11 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
     if doc.charts:
         from .charts import render_charts
 
-        charts = render_charts(doc.charts, out_dir / ".cache" / "charts")
+        cache = out_dir / ".cache" / "charts"
+        try:
+            charts = render_charts(doc.charts, cache)
+        except OSError as exc:  # e.g. a full disk: the charts are drawn into the cache first
+            raise BriefingError(f"cannot write the chart cache: {exc.strerror or exc}", str(cache)) from None
         say(f"charts ready ({len(charts)})")
 
     name = slug(ws.meta.title) + ("" if doc.audience.name == (ws.meta.audience or "executive")
@@ -161,18 +171,22 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
             job = _start_docx(ws, doc, charts, temps["docx"], root)
         try:
             if "pdf" in formats:
-                result.pages = _render_pdf(ws, doc, charts, temps["pdf"], root)
+                try:
+                    result.pages = _render_pdf(ws, doc, charts, temps["pdf"], root)
+                except OSError as exc:  # e.g. a full disk while ReportLab writes
+                    raise BriefingError(f"cannot write the PDF: {exc.strerror or exc}; the previous file is"
+                                        " untouched", str(targets["pdf"])) from None
                 say(f"PDF rendered ({result.pages} pages)")
-        except BaseException:
             if job:
+                try:
+                    job.wait()
+                except RuntimeError as exc:
+                    raise BriefingError(str(exc)) from None
+                say("DOCX rendered")
+        except BaseException:
+            if job:  # an error or an interrupt (also while waiting): stop pandoc, remove its files
                 job.kill()
             raise
-        if job:
-            try:
-                job.wait()
-            except RuntimeError as exc:
-                raise BriefingError(str(exc)) from None
-            say("DOCX rendered")
         # Leaving the stack renames every temporary file onto its target.
     result.outputs = {fmt: _display(path) for fmt, path in targets.items()}
     budget = doc.audience.page_budget
@@ -180,6 +194,23 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
         result.warnings.append(f"{doc.audience.path}: warning: the PDF has {result.pages} pages;"
                                f" the '{doc.audience.name}' budget is {budget}")
     return result
+
+
+def _preload_renderers(formats, charts: bool) -> threading.Thread:
+    """Import the PDF renderer in a thread, so it is ready by the time compose has waited on pandoc's parse."""
+
+    def work() -> None:
+        if "pdf" not in formats:
+            return
+        with contextlib.suppress(Exception):  # an import error surfaces where the renderer is used
+            importlib.import_module("briefing.render_pdf.document")
+            importlib.import_module("briefing.render_pdf.fonts").ensure_fonts()
+            if charts:
+                importlib.import_module("svglib.svglib")
+
+    thread = threading.Thread(target=work, name="briefing-preload", daemon=True)
+    thread.start()
+    return thread
 
 
 def _result_from(ws, doc) -> BuildResult:

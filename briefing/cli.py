@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from .errors import BriefingError, errors_in
@@ -107,11 +110,46 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+class Interrupted(KeyboardInterrupt):
+    """A SIGTERM or SIGINT: unwinds the stack like Ctrl-C, so every cleanup (temp files, pandoc) runs."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _signals_unwind():
+    """While a command runs, SIGTERM behaves as SIGINT does; a second signal cannot cut the cleanup short."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        for s in old:  # once: the unwinding (removing temp files, killing pandoc) must run to the end
+            signal.signal(s, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s in old:
+        signal.signal(s, handler)
+    try:
+        yield
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = parser().parse_args(argv)
     try:
-        return args.func(args)
+        with _signals_unwind():
+            return args.func(args)
+    except Interrupted as exc:
+        what = "terminated" if exc.signum == signal.SIGTERM else "interrupted"
+        print(f"error: {what}; previous outputs are untouched", file=sys.stderr)
+        return 128 + exc.signum
     except BriefingError as exc:
         for p in exc.problems:
             print(p, file=sys.stderr)

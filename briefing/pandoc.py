@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import json
 import os
@@ -50,13 +51,29 @@ def run(args: list[str], stdin: bytes, *, source_date_epoch: int, what: str) -> 
     return proc.stdout
 
 
+_PARSED: dict[str, bytes] = {}  # a warm process (watch) re-parses only when pandoc's input changed
+_PARSED_MAX = 4
+
+
 def parse(markdown: str, *, bibliography: list[dict], csl: Path, source_date_epoch: int) -> dict:
     """Parse the composed Markdown once, with citeproc, into pandoc's JSON AST."""
-    with tempfile.TemporaryDirectory(prefix="briefing-") as tmp:
-        bib = Path(tmp) / "references.json"
-        bib.write_text(json.dumps(bibliography, ensure_ascii=False), encoding="utf-8")
-        out = run(["-f", "markdown-implicit_header_references", "-t", "json", "--citeproc",
-                   f"--csl={csl}", f"--bibliography={bib}", "-M", "link-citations=true",
-                   "-M", "suppress-bibliography=false"],
-                  markdown.encode("utf-8"), source_date_epoch=source_date_epoch, what="parsing the briefing")
-    return json.loads(out)
+    bib_json = json.dumps(bibliography, ensure_ascii=False)
+    try:
+        csl_bytes = Path(csl).read_bytes()
+    except OSError:
+        csl_bytes = b""  # pandoc reports the unreadable file itself
+    key = hashlib.sha256(b"\0".join([markdown.encode("utf-8"), bib_json.encode("utf-8"), str(csl).encode(),
+                                     csl_bytes, str(source_date_epoch).encode()])).hexdigest()
+    out = _PARSED.get(key)
+    if out is None:
+        with tempfile.TemporaryDirectory(prefix="briefing-") as tmp:
+            bib = Path(tmp) / "references.json"
+            bib.write_text(bib_json, encoding="utf-8")
+            out = run(["-f", "markdown-implicit_header_references", "-t", "json", "--citeproc",
+                       f"--csl={csl}", f"--bibliography={bib}", "-M", "link-citations=true",
+                       "-M", "suppress-bibliography=false"],
+                      markdown.encode("utf-8"), source_date_epoch=source_date_epoch, what="parsing the briefing")
+        while len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = out
+    return json.loads(out)  # a fresh tree each time: callers may keep or change theirs

@@ -127,6 +127,7 @@ class Queries:
         self.evidence = tuple(sorted(ws.evidence, key=lambda e: (e.date, e.id)))
         self.sources = ws.sources
         self._supporting: dict[str, list] | None = None  # claim id -> (section, judgement) resting on it
+        self._mentioned: dict[str, int] | None = None  # claim id -> first mention in the rank_by judgements
 
     # -- claims ----------------------------------------------------------------------------
     def level(self, item: Evidence) -> Level:
@@ -196,8 +197,17 @@ class Queries:
         return tuple(len(self.supporting(item, s)) for s in self._rank_by) + (len(self.supporting(item)),)
 
     def ranked(self, items) -> list[Evidence]:
-        """Claims, those that matter most first (see `weight`); then the more confident, then the earlier."""
-        return sorted(items, key=lambda e: (tuple(-n for n in self.weight(e)), self.level(e).rank, e.date, e.id))
+        """Claims, those that matter most first (see `weight`); on a tie, the one the `rank_by` judgements
+        name first, then the more confident, then the earlier."""
+        if self._mentioned is None:  # the analyst's own order: judgement by judgement, rests_on in order
+            self._mentioned = {}
+            for section in self._rank_by:
+                for j in self.judgements(section):
+                    for eid in j.rests_on:
+                        self._mentioned.setdefault(eid, len(self._mentioned))
+        last = len(self._mentioned)
+        return sorted(items, key=lambda e: (tuple(-n for n in self.weight(e)), self._mentioned.get(e.id, last),
+                                            self.level(e).rank, e.date, e.id))
 
     def select(self, items, limit: int = 0) -> Selection:
         """The `limit` claims that matter most (see `ranked`), in that order; all of them when limit is 0."""

@@ -467,7 +467,7 @@ AUDIENCE = _map("An audience: who the briefing is for, and what it contains", {
     "logo": S("An image in the workspace, printed in the title block"),
     "body_font": S("A TrueType font file in the workspace for body text (default: DejaVu Sans)"),
     "font_size": Field("number", "PDF body text size in points, 6 to 16 (default: 10)"),
-    "docx_font": S("The Word font name for the DOCX (default: the body font's family, else Calibri)"),
+    "docx_font": S("The Word font name for the DOCX (default: Calibri)"),
     "page_budget": Field("int", "Warn when the PDF has more pages than this"),
     "claims_per_section": Field("int", "Show at most this many claims per section, those judgements rest on"
                                 " first (default: 0, all)"),

@@ -177,3 +177,13 @@ def test_queries_hide_the_workspace_from_templates(ws):
     assert isinstance(q.evidence, tuple)
     with pytest.raises(AttributeError):
         q.evidence[0].title = "changed"
+
+
+def test_on_a_tie_the_analysts_own_order_decides(make_workspace):
+    analysis = {"watch": [{"id": "x", "text": "Watch these.", "rests_on": ["c-low", "c-high"]}]}
+    root = make_workspace(sources=SOURCES, evidence=EVIDENCE, files={"analysis.yaml": analysis})
+    ws = load_or_raise(root)[0]
+    q = Queries(ws, "executive", rank_by=("watch",))
+    # Equal weight (one judgement each): the one the judgement names first wins over the more confident.
+    assert ids(q.ranked([q.item("c-high"), q.item("c-low")])) == ["c-low", "c-high"]
+    assert ids(Queries(ws).ranked([q.item("c-low"), q.item("c-high")])) == ["c-high", "c-low"]
