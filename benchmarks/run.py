@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="Benchmark briefing builds against the pandoc-to-DOCX floor.")
     p.add_argument("--runs", type=int, default=5, help="runs per case (default 5; the median is reported)")
     p.add_argument("--quick", action="store_true", help="synthetic sizes 60 and 600 only (a CI smoke run)")
-    p.add_argument("--sizes", help="comma-separated synthetic sizes (default 60,600,6000)")
+    p.add_argument("--sizes", help="comma-separated synthetic sizes (default 60,600,6000; 'none' skips them)")
     p.add_argument("--size-runs", type=int, help="runs for each synthetic size (default: --runs)")
     p.add_argument("--audience", help="audience for the synthetic builds (default: the workspace's, executive)")
     p.add_argument("--workspace", type=Path, default=REPO, help="the default workspace (default: the repository)")
@@ -302,7 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.runs < 1:
         p.error("--runs must be at least 1")
-    sizes = tuple(int(s) for s in args.sizes.split(",")) if args.sizes else QUICK_SIZES if args.quick else SIZES
+    if args.sizes is not None:
+        sizes = tuple(int(s) for s in args.sizes.split(",") if s.strip() and s.strip() != "none")
+    else:
+        sizes = QUICK_SIZES if args.quick else SIZES
     say = (lambda m: None) if args.json else (lambda m: print(m, file=sys.stderr, flush=True))
     with tempfile.TemporaryDirectory(prefix="briefing-bench-") as t:
         tmp = Path(t)

@@ -109,3 +109,21 @@ def line_of(path: Path, text: str, nth: int = 1) -> int:
             if seen == nth:
                 return number
     raise AssertionError(f"{text!r} not found in {path}")
+
+
+WORKSPACE_FILES = ("briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml", "evidence",
+                   "editions", "templates")
+
+
+def copy_workspace(dest: Path, names=WORKSPACE_FILES) -> Path:
+    """A copy of the default workspace (the repository root) to build or modify freely; never its out/."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name)
+        elif src.is_file():
+            shutil.copy2(src, dest / name)
+    return dest

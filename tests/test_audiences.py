@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CLAIM, line_of
+from conftest import CLAIM, copy_workspace, line_of
 
 from briefing.audiences import audience_files, load_audience
 from briefing.build import build
@@ -43,16 +43,11 @@ EXPECTED = {
 }
 
 
-def copy_workspace(dest: Path) -> Path:
-    """A copy of the default workspace (the repository root), without its templates or outputs."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in WORKSPACE_FILES:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name)
-        elif src.exists():
-            shutil.copy2(src, dest / name)
-    return dest
+def _copy(dest: Path) -> Path:
+    """The default workspace without its templates/, so only the packaged templates apply."""
+    return copy_workspace(dest, WORKSPACE_FILES)
+
+
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +202,7 @@ def test_no_audience_code_names_this_case():
 
 # -- briefing audience new ------------------------------------------------------------------------
 def test_audience_new_creates_an_editable_copy_that_builds_the_same(tmp_path, capsys):
-    ws = copy_workspace(tmp_path / "ws")
+    ws = _copy(tmp_path / "ws")
     assert main(["audience", "new", "regulator", "--from", "executive", "--workspace", str(ws)]) == 0
     out = capsys.readouterr().out
     assert "templates/audiences/regulator.yaml" in out and "briefing build --audience regulator" in out
@@ -226,7 +221,7 @@ def test_audience_new_creates_an_editable_copy_that_builds_the_same(tmp_path, ca
 
 
 def test_audience_new_never_overwrites(tmp_path, capsys):
-    ws = copy_workspace(tmp_path / "ws")
+    ws = _copy(tmp_path / "ws")
     assert main(["audience", "new", "regulator", "--workspace", str(ws)]) == 0
     yaml_file = ws / "templates/audiences/regulator.yaml"
     yaml_file.write_text(yaml_file.read_text() + "# my edit\n")
@@ -248,7 +243,7 @@ def test_audience_new_never_overwrites(tmp_path, capsys):
     (["x", "--from", "nobody"], "unknown audience 'nobody'"),
 ])
 def test_audience_new_refuses_bad_requests(tmp_path, capsys, args, message):
-    ws = copy_workspace(tmp_path / "ws")
+    ws = _copy(tmp_path / "ws")
     assert main(["audience", "new", *args, "--workspace", str(ws)]) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
@@ -261,7 +256,7 @@ def test_audience_new_outside_a_workspace_says_so(tmp_path, capsys):
 
 
 def test_remaking_a_packaged_audience_copies_its_template(tmp_path, capsys):
-    ws = copy_workspace(tmp_path / "ws")
+    ws = _copy(tmp_path / "ws")
     assert main(["audience", "new", "executive", "--workspace", str(ws)]) == 0
     assert "overrides the packaged one" in capsys.readouterr().out
     own = (ws / "templates/audiences/executive.md.j2").read_text()
@@ -271,7 +266,7 @@ def test_remaking_a_packaged_audience_copies_its_template(tmp_path, capsys):
 
 
 def test_a_broken_workspace_audience_is_reported_and_the_rest_listed(tmp_path, capsys):
-    ws = copy_workspace(tmp_path / "ws")
+    ws = _copy(tmp_path / "ws")
     (ws / "templates/audiences").mkdir(parents=True)
     (ws / "templates/audiences/broken.yaml").write_text("description: x\nsections: [bottom_line]\npaper: A3\n")
     assert main(["audiences", "--workspace", str(ws)]) == 1
@@ -282,7 +277,7 @@ def test_a_broken_workspace_audience_is_reported_and_the_rest_listed(tmp_path, c
 
 # -- inheritance ------------------------------------------------------------------------------------
 def test_a_custom_audience_overrides_one_block_and_inherits_the_rest(tmp_path):
-    ws = copy_workspace(tmp_path / "ws")
+    ws = _copy(tmp_path / "ws")
     files = {
         "templates/audiences/brief.yaml": "description: A note and the bottom line\ntemplate: audiences/brief.md.j2\n"
                                           "sections: [bottom_line, references]\n",
@@ -297,7 +292,7 @@ def test_a_custom_audience_overrides_one_block_and_inherits_the_rest(tmp_path):
 
 
 def test_the_workspace_overrides_a_packaged_section_for_every_audience(tmp_path):
-    ws = copy_workspace(tmp_path / "ws")
+    ws = _copy(tmp_path / "ws")
     (ws / "templates/sections").mkdir(parents=True)
     (ws / "templates/sections/references.md.j2").write_text("# Sources consulted {#references}\n\n::: {#refs}\n:::\n")
     wsm = load_or_raise(ws)[0]

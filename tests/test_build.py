@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import copy_workspace
 
 from briefing.build import build, slug
 from briefing.errors import BriefingError
@@ -27,20 +28,8 @@ def test_default_build_is_the_short_executive_briefing(tmp_path):
     assert (tmp_path / f"{slug('The Distillation Wars')}.pdf").exists()
     assert 2 <= result.pages <= 4
 FULL = "analyst"  # the audience that carries every section and chart
-WORKSPACE_FILES = ("briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "evidence", "editions",
-                   "templates", "scale.yaml")
 
 
-def copy_workspace(dest: Path) -> Path:
-    """A copy of the default workspace (the repository root) to build or modify freely."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in WORKSPACE_FILES:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name)
-        elif src.exists():
-            shutil.copy2(src, dest / name)
-    return dest
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import copy_workspace
 
 from briefing.cli import main
 from briefing.compose import compose
@@ -19,6 +20,11 @@ DOC = REPO / "docs" / "customizing.md"
 FENCE = re.compile(r"^```(\w*)([^\n]*)\n(.*?)^```$", re.M | re.S)
 WORKSPACE_FILES = ("briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "evidence", "editions",
                    "scale.yaml")
+
+
+def _copy(dest: Path) -> Path:
+    """The default workspace without its templates/, so only the packaged templates apply."""
+    return copy_workspace(dest, WORKSPACE_FILES)
 
 
 def section(title: str) -> str:
@@ -41,15 +47,6 @@ def walkthrough_steps() -> list[tuple[str, str, str]]:
     return steps
 
 
-def copy_workspace(dest: Path) -> Path:
-    dest.mkdir(parents=True)
-    for name in WORKSPACE_FILES:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name)
-        elif src.exists():
-            shutil.copy2(src, dest / name)
-    return dest
 
 
 def run(command: str) -> int:
@@ -62,7 +59,7 @@ def run(command: str) -> int:
 @pytest.fixture(scope="module")
 def walked(tmp_path_factory):
     """A copy of the sample workspace after every walk-through step, and what the commands printed."""
-    ws = copy_workspace(tmp_path_factory.mktemp("walk") / "ws")
+    ws = _copy(tmp_path_factory.mktemp("walk") / "ws")
     printed = {}
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(ws)

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import copy_workspace
 
 from briefing.build import build
 from briefing.chart_data import chart_data
@@ -28,21 +29,9 @@ from briefing.workspace import load
 from tests.readers import docx_text, pdf_text
 
 REPO = Path(__file__).resolve().parents[1]
-WORKSPACE = ("briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml", "evidence", "editions",
-             "templates")
 ALIBABA = sorted(p.stem for p in (REPO / "evidence").glob("2026-06-alibaba-*.yaml"))
 
 
-def copy_workspace(dest: Path) -> Path:
-    """A temporary copy of the default workspace (the repository root), safe to modify."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in WORKSPACE:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name)
-        elif src.is_file():
-            shutil.copy2(src, dest / name)
-    return dest
 
 
 @pytest.fixture
