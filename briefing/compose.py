@@ -50,9 +50,9 @@ class FigurePlacer:
         self._placed[chart_id] = ref
         return ref
 
-    @property
-    def placed(self) -> list[str]:
-        return list(self._placed)
+    def placed_data(self) -> tuple[ChartData, ...]:
+        """The data of every placed chart, in figure-number order."""
+        return tuple(self._datas[i] for i in self._placed)
 
 
 def source_date_epoch(ws: Workspace) -> int:
@@ -110,7 +110,7 @@ def compose(ws: Workspace, audience_name: str | None = None, changes=None) -> Co
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
     ast = pandoc.parse(markdown, bibliography=bibliography(ws.sources), csl=csl, source_date_epoch=epoch)
-    datas = tuple(variables["figures"]._datas[i] for i in placer.placed)
+    datas = placer.placed_data()
     return Composed(markdown, ast, datas, audience, epoch)
 
 
