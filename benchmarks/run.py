@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,7 @@ sys.path[:0] = [str(REPO), str(HERE)]  # run from a checkout without installing
 
 WORKSPACE_FILES = ("briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml", "evidence",
                    "editions", "templates")
+ENV = dict(os.environ, CI="1")  # no progress lines
 SIZES = (60, 600, 6000)
 QUICK_SIZES = (60, 600)
 TARGETS = {"cold": 4.0, "warm": 1.5}  # at most this many times the floor
@@ -127,42 +129,67 @@ def composed_markdown(workspace: Path) -> str:
     return compose(capped(ws), None, changes=changes_for(ws)).markdown
 
 
-def bench_floor(workspace: Path, tmp: Path, runs: int) -> Case:
+@dataclass
+class Proc:
+    """A case measured as a new process per run: the command for run i."""
+
+    case: Case
+    command: Callable[[int], list[str]]
+    runs: int
+    after: Callable[[int, bytes], None] = lambda i, out: None
+
+
+def floor_proc(workspace: Path, tmp: Path, runs: int) -> Proc:
     """pandoc: the composed Markdown to DOCX, nothing else."""
     from briefing.pandoc import pandoc_path
 
     md = tmp / "floor.md"
     md.write_text(composed_markdown(workspace), encoding="utf-8")
-    case = Case("floor", "pandoc: composed Markdown -> DOCX")
-    for _ in range(runs):
-        cmd = [pandoc_path(), "--quiet", "-f", "markdown", "-t", "docx", "-o", str(tmp / "floor.docx"), str(md)]
-        wall, peak, _ = measure(cmd)
-        case.times.append(wall)
-        case.peaks.append(peak)
-    return case
+    cmd = [pandoc_path(), "--quiet", "-f", "markdown", "-t", "docx", "-o", str(tmp / "floor.docx"), str(md)]
+    return Proc(Case("floor", "pandoc: composed Markdown -> DOCX"), lambda i: cmd, runs)
 
 
-def bench_cold(workspace: Path, tmp: Path, runs: int, *, cached: bool) -> Case:
+def cold_proc(workspace: Path, tmp: Path, runs: int, *, cached: bool) -> Proc:
     """`briefing build` in a new process, with the chart cache cold (a fresh out/) or warm."""
-    name, what = ("cold-cached", "new process, chart cache warm") if cached else \
-        ("cold", "new process, chart cache cold (PDF+DOCX+charts)")
-    case = Case(name, what)
-    env = dict(os.environ, CI="1")
-    keep = tmp / "cached-out"
     if cached:
-        subprocess.run(build_cmd(workspace, keep), check=True, capture_output=True, env=env)
-    for i in range(runs):
-        out = keep if cached else tmp / f"cold-{i}"
-        wall, peak, _ = measure(build_cmd(workspace, out), env=env)
-        case.times.append(wall)
-        case.peaks.append(peak)
-    return case
+        keep = tmp / "cached-out"
+        subprocess.run(build_cmd(workspace, keep), check=True, capture_output=True, env=ENV)
+        return Proc(Case("cold-cached", "new process, chart cache warm"), lambda i: build_cmd(workspace, keep), runs)
+    return Proc(Case("cold", "new process, chart cache cold (PDF+DOCX+charts)"),
+                lambda i: build_cmd(workspace, tmp / f"cold-{i}"), runs)
+
+
+def size_proc(n: int, tmp: Path, runs: int, audience: str | None) -> Proc:
+    """Cold builds of a synthetic workspace of n items, each into a fresh out/."""
+    from generate import generate
+
+    ws = generate(n, tmp / f"ws-{n}")
+    case = Case(f"items-{n}", f"synthetic, {n} evidence items" + (f", audience {audience}" if audience else ""))
+
+    def after(i: int, out: bytes) -> None:
+        case.notes = out.decode().strip().splitlines()[-1].split(": ", 1)[-1] if out.strip() else ""
+        shutil.rmtree(tmp / f"out-{n}-{i}", ignore_errors=True)
+
+    return Proc(case, lambda i: build_cmd(ws, tmp / f"out-{n}-{i}", audience), runs, after)
+
+
+def run_rounds(procs: list[Proc], say) -> None:
+    """Run the cases round-robin, one run of each per round, so drift in the machine's speed hits all alike."""
+    for i in range(max(p.runs for p in procs)):
+        say(f"round {i + 1}: " + ", ".join(p.case.name for p in procs if i < p.runs))
+        for p in procs:
+            if i < p.runs:
+                wall, peak, out = measure(p.command(i), env=ENV)
+                p.case.times.append(wall)
+                p.case.peaks.append(peak)
+                p.after(i, out)
 
 
 def bench_warm(workspace: Path, tmp: Path, runs: int) -> Case:
     """A rebuild after one evidence edit, in a warm process (run in a child so its memory is its own)."""
     ws = copy_workspace(workspace, tmp / "warm-ws")
-    _, peak, out = measure([sys.executable, str(Path(__file__).resolve()), "--warm-child", str(ws), str(runs)])
+    _, peak, out = measure([sys.executable, str(Path(__file__).resolve()), "--warm-child", str(ws), str(runs)],
+                           env=ENV)
     report = json.loads(out.decode().strip().splitlines()[-1])
     return Case("warm", f"rebuild after editing {report['edited']} (in-process)", report["times"], [peak],
                 notes=report["how"])
@@ -215,22 +242,6 @@ def _visible_item(ws: Path) -> tuple[Path, str]:
             if text and str(escape(text[:60])) in md:
                 return path, key
     raise SystemExit("no evidence item's text appears in the default briefing")
-
-
-def bench_size(n: int, tmp: Path, runs: int, audience: str | None) -> Case:
-    """Cold builds of a synthetic workspace of n items."""
-    from generate import generate
-
-    ws = generate(n, tmp / f"ws-{n}")
-    case = Case(f"items-{n}", f"synthetic, {n} evidence items" + (f", audience {audience}" if audience else ""))
-    env = dict(os.environ, CI="1")
-    for i in range(runs):
-        wall, peak, out = measure(build_cmd(ws, tmp / f"out-{n}-{i}", audience), env=env)
-        case.times.append(wall)
-        case.peaks.append(peak)
-        case.notes = out.decode().strip().splitlines()[-1].split(": ", 1)[-1] if out else ""
-        shutil.rmtree(tmp / f"out-{n}-{i}", ignore_errors=True)
-    return case
 
 
 def machine() -> dict:
@@ -309,18 +320,16 @@ def main(argv: list[str] | None = None) -> int:
     say = (lambda m: None) if args.json else (lambda m: print(m, file=sys.stderr, flush=True))
     with tempfile.TemporaryDirectory(prefix="briefing-bench-") as t:
         tmp = Path(t)
-        say(f"floor: pandoc Markdown -> DOCX x{args.runs}")
-        floor = bench_floor(args.workspace, tmp, args.runs)
-        cases = [floor]
-        say(f"cold build x{args.runs}")
-        cases.append(bench_cold(args.workspace, tmp, args.runs, cached=False))
-        say(f"cold build, chart cache warm x{args.runs}")
-        cases.append(bench_cold(args.workspace, tmp, args.runs, cached=True))
-        say(f"warm rebuild x{args.runs}")
-        cases.append(bench_warm(args.workspace, tmp, args.runs))
-        for n in sizes:
-            say(f"synthetic {n} items x{args.size_runs or args.runs}")
-            cases.append(bench_size(n, tmp, args.size_runs or args.runs, args.audience))
+        say("setting up: composing the floor's Markdown, priming the chart cache, generating workspaces")
+        procs = [floor_proc(args.workspace, tmp, args.runs),
+                 cold_proc(args.workspace, tmp, args.runs, cached=False),
+                 cold_proc(args.workspace, tmp, args.runs, cached=True)]
+        procs += [size_proc(n, tmp, args.size_runs or args.runs, args.audience) for n in sizes]
+        run_rounds(procs, say)
+        say(f"warm rebuilds x{args.runs}")
+        warm = bench_warm(args.workspace, tmp, args.runs)
+    cases = [p.case for p in procs[:3]] + [warm] + [p.case for p in procs[3:]]
+    floor = cases[0]
     by_name = {c.name: c for c in cases}
     checks = verdicts(by_name, floor.median)
     if args.json:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .atomic import atomic_path, write_text
 from .errors import BriefingError
+from .yamlsafe import MAX_BYTES
 
 FORMATS = ("pdf", "docx")
 
@@ -57,7 +58,12 @@ def input_digest(root: Path) -> str:
             paths += sorted(p for p in (root / folder).rglob("*") if p.is_file())
     for p in paths:
         with contextlib.suppress(OSError):
-            h.update(p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+            h.update(p.relative_to(root).as_posix().encode() + b"\0")
+            st = p.stat()
+            if st.st_size > MAX_BYTES:  # refused by the loader anyway: never read a huge file just to hash it
+                h.update(f"{st.st_size}:{st.st_mtime_ns}\0".encode())
+            else:
+                h.update(p.read_bytes() + b"\0")
     from . import __version__
 
     h.update(__version__.encode())
@@ -180,8 +186,8 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
             if job:
                 try:
                     job.wait()
-                except RuntimeError as exc:
-                    raise BriefingError(str(exc)) from None
+                except RuntimeError as exc:  # e.g. a full disk: named by the file it was writing
+                    raise BriefingError(str(exc), str(targets["docx"])) from None
                 say("DOCX rendered")
         except BaseException:
             if job:  # an error or an interrupt (also while waiting): stop pandoc, remove its files

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 from .errors import Problem
@@ -175,6 +176,11 @@ CHART = _map("A chart declaration", {
 CHARTS_FILE = _map("The charts", {"charts": _lst(CHART, "Chart declarations", True)})
 
 
+def _visible(text: str) -> bool:
+    """True if the text shows anything: not only spaces and invisible format characters (U+200B, U+00AD ...)."""
+    return any(not ch.isspace() and unicodedata.category(ch) != "Cf" for ch in text)
+
+
 class Checker:
     """Converts a YAML node tree against a Field, collecting problems instead of stopping."""
 
@@ -223,7 +229,7 @@ class Checker:
         if node is None:
             return None
         text = self._text(node, name)
-        if text is not None and f.required and not text.strip():
+        if text is not None and f.required and not _visible(text):
             self.err(node.pos, f"'{name}' is empty; it is required")
             return None
         return text

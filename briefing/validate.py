@@ -22,6 +22,10 @@ def validate(ws: Workspace) -> list[Problem]:
     out += _duplicates(ws)
     out += _sources(ws)
     out += _evidence(ws)
+    if not ws.evidence and (Path(ws.root) / "evidence").is_dir():
+        # Not an error: a new workspace builds, and its briefing says it weighs 0 claims.
+        out.append(Problem("evidence", 1, 1, "warning", "no evidence yet: the briefing will have no claims"
+                           " (add one with `briefing new evidence`)"))
     out += _figures(ws)
     out += _analysis(ws)
     out += _retracted(ws)

@@ -80,6 +80,10 @@ class _Loader(yaml.SafeLoader):
             self.depth -= 1
 
 
+_WIDE_BOMS = ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
+              (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16"))
+
+
 def read_text(path: Path, rel: str) -> tuple[str | None, list[Problem]]:
     """Read a file as UTF-8 text, refusing binary, oversized and mis-encoded files."""
     where = Pos(rel)
@@ -91,6 +95,9 @@ def read_text(path: Path, rel: str) -> tuple[str | None, list[Problem]]:
         data = path.read_bytes()
     except OSError as exc:
         return None, [Problem.at(where, "error", f"cannot read file: {exc.strerror or exc}")]
+    for bom, name in _WIDE_BOMS:  # checked before NUL bytes: these files are text, just not UTF-8
+        if data.startswith(bom):
+            return None, [Problem.at(where, "error", f"file is {name} text; save it as UTF-8")]
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
         return None, [Problem.at(Pos(rel, line), "error", "binary file (contains NUL bytes), not YAML text")]
@@ -98,7 +105,8 @@ def read_text(path: Path, rel: str) -> tuple[str | None, list[Problem]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        # in characters, as editors count: the valid UTF-8 before the bad byte on its line
+        col = len(data[data.rfind(b"\n", 0, exc.start) + 1:exc.start].decode("utf-8", "replace")) + 1
         return None, [Problem.at(Pos(rel, line, col), "error",
                                  f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8")]
     return text, []

@@ -158,7 +158,8 @@ def fallback_embedded() -> bool:
 
 def clean(text: str) -> str:
     """Drop control characters and lone surrogates that would corrupt the markup or the PDF."""
-    return _CONTROL.sub("", text.replace("\t", " "))
+    # ReportLab splits words at U+200B and then draws an ordinary space between them: drop it instead.
+    return _CONTROL.sub("", text.replace("\t", " ").replace("\u200b", ""))
 
 
 def escape(text: str) -> str:

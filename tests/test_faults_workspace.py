@@ -1,0 +1,66 @@
+"""Workspaces at the edges: no evidence at all, and very many sources and citations (no quadratic step)."""
+
+from __future__ import annotations
+
+from conftest import write_workspace
+
+from briefing.cli import main
+from tests.readers import assert_valid_docx, assert_valid_pdf, docx_text, pdf_text
+
+
+def test_an_empty_evidence_folder_builds_a_briefing_that_says_so(tmp_path, capsys):
+    """Decision: not an error (a new workspace should build), but `check` and `build` warn, and the briefing
+    itself says it weighs no claims."""
+    root = write_workspace(tmp_path / "ws", evidence={})
+    warning = "evidence:1:1: warning: no evidence yet: the briefing will have no claims (add one with `briefing new" \
+              " evidence`)"
+    assert main(["check", "--workspace", str(root)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == warning and not [ln for ln in lines if ": error: " in ln]
+    assert main(["build", "--workspace", str(root)]) == 0
+    captured = capsys.readouterr()
+    assert warning in captured.err.splitlines() and "0 claims" in captured.out
+    pdf, docx = root / "out" / "test-briefing.pdf", root / "out" / "test-briefing.docx"
+    for text in (pdf_text(pdf), docx_text(docx)):
+        assert "0 claims" in text
+    assert_valid_pdf(pdf)
+    assert_valid_docx(docx)
+
+
+def _many(n_sources: int, n_claims: int) -> tuple[str, dict]:
+    """sources.yaml with n_sources sources, every one cited or relayed, and n_claims claims that all cite `common`.
+
+    Written as text: yaml.safe_dump of 10,000 entries alone would take seconds.
+    """
+    out = ["references:\n", "  - {id: common, type: report, title: The common analysis, URL: 'https://example.org/c',"
+           " kind: analysis}\n"]
+    for i in range(0, n_sources, 2):
+        out.append(f"  - {{id: p{i}, type: report, title: Statement {i}, kind: primary, interested: true}}\n")
+        out.append(f"  - {{id: n{i}, type: article-newspaper, title: Report {i}, kind: news, derived_from: [p{i}]}}\n")
+    claims = {}
+    for k in range(n_claims):
+        i = 2 * (k % (n_sources // 2))
+        cited = ["common", f"p{i}", f"n{i}"]
+        claims[f"c{k:05d}.yaml"] = f"id: c{k}\ntitle: Claim {k}\nclaim: Claim number {k}.\ndate: 2026-01-01\n" \
+                                   f"confidence: high\nsources: [{', '.join(cited)}]\n"
+    return "".join(out), claims
+
+
+def test_ten_thousand_sources_and_one_cited_five_thousand_times(tmp_path, capsys):
+    """Builds in seconds: validation, origins, numbering and the bibliography are linear.
+
+    (Speed itself is measured by benchmarks/run.py; a quadratic step here would take minutes.)
+    """
+    sources, claims = _many(10_000, 5_000)
+    root = write_workspace(tmp_path / "ws", sources=sources, evidence=claims)
+    assert (root / "sources.yaml").stat().st_size < 2_000_000  # under the loader's size limit
+    assert main(["build", "--workspace", str(root)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""  # no warning: every source is cited or relayed, none twice defined
+    assert "5000 claims" in captured.out
+    pdf, docx = root / "out" / "test-briefing.pdf", root / "out" / "test-briefing.docx"
+    text = docx_text(docx)
+    assert "The common analysis" in text and "5000 claims" in text
+    assert "The common analysis" in pdf_text(pdf)
+    assert_valid_pdf(pdf)
+    assert_valid_docx(docx)
