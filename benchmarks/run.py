@@ -37,7 +37,8 @@ sys.path[:0] = [str(REPO), str(HERE)]  # run from a checkout without installing
 
 WORKSPACE_FILES = ("briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml", "evidence",
                    "editions", "templates")
-ENV = dict(os.environ, CI="1")  # no progress lines
+# No progress lines; and the children import this checkout's briefing, installed or not.
+ENV = dict(os.environ, CI="1", PYTHONPATH=os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p))
 SIZES = (60, 600, 6000)
 QUICK_SIZES = (60, 600)
 TARGETS = {"cold": 4.0, "warm": 1.5}  # at most this many times the floor

@@ -162,3 +162,32 @@ def test_one_bad_file_among_good_ones_names_only_itself(ws, capsys):
     (ws / "evidence" / "z-bad.yaml").write_text(HEAD.replace("id: c", "id: z") + "tags: [a\n", encoding="utf-8")
     code, err = build_cli(ws, capsys)
     assert code == 1 and len(err) == 1 and err[0].startswith("evidence/z-bad.yaml:")
+
+
+def _positions(node, out: list) -> list:
+    """Every value and key position in a parsed tree, in order."""
+    out.append((type(node).__name__, getattr(node, "pos", None)))
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out.append(("key", k, node.key_pos[k]))
+            _positions(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            _positions(v, out)
+    elif isinstance(node, yamlsafe.Scalar):
+        out.append((node.raw, node.quoted, repr(node.value)))
+    return out
+
+
+def test_libyaml_and_the_python_loader_read_every_shipped_file_alike(monkeypatch):
+    """The fast path (libyaml) gives the same values, quoting and positions as the pure-Python loader."""
+    files = [p for p in REPO.rglob("*.y*ml") if ".git" not in p.parts and "out" not in p.parts
+             and ".venv" not in p.parts]
+    assert len(files) > 40
+    texts = {p: yamlsafe.read_text(p, p.name)[0] for p in files}
+    if yamlsafe.yaml.__with_libyaml__:
+        assert all(yamlsafe._fast_compose(t) for t in texts.values() if t)  # the fast path is the one taken
+    fast = {p: _positions(yamlsafe.parse(t, p.name), []) for p, t in texts.items() if t}
+    monkeypatch.setattr(yamlsafe, "_fast_compose", lambda text: False)
+    slow = {p: _positions(yamlsafe.parse(t, p.name), []) for p, t in texts.items() if t}
+    assert fast == slow
