@@ -177,8 +177,8 @@ def test_the_clock_changes_nothing(built, tmp_path):
 def test_golden_text(built):
     """The extracted text of the default briefing, compared with the reviewed golden copy."""
     pdf, docx = _paths(built)
-    got = {"default.pdf.txt": "\n".join(fold(p) for p in pdf_pages(pdf)) + "\n",
-           "default.docx.txt": "\n".join(t for _, t in docx_paragraphs(docx) if t.strip()) + "\n"}
+    got = {f"default-{FULL}.pdf.txt": "\n".join(fold(p) for p in pdf_pages(pdf)) + "\n",
+           f"default-{FULL}.docx.txt": "\n".join(t for _, t in docx_paragraphs(docx) if t.strip()) + "\n"}
     for name, text in got.items():
         path = GOLDEN / name
         if os.environ.get("UPDATE_GOLDEN"):
