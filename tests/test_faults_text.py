@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import unicodedata
 from pathlib import Path
 
@@ -107,8 +106,6 @@ def test_emoji_do_not_disturb_the_text_around_them(built):
         assert piece in text
 
 
-@pytest.mark.xfail(strict=True, reason="DejaVu Sans has no emoji glyphs and ReportLab writes a malformed ToUnicode"
-                                       " entry for characters beyond U+FFFF, so the PDF shows boxes and extracts NULs")
 def test_emoji_read_back_from_the_pdf(built):
     assert fold(CASES["emoji"]) in pdf_text(built[0])
 
@@ -120,15 +117,30 @@ def test_right_to_left_letters_are_all_in_the_pdf(built, name):
     assert all(text.count(ch) >= letters.count(ch) for ch in set(letters))
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="pdftotext is not installed")
-@pytest.mark.xfail(strict=True, reason="right-to-left runs are drawn in logical order and unshaped: ReportLab needs"
-                                       " its rlbidi package (not on PyPI) and uharfbuzz for bidi and Arabic shaping")
 @pytest.mark.parametrize("name", ["arabic", "hebrew", "mixed-direction"])
 def test_right_to_left_text_reads_in_order_from_the_pdf(built, name):
-    # pdftotext applies the bidi algorithm to what is drawn: logical order comes back only if the
-    # glyphs were drawn in visual order.
-    out = subprocess.run(["pdftotext", str(built[0]), "-"], capture_output=True, text=True, check=True).stdout
-    assert fold(CASES[name]) in fold(out)
+    # The renderer draws right-to-left runs shaped (Arabic presentation forms) and in visual order, and
+    # the ToUnicode map sends each presentation form back to its letter. pypdf reorders the visual line
+    # into logical order, so the text comes back as written. Two reader quirks, not renderer faults:
+    # both readers attach the space after an embedded run to the run (so "لا تعليق and" reads "لا تعليقand"),
+    # hence whitespace is ignored at the seams of the mixed line; and pdftotext wraps runs in U+202B/U+202C
+    # and reverses the two letters of the lam-alef ligature glyph, so pypdf is the reader checked here.
+    text = pdf_text(built[0])
+    if name == "mixed-direction":
+        assert re.sub(r"\s+", "", CASES[name]) in re.sub(r"\s+", "", text)
+        assert "لا تعليق" in text and "Alibaba said" in text and "and moved on." in text
+    else:
+        assert fold(CASES[name]) in text
+
+
+def test_right_to_left_runs_are_drawn_shaped_in_visual_order():
+    from briefing.render_pdf import fonts
+
+    # drawn left to right: qaf-final, yeh-medial, lam-medial, ain-medial, teh-initial, then the lam-alef ligature
+    assert fonts.visual("Alibaba said لا تعليق and moved on.", "L") == \
+        "Alibaba said \ufed6\ufef4\ufee0\ufecc\ufe97 \ufefb and moved on."
+    assert fonts.visual("אמר שלום") == "םולש רמא"
+    assert fonts.visual("plain text") == "plain text"
 
 
 def test_a_20000_word_claim_builds_and_flows_across_pages(tmp_path):
@@ -161,3 +173,11 @@ def test_an_empty_claim_is_an_error_in_check_and_build(tmp_path, capsys, claim, 
     assert main(["build", "--workspace", str(root)]) == 1
     assert [ln for ln in capsys.readouterr().err.splitlines() if ": error: " in ln] == [expected]
     assert not (root / "out" / "test-briefing.pdf").exists()
+
+
+def test_a_character_no_font_has_is_drawn_as_a_replacement_not_glyph_0():
+    from briefing.render_pdf import fonts
+
+    unassigned = "\U000e0fff"  # in no font: drawn as U+FFFD from DejaVu, never as an empty box that extracts as NUL
+    assert fonts.markup(f"a{unassigned}b") == "a\ufffdb"
+    assert 'name="SymbolFallback"' in fonts.markup("go \U0001f680") or fonts.find_symbol_font() is None

@@ -138,8 +138,10 @@ def test_huge_lists_and_numbers_are_refused(make_workspace, expr):
 
 
 @pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="the address-space cap needs Linux")
-def test_memory_bound_stops_a_template_that_grows_a_string(make_workspace, short_limits):
-    # No single operator is huge, so only the memory bound can stop this one.
+def test_memory_bound_stops_a_template_that_grows_a_string(make_workspace, monkeypatch):
+    # No single operator is huge, so only the memory bound can stop this one; the time bound is set
+    # generous so that a loaded machine cannot reach it first.
+    monkeypatch.setattr(templating, "LIMITS", templating.Limits(seconds=60, memory=256 * 1024 * 1024))
     body = ("One.\n{% set s = namespace(v='0123456789') %}\n"
             "{% for i in range(60) %}{% set s.v = s.v ~ s.v %}{% endfor %}\n")
     err = fault(make_workspace, body)

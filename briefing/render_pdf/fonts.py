@@ -1,14 +1,16 @@
-"""Font registration (DejaVu from matplotlib's data, a CJK fallback) and per-glyph markup."""
+"""Font registration (DejaVu, CJK and Symbola fallbacks), bidi and shaping, and per-glyph markup."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import threading
+import unicodedata
 import zlib
 from pathlib import Path
 
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 SANS = "DejaVuSans"
@@ -18,6 +20,8 @@ SANS_BOLD_ITALIC = "DejaVuSans-BoldOblique"
 MONO = "DejaVuSansMono"
 FALLBACK = "CJKFallback"
 CID_FALLBACK = "STSong-Light"
+SYMBOLS = "SymbolFallback"
+REPLACEMENT = "\ufffd"  # drawn (from DejaVu) for a character no font has, instead of glyph 0
 
 # Debian paths first; TTC files hold several faces and we take the first.
 CJK_CANDIDATES = (
@@ -25,6 +29,12 @@ CJK_CANDIDATES = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
     "/usr/share/fonts/truetype/arphic/uming.ttc",
+)
+# Outline emoji and symbols (Debian's fonts-symbola), tried after DejaVu and the CJK font.
+SYMBOL_CANDIDATES = (
+    "/usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf",
+    "/usr/share/fonts/truetype/ancient-scripts/Symbola.ttf",
+    "/usr/share/fonts/truetype/symbola/Symbola.ttf",
 )
 SYSTEM_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 
@@ -34,9 +44,44 @@ _mono: TTFont | None = None
 _fallback_name: str | None = None
 _fallback_cmap: frozenset[int] | dict | None = None  # None with the CID font: assume it covers
 _body_fonts: set[str] = set()  # custom body fonts registered so far
+_symbols_cmap: dict | None = None  # Symbola's cmap once registered ({} when it is not installed)
+_reshaper = None  # arabic_reshaper.ArabicReshaper, built on first right-to-left text
+
+# Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic and their presentation forms; RTL marks.
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u200f\u202b\u202e\u2067"
+                  "\U00010800-\U00010fff\U0001e800-\U0001efff]")
 
 # C0/C1 controls (bar tab/newline) and lone surrogates break the paragraph parser or the PDF.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _to_unicode_cmap(fontname, subset, _make=ttfonts.makeToUnicodeCMap):
+    """ReportLab's ToUnicode CMap, fixed for wide characters and the Arabic shaping done here.
+
+    ReportLab writes a character beyond U+FFFF as bare hex (`<1F600>`), which readers reject, so emoji
+    extract as NUL; the PDF format wants UTF-16BE (`<D83DDE00>`). And the glyphs of shaped Arabic are
+    presentation forms (U+FB50-U+FEFF): they map back to the letters they show (their NFKC form), so
+    copied or extracted text holds ordinary Arabic letters. Every other entry is left byte for byte.
+    """
+    text = _make(fontname, subset)
+    if not any(v > 0xFFFF or _presentation(v) for v in subset):
+        return text
+
+    def entry(m: re.Match) -> str:
+        ch = chr(int(m[2], 16))
+        if _presentation(ord(ch)):
+            ch = unicodedata.normalize("NFKC", ch)
+        return f"{m[1]} <{ch.encode('utf-16-be').hex().upper()}>"
+
+    return _ENTRY.sub(entry, text)
+
+
+def _presentation(code: int) -> bool:
+    return 0xFB1D <= code <= 0xFDFF or 0xFE70 <= code <= 0xFEFC
+
+
+_ENTRY = re.compile(r"^(<[0-9A-F]{2}>) <([0-9A-F]{4,6})>$", re.MULTILINE)
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
 def dejavu_dir() -> Path:
@@ -172,10 +217,62 @@ def escape_attr(text: str) -> str:
     return escape(text).replace('"', "&quot;")
 
 
-def markup(text: str, *, mono: bool = False) -> str:
-    """Escaped paragraph markup for plain text, switching to the CJK font where DejaVu lacks a glyph."""
+def has_rtl(text: str) -> bool:
+    """Whether the text holds right-to-left letters (the cheap test that keeps the bidi packages unloaded)."""
+    return _RTL.search(text) is not None
+
+
+def base_direction(text: str) -> str | None:
+    """'R' or 'L' from the first strong letter (rule P2 of the bidi algorithm), None if there is none."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind == "L":
+            return "L"
+        if kind in ("R", "AL"):
+            return "R"
+    return None
+
+
+def visual(text: str, base: str | None = None) -> str:
+    """Right-to-left runs shaped (Arabic presentation forms) and put in visual, left-to-right drawing order.
+
+    ReportLab draws characters in the order given and has no shaping, so Arabic and Hebrew are reordered
+    here, on plain text before markup escaping. `base` is the paragraph direction ('L' or 'R'; None: from
+    the text). Text without right-to-left letters comes back unchanged, without importing anything.
+    """
+    if not has_rtl(text):
+        return text
+    from bidi import get_display
+
+    return get_display(_arabic_reshaper().reshape(text), base_dir=base)
+
+
+def _arabic_reshaper():
+    global _reshaper
+    with _lock:
+        if _reshaper is None:
+            import arabic_reshaper
+            from arabic_reshaper.ligatures import LETTERS_LIGATURES, WORDS_LIGATURES
+
+            ensure_fonts()
+            cmap = _sans.face.charToGlyph
+            # Keep the harakat (moved so they follow their letter once reversed); enable only the
+            # ligatures DejaVu Sans can draw (lam-alef), as arabic_reshaper's own font probe does.
+            config = {"delete_harakat": False, "shift_harakat_position": True}
+            for name, (_, forms) in (*LETTERS_LIGATURES, *WORDS_LIGATURES):
+                config[name] = all(ord(f) in cmap for f in forms if f)
+            _reshaper = arabic_reshaper.ArabicReshaper(configuration=config)
+    return _reshaper
+
+
+def markup(text: str, *, mono: bool = False, base: str | None = None) -> str:
+    """Escaped paragraph markup for plain text, in visual order, each glyph in the first font that has it.
+
+    DejaVu Sans (or Mono), then the CJK font, then Symbola (emoji, symbols); a character none of them
+    has is drawn as U+FFFD rather than as an empty box that extracts as NUL.
+    """
     ensure_fonts()
-    text = clean(text)
+    text = visual(clean(text), base)
     if not text:
         return ""
     cmap = (_mono if mono and _mono is not None else _sans).face.charToGlyph
@@ -183,17 +280,19 @@ def markup(text: str, *, mono: bool = False) -> str:
         return escape(text)  # the common case: one run, no scanning into segments
     out: list[str] = []
     run: list[str] = []
-    run_fallback = False
+    run_font = ""
     for ch in text:
         code = ord(ch)
-        use_fallback = code not in cmap and ch not in " \n" and _fallback_has(code)
-        if use_fallback != run_fallback and run:
-            out.append(_wrap("".join(run), run_fallback))
+        font = "" if code in cmap or ch in " \n" else _fallback_font(code)
+        if font is None:  # no font has it
+            ch, font = (REPLACEMENT if ord(REPLACEMENT) in cmap else "?"), ""
+        if font != run_font and run:
+            out.append(_wrap("".join(run), run_font))
             run = []
-        run_fallback = use_fallback
+        run_font = font
         run.append(ch)
     if run:
-        out.append(_wrap("".join(run), run_fallback))
+        out.append(_wrap("".join(run), run_font))
     return "".join(out)
 
 
@@ -215,6 +314,44 @@ def fit(text: str, font: str, size: float, width: float) -> str:
     return text.rstrip(" ,;:-\u2013") + "\u2026"
 
 
+def find_symbol_font() -> Path | None:
+    """Symbola, the emoji and symbol fallback, if installed."""
+    return next((Path(p) for p in SYMBOL_CANDIDATES if Path(p).is_file()), None)
+
+
+def ensure_symbols() -> dict:
+    """Register Symbola once (lazily) and return its cmap ({} when it is not installed)."""
+    global _symbols_cmap
+    with _lock:
+        if _symbols_cmap is None:
+            path = find_symbol_font()
+            try:
+                font = TTFont(SYMBOLS, str(path)) if path else None
+            except Exception:  # an unreadable file: no symbol fallback
+                font = None
+            if font is not None:
+                pdfmetrics.registerFont(font)
+                pdfmetrics.registerFontFamily(SYMBOLS, normal=SYMBOLS, bold=SYMBOLS, italic=SYMBOLS,
+                                              boldItalic=SYMBOLS)
+            _symbols_cmap = font.face.charToGlyph if font is not None else {}
+    return _symbols_cmap
+
+
+def _fallback_font(code: int) -> str | None:
+    """The fallback font for a character the body font lacks: CJK, then Symbola; None if neither has it."""
+    return _pick_fallback(code, ensure_fallback(), id(ensure_symbols()))
+
+
+@functools.lru_cache(maxsize=8192)
+def _pick_fallback(code: int, fallback: str, _symbols: int) -> str | None:
+    # Cached per character; the fonts in play are part of the key, so re-registering them (tests) is safe.
+    if _fallback_has(code):
+        return fallback
+    if code in ensure_symbols():
+        return SYMBOLS
+    return None
+
+
 def _fallback_has(code: int) -> bool:
     ensure_fallback()
     # The CID font's coverage is not inspectable; trust it for the CJK blocks only.
@@ -223,6 +360,5 @@ def _fallback_has(code: int) -> bool:
     return code in _fallback_cmap
 
 
-def _wrap(text: str, fallback: bool) -> str:
-    # Glyphs missing everywhere (emoji) stay in DejaVu and show as its .notdef box.
-    return f'<font name="{_fallback_name}">{escape(text)}</font>' if fallback else escape(text)
+def _wrap(text: str, font: str) -> str:
+    return f'<font name="{font}">{escape(text)}</font>' if font else escape(text)

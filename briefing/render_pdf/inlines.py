@@ -73,19 +73,42 @@ class Inlines:
         self.state = state
         self.base = base_size
         self.line: tuple[float, float] | None = None  # (width, font size) of the paragraph being rendered
+        self.direction: str | None = None  # 'L'/'R' while rendering a paragraph with right-to-left text
 
     def render(self, inlines: list, *, mono: bool = False, in_link: bool = False, upper: bool = False,
                nbsp: bool = False) -> str:
         """Markup for a list of inlines."""
         opts = {"mono": mono, "in_link": in_link, "upper": upper, "nbsp": nbsp}
-        return "".join(self._one(node, **opts) for node in inlines)
+        if not any(n["t"] == "Str" and fonts.has_rtl(n["c"]) for n in inlines):
+            return "".join(self._one(node, **opts) for node in inlines)
+        # Right-to-left words are reordered for drawing as whole runs, not word by word: the words and
+        # spaces between two pieces of markup become one text. The paragraph's direction comes from its
+        # first strong letter, taken at the outermost call.
+        outer = self.direction is None
+        if outer:
+            self.direction = fonts.base_direction(stringify(inlines)) or "L"
+        try:
+            out, words = [], []
+            for node in [*inlines, None]:
+                if node is not None and node["t"] in ("Str", "Space", "SoftBreak"):
+                    words.append(node["c"] if node["t"] == "Str" else " ")
+                    continue
+                if words:
+                    out.append(self._text("".join(words), **opts))
+                    words = []
+                if node is not None:
+                    out.append(self._one(node, **opts))
+            return "".join(out)
+        finally:
+            if outer:
+                self.direction = None
 
     def _text(self, text: str, *, mono: bool, upper: bool, nbsp: bool, **_: object) -> str:
         if upper:
             text = text.upper()
         if nbsp:
             text = text.replace(" ", NBSP)
-        return fonts.markup(text, mono=mono)
+        return fonts.markup(text, mono=mono, base=self.direction)
 
     def _one(self, node: dict, **o: bool) -> str:
         t, c = node["t"], node.get("c")
