@@ -22,7 +22,7 @@ import yaml
 from .atomic import write_text
 from .errors import BriefingError, Problem
 from .model import Evidence, Level, Meta, Workspace
-from .sourcing import cap_note, effective_level
+from .sourcing import cap_note, chain, effective_level
 from .spec import DATE_RE
 from .yamlsafe import Scalar, YList, YMap, load_file
 
@@ -146,16 +146,9 @@ def _rested_on(ws: Workspace) -> set[str]:
     """Every source the evidence cites (for a claim, figure or dispute) or relays through a cited one."""
     cache = ws._index.get("rested_on")
     if cache is None:
-        stack = [sid for e in ws.evidence for sid in
-                 (*e.source_ids, *(f.source for f in e.figures), *(d.source for d in e.disputes if d.source))]
-        cache = set()
-        while stack:
-            sid = stack.pop()
-            src = ws.source(sid)
-            if sid in cache or src is None:
-                continue
-            cache.add(sid)
-            stack.extend(src.derived_from)
+        cited = {sid for e in ws.evidence for sid in
+                 (*e.source_ids, *(f.source for f in e.figures), *(d.source for d in e.disputes if d.source))}
+        cache = set().union(*(chain(ws, sid) for sid in cited))
         ws._index["rested_on"] = cache
     return cache
 

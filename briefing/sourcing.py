@@ -77,13 +77,13 @@ def retracted_behind(ws: Workspace, item: Evidence) -> tuple[str, ...]:
     cited = dict.fromkeys([*item.source_ids, *(f.source for f in item.figures)])
     found: dict[str, None] = {}
     for sid in cited:
-        for anc in _chain(ws, sid):
+        for anc in chain(ws, sid):
             if ws.source(anc).retracted:
                 found[anc] = None
     return tuple(sorted(found))
 
 
-def _chain(ws: Workspace, source_id: str) -> frozenset[str]:
+def chain(ws: Workspace, source_id: str) -> frozenset[str]:
     """A source and everything it relays, cached per workspace."""
     cache = ws._index.setdefault("chains", {})
     if source_id not in cache:
