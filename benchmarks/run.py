@@ -121,8 +121,8 @@ def build_cmd(workspace: Path, out: Path, audience: str | None = None) -> list[s
 
 def composed_markdown(workspace: Path) -> str:
     """The default briefing's composed Markdown, as `briefing build` makes it."""
+    from briefing.changes import changes_for
     from briefing.compose import compose
-    from briefing.editions import changes_for
     from briefing.sourcing import capped
     from briefing.workspace import load_or_raise
 

@@ -140,8 +140,8 @@ def build(root: Path, *, audience: str | None = None, formats=FORMATS, out_dir: 
 
 
 def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> BuildResult:
+    from .changes import changes_for
     from .compose import compose
-    from .editions import changes_for
     from .sourcing import capped
 
     ws, problems = load_or_raise(root)

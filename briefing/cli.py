@@ -101,7 +101,7 @@ def parser() -> argparse.ArgumentParser:
 
     pub = cmd("publish", _lazy("editions", "publish_command"), "Record the current evidence as a new edition.")
     pub.add_argument("--date", help="the edition's date (default: briefing.yaml's date)")
-    d = cmd("diff", _lazy("editions", "diff_command"), "Show what changed since the last (or a given) edition.")
+    d = cmd("diff", _lazy("changes", "diff_command"), "Show what changed since the last (or a given) edition.")
     d.add_argument("--since", metavar="EDITION", help="the edition number to compare with")
     wt = cmd("watch", _lazy("watch", "watch_command"), "Rebuild on every change to the workspace.")
     wt.add_argument("--audience", "-a", help="the audience")

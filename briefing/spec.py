@@ -18,6 +18,18 @@ COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 SAFE_URL_RE = re.compile(r"^(https?://|mailto:)", re.I)
 
 
+def is_date(text: str) -> bool:
+    """True for a real ISO date, possibly partial: 2026-02-23, 2026-02 or 2026."""
+    if not DATE_RE.match(text):
+        return False
+    parts = [int(p) for p in text.split("-")] + [1, 1]
+    try:
+        dt.date(parts[0], parts[1], parts[2])
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Field:
     """One field: its kind, whether required, and a one-line description for docs and the schema."""
@@ -275,13 +287,8 @@ class Checker:
         if isinstance(v, int) and not isinstance(v, bool) and 1000 <= v <= 9999:
             return str(v)
         text = node.raw.strip()
-        if DATE_RE.match(text):
-            try:
-                parts = [int(p) for p in text.split("-")] + [1, 1]
-                dt.date(parts[0], parts[1], parts[2])
-                return text
-            except ValueError:
-                pass
+        if is_date(text):
+            return text
         self.err(node.pos, f"'{name}': `{node.raw}` is not a date; write it as 2026-02-23, 2026-02 or 2026")
         return None
 

@@ -223,7 +223,7 @@ def _todo_line(path: Path, start: int) -> int:
 
 def _editions(ws: Workspace) -> list[Problem]:
     """Judgements that moved since the last recorded edition (see briefing.editions)."""
-    from .editions import review
+    from .changes import review
 
     return review(ws)
 

@@ -11,12 +11,11 @@ import pytest
 from conftest import copy_workspace
 
 from briefing.build import build
+from briefing.changes import changes_for, compare
 from briefing.chart_data import chart_data
 from briefing.cli import main
 from briefing.editions import (
     baseline,
-    changes_for,
-    compare,
     publish,
     read_edition,
     recorded,
