@@ -19,6 +19,9 @@ _URL_PIECES = re.compile(r"[^/?&=-]*(?:[/?&=-]+|$)").findall  # each piece ends 
 # keep their text; explicit `{=openxml}` & co. were written for another writer and are dropped.
 LITERAL_RAW = {"html", "html4", "html5", "tex", "latex"}
 NBSP = "\u00a0"
+# Pandoc inlines that map one-to-one onto a ReportLab paragraph tag.
+WRAPPERS = {"Emph": "i", "Strong": "b", "Underline": "u", "Strikeout": "strike", "Superscript": "super",
+            "Subscript": "sub"}
 QUOTES = {"SingleQuote": ("\u2018", "\u2019"), "DoubleQuote": ("\u201c", "\u201d")}
 
 
@@ -118,18 +121,9 @@ class Inlines:
             return NBSP if o["nbsp"] else " "
         if t == "LineBreak":
             return "<br/>"
-        if t == "Emph":
-            return f"<i>{self.render(c, **o)}</i>"
-        if t == "Strong":
-            return f"<b>{self.render(c, **o)}</b>"
-        if t == "Underline":
-            return f"<u>{self.render(c, **o)}</u>"
-        if t == "Strikeout":
-            return f"<strike>{self.render(c, **o)}</strike>"
-        if t == "Superscript":
-            return f"<super>{self.render(c, **o)}</super>"
-        if t == "Subscript":
-            return f"<sub>{self.render(c, **o)}</sub>"
+        if t in WRAPPERS:
+            tag = WRAPPERS[t]
+            return f"<{tag}>{self.render(c, **o)}</{tag}>"
         if t == "SmallCaps":
             return f'<font size="{self.base * 0.85:.2f}">{self.render(c, **{**o, "upper": True})}</font>'
         if t == "Quoted":
