@@ -86,21 +86,16 @@ def build_lock(out_dir: Path):
         fh.close()
 
 
-def _count_refs(ast: dict) -> int:
-    for b in ast.get("blocks", []):
-        if b.get("t") == "Div" and b["c"][0][0] == "refs":
-            return len(b["c"][1])
-    return _count_refs_deep(ast.get("blocks", []))
-
-
-def _count_refs_deep(blocks) -> int:
-    n = 0
+def _count_refs(blocks) -> int:
+    """Entries in citeproc's bibliography (the Div with id "refs"), wherever the template put it."""
     for b in blocks:
         if isinstance(b, dict) and b.get("t") == "Div":
             if b["c"][0][0] == "refs":
                 return len(b["c"][1])
-            n += _count_refs_deep(b["c"][1])
-    return n
+            found = _count_refs(b["c"][1])
+            if found:
+                return found
+    return 0
 
 
 class Progress:
@@ -221,7 +216,7 @@ def _preload_renderers(formats, charts: bool) -> threading.Thread:
 
 def _result_from(ws, doc) -> BuildResult:
     """A result pre-filled with the counts the composed document knows."""
-    return BuildResult(claims=len(ws.evidence), references=_count_refs(doc.ast), charts=len(doc.charts))
+    return BuildResult(claims=len(ws.evidence), references=_count_refs(doc.ast["blocks"]), charts=len(doc.charts))
 
 
 def _start_docx(ws, doc, charts, tmp: Path, root: Path):
