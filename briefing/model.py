@@ -30,6 +30,7 @@ class Level:
     min_origins: int = 0
     min_disinterested: int = 0
     rank: int = 0  # 0 is the most confident
+    likelihood: tuple[str, ...] = ()  # the likelihood terms (ICD 203) whose use fits this level
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class Scale:
     name: str
     anchor: str
     levels: tuple[Level, ...]
+    # Estimative language (briefing.wording): words that state a thing as settled, the least
+    # confident level allowed to use them, and every likelihood term the check recognises.
+    categorical: tuple[str, ...] = ()
+    categorical_from: str = ""
+    likelihood: tuple[str, ...] = ()
 
     def get(self, key: str) -> Level | None:
         """Return the level with this key, or None."""
@@ -145,6 +151,7 @@ class Evidence:
     reason: str = ""  # why the confidence is what it is (required when it changes)
     event: str = ""  # short label when the claim is a dated event for the timeline
     pos: Pos = Pos("")
+    key_pos: tuple[tuple[str, Pos], ...] = field(default=(), compare=False)  # where each key is written
 
     @property
     def source_ids(self) -> tuple[str, ...]:
@@ -161,6 +168,7 @@ class Judgement:
     rests_on: tuple[str, ...] = ()
     audiences: tuple[str, ...] = ()
     pos: Pos = Pos("")
+    key_pos: tuple[tuple[str, Pos], ...] = field(default=(), compare=False)  # where each key is written
 
 
 @dataclass(frozen=True)

@@ -156,12 +156,25 @@ LEVEL = _map("A confidence level", {
         "origins": Field("int", "Minimum number of independent origins"),
         "disinterested": Field("int", "Minimum number of origins that are not interested parties"),
     }),
+    "likelihood": _lst(S("A likelihood term, e.g. very likely"), "The likelihood terms (ICD 203) that fit this"
+                       " level; a recognised term not listed here is flagged (default: the packaged level"
+                       " with the same key, else every term)"),
+})
+
+WORDING = _map("The estimative-language check: which words a claim's confidence allows", {
+    "categorical": _lst(S("A word or phrase, e.g. is established"), "Words that state a thing as settled"
+                        " fact (default: the packaged list)"),
+    "categorical_from": Field("id", "The least confident level allowed to use them (default: the most"
+                              " confident level)"),
+    "likelihood": _lst(S("A likelihood term"), "Every likelihood term the check recognises; the levels say"
+                       " which fit (default: the packaged list)"),
 })
 
 SCALE = _map("The confidence scale", {
     "name": S("Name of the scale", True),
     "anchor": S("The practice the scale is anchored to", True),
     "levels": _lst(LEVEL, "The levels, most confident first", True),
+    "wording": WORDING,
 })
 
 JUDGEMENT = _map("An analytic judgement", {

@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+from . import wording
 from .errors import Problem
 from .model import Pos, Workspace
 from .sourcing import cap_note, retracted_behind, roots, supports
@@ -31,6 +32,7 @@ def validate(ws: Workspace) -> list[Problem]:
     out += _retracted(ws)
     out += _charts(ws)
     out += _placeholders(ws)
+    out += wording.check(ws)
     out += _editions(ws)
     return out
 

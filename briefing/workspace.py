@@ -70,15 +70,22 @@ def evidence_files(root: Path, problems: list[Problem]) -> list[Path]:
 def load_scale(root: Path, problems: list[Problem]) -> Scale | None:
     """The workspace's scale.yaml, or the packaged default."""
     own = root / "scale.yaml"
+    packaged = _check_file(DEFAULT_SCALE.parent, "scale.yaml", spec.SCALE, [], DEFAULT_SCALE) or {}
     if own.exists():
         data = _check_file(root, "scale.yaml", spec.SCALE, problems)
         rel = "scale.yaml"
     else:
-        data = _check_file(DEFAULT_SCALE.parent, "scale.yaml", spec.SCALE, [], DEFAULT_SCALE)
-        rel = "(packaged scale)"
+        data, rel = packaged, "(packaged scale)"
     if not data or not data.get("levels"):
         return None
-    levels, seen = [], set()
+    # A scale written before the wording check keeps working: what it leaves out comes from the
+    # packaged scale, and a level the packaged scale does not know accepts every likelihood term.
+    default_terms = {lv["key"]: lv.get("likelihood") for lv in packaged.get("levels") or [] if lv}
+    wording = data.get("wording") or {}
+    fallback = packaged.get("wording") or {}
+    categorical = _words(wording, fallback, "categorical")
+    vocabulary = _words(wording, fallback, "likelihood")
+    rows, seen = [], set()
     for rank, lv in enumerate(data["levels"]):
         if lv is None or None in (lv.get(k) for k in ("key", "label", "meaning", "color", "section")):
             continue
@@ -86,11 +93,33 @@ def load_scale(root: Path, problems: list[Problem]) -> Scale | None:
             problems.append(Problem.at(_p(lv, "key", Pos(rel)), "error", f"duplicate level key '{lv['key']}'"))
             continue
         seen.add(lv["key"])
+        terms = _words(lv, {"likelihood": default_terms.get(lv["key"])}, "likelihood")
+        if "likelihood" not in lv and default_terms.get(lv["key"]) is None:
+            terms = None  # nothing declared anywhere: every term fits
+        vocabulary += tuple(t for t in terms or () if t not in vocabulary)
+        rows.append((rank, lv, terms))
+    levels = []
+    for rank, lv, terms in rows:
         req = lv.get("requires") or {}
         levels.append(Level(key=lv["key"], label=lv["label"], meaning=lv["meaning"], color=lv["color"],
                             section=lv["section"], min_origins=req.get("origins") or 0,
-                            min_disinterested=req.get("disinterested") or 0, rank=rank))
-    return Scale(name=data.get("name") or "", anchor=data.get("anchor") or "", levels=tuple(levels))
+                            min_disinterested=req.get("disinterested") or 0, rank=rank,
+                            likelihood=vocabulary if terms is None else terms))
+    keys = [lv.key for lv in levels]
+    start = wording.get("categorical_from") or (keys[0] if keys else "")
+    if start and start not in keys:
+        problems.append(Problem.at(_p(wording, "categorical_from", Pos(rel)), "error",
+                                   f"'categorical_from': `{start}` is not a level of the scale"
+                                   f"{spec._hint(start, keys)}"))
+        start = keys[0] if keys else ""
+    return Scale(name=data.get("name") or "", anchor=data.get("anchor") or "", levels=tuple(levels),
+                 categorical=categorical, categorical_from=start, likelihood=vocabulary)
+
+
+def _words(wording: dict, fallback: dict, key: str) -> tuple[str, ...]:
+    """A word list of the scale's `wording`, or the packaged one when the scale leaves it out."""
+    words = wording.get(key) if key in wording else fallback.get(key)
+    return tuple(dict.fromkeys(" ".join(w.split()) for w in words or () if w and w.strip()))
 
 
 def _meta(root: Path, problems: list[Problem]) -> Meta | None:
@@ -152,7 +181,7 @@ def _evidence_item(d: dict, rel: str) -> Evidence | None:
         caveats=tuple(" ".join(c.split()) for c in items("caveats")),
         tags=tuple(items("tags")), section=d.get("section") or "",
         reason=" ".join((d.get("reason") or "").split()), event=(d.get("event") or "").strip(),
-        pos=d.get("__pos__", here))
+        pos=d.get("__pos__", here), key_pos=tuple((d.get("__key_pos__") or {}).items()))
 
 
 def _analysis(root: Path, problems: list[Problem]):
@@ -163,7 +192,7 @@ def _analysis(root: Path, problems: list[Problem]):
     for section, items in d.items():
         js = tuple(Judgement(id=j["id"], text=" ".join(j["text"].split()), title=j.get("title") or "",
                              rests_on=tuple(j.get("rests_on") or ()), audiences=tuple(j.get("audiences") or ()),
-                             pos=j["__pos__"])
+                             pos=j["__pos__"], key_pos=tuple(j["__key_pos__"].items()))
                    for j in items or [] if j and j.get("id") and j.get("text"))
         out.append((section, js))
     return tuple(out)
