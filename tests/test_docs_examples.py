@@ -40,3 +40,21 @@ def test_other_topic_workspace_from_the_docs_builds(tmp_path):
     text = docx_text(tmp_path / "out" / "contaminated-water-in-riverton.docx")
     assert "Lead exceeds the action level in one home in five" in text
     assert "Distillation" not in text and "Anthropic" not in text
+
+
+def test_the_estimative_language_example_warns_as_documented(tmp_path):
+    """The example claim in "Estimative language" gets exactly the warnings the docs print."""
+    text = DOC.read_text(encoding="utf-8")
+    section = text[text.index("### Estimative language"):text.index("## Analysis: `analysis.yaml`")]
+    found = re.search(r"`(evidence/[\w.-]+\.yaml)`\s*\n\s*```yaml\n(.*?)```\s*.*?```text\n(.*?)```", section, re.S)
+    rel, body, expected = found.groups()
+    ws = tmp_path / "riverton"
+    init_workspace(ws)
+    (ws / "evidence" / "example-claim.yaml").unlink()
+    (ws / "analysis.yaml").write_text("{}\n", encoding="utf-8")
+    for name, content in _files_from_doc().items():
+        (ws / name).write_text(content, encoding="utf-8")
+    (ws / rel).write_text(body, encoding="utf-8")
+    _model, problems = load(ws)
+    printed = [str(p) for p in problems if p.path == rel]
+    assert printed == expected.strip().splitlines()
