@@ -134,3 +134,15 @@ def test_no_warning_for_allowed_quoted_or_negated_wording(make_workspace):
     ws = make_workspace(evidence={"a.yaml": high, "m.yaml": moderate}, files={"analysis.yaml": analysis})
     assert wording(problems_of(ws)) == []
     assert not matching(problems_of(ws), "says")
+
+
+def test_a_claim_capped_by_a_retraction_is_held_to_its_shown_level(make_workspace):
+    sources = [{"id": "src-a", "title": "A", "kind": "analysis"},
+               {"id": "src-b", "title": "B", "kind": "news", "retracted": "Withdrawn by the publisher"}]
+    capped = {**CLAIM, "claim": "The audit proves the leak."}
+    analysis = "implications:\n  - id: imp-1\n    text: It is established.\n    rests_on: [claim-a]\n"
+    ws = make_workspace(sources=sources, evidence={"a.yaml": capped}, files={"analysis.yaml": analysis})
+    found = wording(problems_of(ws))
+    # Declared high, shown at moderate once the retracted source no longer counts.
+    assert sorted(p.path for p in found) == ["analysis.yaml", "evidence/a.yaml"]
+    assert all("moderate confidence" in p.message for p in found)
