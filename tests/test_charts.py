@@ -287,7 +287,8 @@ def test_bar_chart_is_readable_with_humane_labels(datas):
         figure.canvas.draw()
         ticks = [t.get_text() for t in figure.axes[0].get_xticklabels() if t.get_text()]
     assert {"100k", "1M", "10M"} <= set(ticks)
-    assert "Exchanges" in texts and "Accounts" in texts  # the legend
+    # Two units, two panels: each axis names its metric (and unit), none mixes them.
+    assert {"Exchanges (log scale)", "Accounts (log scale)"} <= texts
 
 
 def test_confidence_chart_is_readable(datas):

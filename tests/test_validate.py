@@ -103,7 +103,7 @@ def test_figures_that_disagree_between_sources(make_workspace):
 
 
 def test_figures_that_agree_or_come_from_one_source_do_not_warn(make_workspace):
-    fig = {"metric": "accounts", "actor": "Lab X"}
+    fig = {"metric": "accounts", "actor": "Lab X", "unit": "accounts"}
     ws = make_workspace(evidence={"a.yaml": claim(figures=[
         {**fig, "value": 24000, "source": "src-a"},
         {**fig, "value": 24000, "source": "src-b"},
