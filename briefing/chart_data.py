@@ -30,7 +30,7 @@ from briefing.model import ChartSpec, Evidence, Figure, Workspace
 # Bump whenever the drawing code changes what it draws, so cached files are redrawn.
 DRAWING_VERSION = "2"
 
-MAX_ACTORS = 30  # bar rows per chart; the rest are counted ("+N more, see the table")
+MAX_ACTORS = 20  # bar rows per chart; the rest are counted ("+N more, see the table")
 MAX_EVENTS = 40  # timeline events per chart; the most confident are kept
 
 # CJK fallback fonts, first found wins; charts.py adds the font, the digest notes its presence
