@@ -340,7 +340,8 @@ def _bar_alt(ws, spec, metrics, units, actors, bars, skipped, more, dropped, ref
         text = f"Bar chart with no data: the evidence reports no {what} to plot."
     else:
         scale = ", on a logarithmic scale" if spec.log_scale else ""
-        named = [ws.metric(m).label + (f" ({units[m]})" if units[m] else "") for m in metrics]
+        named = [ws.metric(m).label + (f" ({units[m]})" if units[m] and units[m].casefold()
+                                        != ws.metric(m).label.casefold() else "") for m in metrics]
         panels = len(set(units.values()))
         split = f", in {panels} panels, one per unit" if panels > 1 else ""
         parts = [f"Horizontal bar chart of {_join(named)} by actor{scale}{split}, largest first."]

@@ -72,7 +72,7 @@ class FigureRow:
     metric: str  # the metric id (templates print `label`)
     label: str
     unit: str
-    entries: tuple[FigureValue, ...]  # live values first (largest first), then retracted ones
+    entries: tuple[FigureValue, ...]  # live values first (smallest first), then retracted ones
 
     @property
     def values(self) -> tuple[tuple[Figure, Evidence], ...]:
@@ -329,7 +329,7 @@ class Queries:
             for value, pairs in by_value.items():
                 gone = all(self.retracted(f.source) for f, _ in pairs)
                 entries.append(FigureValue(value, any(f.approx for f, _ in pairs), tuple(pairs), gone))
-            entries.sort(key=lambda v: (v.retracted, -v.value))
+            entries.sort(key=lambda v: (v.retracted, v.value))  # smallest first, as the chart draws them
             metric = self.metric(m)
             unit = self.unit(entries[0].figures[0][0])
             out.append(FigureRow(first[(who, m)], m, metric.label, unit, tuple(entries)))

@@ -144,6 +144,17 @@ def test_equal_values_are_corroboration_not_conflict(built):
         assert "104 USD/MWh" in text and "(sources disagree)" in text
 
 
+def test_docx_alt_text_carries_both_values_with_reference_numbers(built):
+    import zipfile
+
+    result, _, _ = built
+    with zipfile.ZipFile(result.outputs["docx"]) as z:
+        xml = z.read("word/document.xml").decode("utf-8")
+    descr = re.findall(r'descr="([^"]*)"', xml)
+    assert any(re.search(r"88 USD/MWh \[\d\] vs 104 USD/MWh \[\d\]", d) for d in descr), descr
+    assert not any("southshore-utility" in d or "wholesale-price" in d for d in descr)
+
+
 def test_retracted_source_figure_is_flagged_in_table_and_chart_caption(built):
     _, pdf, docx = built
     for text in (pdf, docx):
