@@ -369,6 +369,18 @@ def test_dollar_signs_are_drawn_literally(tmp_path):
         assert not any(t.get_parse_math() for t in figure.findobj(_is_text))
 
 
+def test_units_with_dollar_signs_are_literal_on_the_axis():
+    from briefing.model import Metric
+
+    ws = workspace(item("a", "2025-01-01", figures=[Figure("cost", "Plant $A$", 12.0, source="src")]))
+    ws = Workspace(root=".", meta=ws.meta, scale=SCALE, sources=(), evidence=ws.evidence,
+                   metrics=(Metric("cost", "Added cost", "$/MWh"),))
+    size, boxes, _ = _layout(chart_data(ws, ChartSpec("b", "bar", "B")))
+    _assert_readable(size, boxes)
+    texts = {n.split(":", 1)[-1] for n, _ in boxes}
+    assert "Added cost ($/MWh)" in texts and "Plant $A$" in texts
+
+
 def _marker_shapes(figure) -> dict[str, str]:
     """Legend label -> marker shape of the timeline legend."""
     (legend,) = figure.legends

@@ -212,3 +212,4 @@ def test_ledger_prints_labels_and_units(built):
     _, pdf, _ = built
     assert "Southshore, Wholesale price: 88 USD/MWh" in pdf
     assert "Northland, Renewable share: 45%" in pdf
+    assert re.search(r"Eastvale, Wholesale price: 140 USD/MWh \(source retracted\)", pdf)
