@@ -4,11 +4,14 @@ Every chart is a query over the workspace's own evidence, so a workspace on any 
 charts from its own figures. `chart_data` answers one `ChartSpec`; `charts.render_charts`
 draws the answers and caches the files under `ChartData.digest()`.
 
-Conflict rule for bar charts: when several figures report the same actor and metric, the
-plotted value is the one from the most confident claim (scale order; a level the scale does
-not know counts as least confident); ties go to the figure that appears first in the
-workspace (evidence order, then figure order). Different values not plotted are listed in the
-alt text with their sources, so nothing reported is hidden.
+Disagreement in bar charts: when sources report different values for the same actor and
+metric, every value is drawn (a range on one bar, a marker per value) and labelled with its
+reference number as the references list prints it; equal values from several sources are one
+value citing them all. The bar's sort value is the one from the most confident claim (scale
+order; an unknown level counts as least confident; ties go to workspace order). Values whose
+every source is retracted are not drawn, and the caption says so. Metrics of different units
+are drawn in separate panels, never on one axis. Large charts are capped (MAX_ACTORS,
+MAX_EVENTS) and say how many entries they leave out, so drawing time and legibility stay bounded.
 """
 
 from __future__ import annotations
@@ -18,13 +21,17 @@ import hashlib
 import json
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from briefing.model import ChartSpec, Evidence, Figure, Workspace
 
 # Bump whenever the drawing code changes what it draws, so cached files are redrawn.
-DRAWING_VERSION = "1"
+DRAWING_VERSION = "2"
+
+MAX_ACTORS = 20  # bar rows per chart; the rest are counted ("+N more, see the table")
+MAX_EVENTS = 40  # timeline events per chart; the most confident are kept
 
 # CJK fallback fonts, first found wins; charts.py adds the font, the digest notes its presence
 # (a cached chart drawn without it shows boxes where the font would show glyphs).
@@ -41,15 +48,25 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
           "October", "November", "December")
 
 
-class Bar(NamedTuple):
-    """One bar: an actor's value for one metric (`slot` indexes the metric, for its colour)."""
+class Value(NamedTuple):
+    """One distinct value on a bar and the references that report it, as the reader sees them."""
 
-    actor: str
-    metric: str
-    slot: int
     value: float
     approx: bool
+    refs: str  # "[2]", "[2, 5]", or short source names when numbers are not known
+
+
+class Bar(NamedTuple):
+    """One bar: an actor's values for one metric (`slot` indexes the metric, `panel` its unit)."""
+
+    actor: str
+    metric: str  # the metric's label
+    slot: int
+    value: float  # the most confident claim's value: orders the bars
+    approx: bool
     unit: str
+    values: tuple[Value, ...] = ()  # every standing value, smallest first; two or more is a disagreement
+    panel: int = 0
 
 
 class Event(NamedTuple):
@@ -82,6 +99,8 @@ class ChartData:
     series: tuple  # Bar | Event | LevelCount records, in drawing order
     source_ids: tuple[str, ...]
     alt: str
+    more: int = 0  # actors or events not drawn (over the cap)
+    dropped: tuple = ()  # (actor, metric label, value, approx, unit, source ids): retracted, not drawn
 
     @property
     def empty(self) -> bool:
@@ -97,6 +116,7 @@ class ChartData:
             "kind": self.kind,
             "log": bool(self.spec.log_scale) and self.kind == "bar",
             "series": [list(r) for r in self.series],
+            "more": self.more,
             "cjk": cjk_font_file() is not None,
         }
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -108,18 +128,46 @@ def cjk_font_file() -> str | None:
     return next((f for f in CJK_FONT_FILES if os.path.exists(f)), None)
 
 
-def chart_data(ws: Workspace, spec: ChartSpec) -> ChartData:
-    """Query the evidence for one declared chart."""
+def chart_data(ws: Workspace, spec: ChartSpec, refs: Mapping[str, int] | None = None) -> ChartData:
+    """Query the evidence for one declared chart; `refs` maps source ids to reference numbers."""
     items = _selected(ws, spec)
+    more, dropped = 0, ()
     if spec.kind == "bar":
-        series, sources, alt = _bar(ws, spec, items)
+        series, sources, alt, more, dropped = _bar(ws, spec, items, refs)
     elif spec.kind == "timeline":
-        series, sources, alt = _timeline(ws, items)
+        series, sources, alt, more = _timeline(ws, items)
     elif spec.kind == "confidence":
         series, sources, alt = _confidence(ws, items)
     else:
         raise ValueError(f"{spec.pos}: chart {spec.id!r}: unknown kind {spec.kind!r}")
-    return ChartData(spec, spec.kind, tuple(series), tuple(sources), alt)
+    return ChartData(spec, spec.kind, tuple(series), tuple(sources), alt, more, tuple(dropped))
+
+
+def ref_label(ws: Workspace, source_ids, refs: Mapping[str, int] | None) -> str:
+    """The references of a value as printed: '[2, 5]'; short source names where a number is unknown."""
+    nums = sorted({refs[s] for s in source_ids if refs and s in refs})
+    names = [_source_name(ws, s) for s in source_ids if not (refs and s in refs) and ws.source(s) is not None]
+    parts = [", ".join(str(n) for n in nums)] if nums else []
+    parts += list(dict.fromkeys(names))
+    return "[" + "; ".join(parts) + "]" if parts else ""
+
+
+def _source_name(ws: Workspace, sid: str) -> str:  # sid is a listed source
+    """A reader's name for a source (outlet, first author or title), never its id when it has another."""
+    s = ws.source(sid)
+    if s.outlet:
+        return s.outlet
+    if s.authors:
+        return str(s.authors[0]) + (" et al." if len(s.authors) > 1 else "")
+    return s.title
+
+
+def with_unit(text: str, unit: str) -> str:
+    """A number's text followed by its unit: '16 million exchanges', '45%'."""
+    unit = str(unit or "").strip()
+    if not unit:
+        return text
+    return text + unit if unit == "%" else f"{text} {unit}"
 
 
 # --- number formatting (shared with the drawing code) ---------------------------------------
@@ -188,10 +236,17 @@ def _figure_sources(fig: Figure, item: Evidence) -> tuple[str, ...]:
     return (fig.source,) if fig.source else item.source_ids
 
 
-def _bar(ws: Workspace, spec: ChartSpec, items: list[Evidence]):
+def _retracted(ws: Workspace, sids) -> bool:
+    """True when there are sources and every one of them is retracted."""
+    found = [ws.source(s) for s in sids]
+    return bool(found) and all(s is not None and s.retracted for s in found)
+
+
+def _bar(ws: Workspace, spec: ChartSpec, items: list[Evidence], refs):
     # Candidates per (actor, metric), in workspace order.
     found: dict[tuple[str, str], list[tuple[int, int, float, Figure, Evidence]]] = {}
     metrics_seen: list[str] = []
+    dropped: dict[tuple, tuple] = {}
     skipped = 0
     order = 0
     for item in items:
@@ -206,6 +261,11 @@ def _bar(ws: Workspace, spec: ChartSpec, items: list[Evidence]):
             if value is None or (spec.log_scale and value <= 0):
                 skipped += 1  # a log axis has no place for zero or negative values
                 continue
+            sids = _figure_sources(fig, item)
+            if _retracted(ws, sids):
+                label, unit = ws.metric(metric).label, ws.figure_unit(fig)
+                dropped.setdefault((actor, metric, value), (actor, label, value, bool(fig.approx), unit, sids))
+                continue
             if metric not in metrics_seen:
                 metrics_seen.append(metric)
             rank = _rank(ws, item.confidence)
@@ -213,17 +273,21 @@ def _bar(ws: Workspace, spec: ChartSpec, items: list[Evidence]):
             order += 1
 
     metrics = [m for m in (spec.metrics or metrics_seen) if m in metrics_seen]
-    chosen: dict[tuple[str, str], tuple[float, Figure, Evidence]] = {}
-    others: list[str] = []
+    units = {m: _metric_unit(ws, m, found) for m in metrics}
+    panels = list(dict.fromkeys(units[m] for m in metrics))  # one panel per unit: never two on one axis
+    chosen: dict[tuple[str, str], tuple[float, Figure, tuple[Value, ...], tuple[str, ...]]] = {}
     for key, cands in found.items():
-        rank, _, value, fig, item = min(cands, key=lambda c: (c[0], c[1]))
-        chosen[key] = (value, fig, item)
-        shown: set[float] = {value}
+        _, _, value, fig, _ = min(cands, key=lambda c: (c[0], c[1]))
+        by_value: dict[float, list] = {}
         for _, _, v, f, it in cands:
-            if v not in shown:  # the same value from another source is no conflict
-                shown.add(v)
-                per = ", ".join(_figure_sources(f, it))
-                others.append(f"{key[0]} {key[1]} {long_number(v, f.approx)} (per {per})")
+            by_value.setdefault(v, []).append((f, it))
+        values, sids_all = [], []
+        for v in sorted(by_value):
+            pairs = by_value[v]
+            sids = tuple(dict.fromkeys(s for f, it in pairs for s in _figure_sources(f, it) if s))
+            sids_all += [s for s in sids if s not in sids_all]
+            values.append(Value(v, any(bool(f.approx) for f, _ in pairs), ref_label(ws, sids, refs)))
+        chosen[key] = (value, fig, tuple(values), tuple(sids_all))
 
     actors: list[str] = []
     for actor, _ in found:  # dict order is first appearance
@@ -241,6 +305,8 @@ def _bar(ws: Workspace, spec: ChartSpec, items: list[Evidence]):
     # list.sort empties the list while sorting, so the tie-break index is taken beforehand.
     first_seen = {a: i for i, a in enumerate(actors)}
     actors.sort(key=sort_key)
+    more = max(0, len(actors) - MAX_ACTORS)
+    actors = actors[:MAX_ACTORS]
     bars: list[Bar] = []
     sources: list[str] = []
     for actor in actors:
@@ -248,28 +314,56 @@ def _bar(ws: Workspace, spec: ChartSpec, items: list[Evidence]):
             hit = chosen.get((actor, m))
             if hit is None:
                 continue
-            value, fig, item = hit
-            bars.append(Bar(actor, m, slot, value, bool(fig.approx), str(fig.unit or "")))
-            for sid in _figure_sources(fig, item):
-                if sid and sid not in sources:
-                    sources.append(sid)
-    return bars, sources, _bar_alt(spec, metrics, actors, bars, others, skipped)
+            value, fig, values, sids = hit
+            primary = next(x for x in values if x.value == value)
+            bars.append(Bar(actor, ws.metric(m).label, slot, value, primary.approx, units[m], values,
+                            panels.index(units[m])))
+            sources += [s for s in sids if s not in sources]
+    alt = _bar_alt(ws, spec, metrics, units, actors, bars, skipped, more, list(dropped.values()), refs)
+    return bars, sources, alt, more, list(dropped.values())
 
 
-def _bar_alt(spec, metrics, actors, bars, others, skipped) -> str:
+def _metric_unit(ws: Workspace, metric: str, found) -> str:
+    """A metric's unit: declared, else the unit its first plotted figure gives."""
+    declared = ws.metric(metric).unit
+    if declared:
+        return declared
+    for (_, m), cands in found.items():
+        if m == metric:
+            return str(cands[0][3].unit or "").strip()
+    return ""
+
+
+def _bar_alt(ws, spec, metrics, units, actors, bars, skipped, more, dropped, refs) -> str:
     if not bars:
-        what = " and ".join(spec.metrics) if spec.metrics else "figures"
-        return f"Bar chart with no data: the evidence reports no {what} to plot."
-    scale = ", on a logarithmic scale" if spec.log_scale else ""
-    parts = [f"Horizontal bar chart of {_join(metrics)} by actor{scale}, largest first."]
-    for actor in actors:
-        vals = [f"{long_number(b.value, b.approx)} {b.metric}" for b in bars if b.actor == actor]
-        parts.append(f"{actor}: {', '.join(vals)}.")
-    if others:
-        parts.append("Other reported values, not plotted: " + "; ".join(others) + ".")
+        what = _join([ws.metric(m).label.lower() for m in spec.metrics]) if spec.metrics else "figures"
+        text = f"Bar chart with no data: the evidence reports no {what} to plot."
+    else:
+        scale = ", on a logarithmic scale" if spec.log_scale else ""
+        named = [ws.metric(m).label + (f" ({units[m]})" if units[m] and units[m].casefold()
+                                        != ws.metric(m).label.casefold() else "") for m in metrics]
+        panels = len(set(units.values()))
+        split = f", in {panels} panels, one per unit" if panels > 1 else ""
+        parts = [f"Horizontal bar chart of {_join(named)} by actor{scale}{split}, largest first."]
+        for actor in actors:
+            vals = []
+            for b in bars:
+                if b.actor != actor:
+                    continue
+                each = [with_unit(long_number(x.value, x.approx), b.unit) + (f" {x.refs}" if x.refs else "")
+                        for x in b.values]
+                vals.append(f"{b.metric}: " + " vs ".join(each)
+                            + (" (sources disagree; each value is drawn)" if len(each) > 1 else ""))
+            parts.append(f"{actor}: {'; '.join(vals)}.")
+        if more:
+            parts.append(f"{more} more actor(s) not drawn; the figures table lists them.")
+        text = " ".join(parts)
+    for actor, label, value, approx, unit, sids in dropped:
+        text += (f" Not drawn, its source retracted: {actor}, {label}, "
+                 f"{with_unit(long_number(value, approx), unit)} {ref_label(ws, sids, refs)}.")
     if skipped:
-        parts.append(f"{skipped} figure(s) could not be plotted (not a usable number).")
-    return " ".join(parts)
+        text += f" {skipped} figure(s) could not be plotted (not a usable number)."
+    return text
 
 
 def parse_date(text: object) -> tuple[dt.date, str] | None:
@@ -323,6 +417,9 @@ def _timeline(ws: Workspace, items: list[Evidence]):
             rank,
         )
         dated.append((day, order, event, item))
+    more = max(0, len(dated) - MAX_EVENTS)
+    if more:  # keep the most confident events, then the earliest; draw them in date order
+        dated = sorted(dated, key=lambda d: (d[2].rank, d[0], d[1]))[:MAX_EVENTS]
     dated.sort(key=lambda d: (d[0], d[1]))
     events = [d[2] for d in dated]
     sources: list[str] = []
@@ -340,11 +437,13 @@ def _timeline(ws: Workspace, items: list[Evidence]):
             approx = {"day": "", "month": " (month only)", "year": " (year only)"}[e.precision]
             lines.append(f"{date_text(e.date, e.precision)}{approx}: {e.label} "
                          f"({e.level_label.lower()})")
-        alt = (f"Timeline of {len(events)} events {span}, each marked by its confidence level. "
-               + "; ".join(lines) + ".")
+        alt = (f"Timeline of {len(events)} events {span}, each marked by its confidence level"
+               f" (a shape and a colour per level). " + "; ".join(lines) + ".")
+        if more:
+            alt += f" {more} less confident event(s) not drawn; the text lists every claim."
     if undated:
         alt += f" Not placed (unreadable date): {', '.join(undated)}."
-    return events, sources, alt
+    return events, sources, alt, more
 
 
 def _confidence(ws: Workspace, items: list[Evidence]):

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefing.chart_data import MONTHS, ChartData, Event, cjk_font_file, date_text, short_number
+from briefing.chart_data import MONTHS, ChartData, Event, Value, cjk_font_file, date_text, short_number
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +31,9 @@ PT = 72.0  # points per inch
 # Muted blues and teals: distinct from the confidence colours (green, orange, brown, grey)
 # so a metric is never read as a confidence level.
 PALETTE = ("#1F4E79", "#7EA9D1", "#2E7D7D", "#A3CFCB", "#4D4D4D", "#B0B0B0")
+HATCHES = ("", "...", "xx", "\\\\", "++", "oo")  # with the colour: metrics differ in greyscale too
+# One marker shape per confidence level (scale order): the level shows without colour.
+LEVEL_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "p")
 INK = "#222222"
 MUTED = "#5A5A5A"
 RULE = "#9A9A9A"
@@ -99,6 +102,9 @@ def _rc(families: tuple[str, ...]) -> dict:
         "font.family": list(families),  # DejaVu first, CJK glyphs fall back to the next
         "font.size": FONT_SIZE,
         "axes.unicode_minus": False,
+        # Evidence text is data: a "$" in a label must print as "$", never start math mode.
+        "text.parse_math": False,
+        "text.usetex": False,
         "figure.facecolor": "white",
         "savefig.facecolor": "white",
         "path.simplify": False,
@@ -221,118 +227,176 @@ def _draw_empty(data: ChartData):
 # --- horizontal bars (bar and confidence charts) ------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _HBar:
+    """One drawn bar: solid to `value`; a hatched range on to `high` when sources disagree."""
+
+    value: float
+    high: float
+    marks: tuple[float, ...]  # a tick at each reported value (disagreements only)
+    color: str
+    hatch: str
+    label: str
+
+
 def _draw_bar(data: ChartData):
-    bars = data.series
-    metrics = {b.slot: b.metric for b in bars}
-    groups: dict[str, list] = {}
-    for b in bars:
-        label = short_number(b.value, b.approx, b.unit)
-        groups.setdefault(b.actor, []).append((b.value, PALETTE[b.slot % len(PALETTE)], label))
-    units = {b.unit.strip() for b in bars}
-    if len(metrics) == 1:
-        axis = next(iter(metrics.values()))
-        unit = next(iter(units))
-        axis = unit if unit and unit != "%" and unit.lower() != axis.lower() else axis
-        axis = axis[:1].upper() + axis[1:]
-    else:
-        axis = "Reported number"
-    log_scale = bool(data.spec.log_scale)
-    if log_scale:
-        axis += " (log scale)"
-    legend = [(m[:1].upper() + m[1:], PALETTE[s % len(PALETTE)]) for s, m in sorted(metrics.items())]
-    return _hbars(list(groups.items()), log_scale, axis, legend if len(legend) > 1 else [])
+    panels = []
+    for p in sorted({b.panel for b in data.series}):
+        bars = [b for b in data.series if b.panel == p]
+        metrics = {b.slot: b.metric for b in bars}
+        # Several metrics on one axis differ by pattern as well as colour; one alone needs no pattern.
+        hatch = {s: HATCHES[k % len(HATCHES)] if len(metrics) > 1 else "" for k, s in enumerate(sorted(metrics))}
+        groups: dict[str, list] = {}
+        for b in bars:
+            values = b.values or (Value(b.value, b.approx, ""),)
+            label = " vs ".join(_value_label(x, b.unit) for x in values)
+            lo, hi = min(x.value for x in values), max(x.value for x in values)
+            marks = tuple(x.value for x in values) if len(values) > 1 else ()
+            groups.setdefault(b.actor, []).append(
+                _HBar(lo, hi, marks, PALETTE[b.slot % len(PALETTE)], hatch[b.slot], label))
+        unit = bars[0].unit
+        notes = [unit] if unit else []
+        if len(metrics) == 1:
+            axis = next(iter(metrics.values()))
+            notes = [n for n in notes if n.casefold() != axis.casefold()]
+        else:
+            axis = "Reported value"
+        if data.spec.log_scale:
+            notes.append("log scale")
+        axis += f" ({', '.join(notes)})" if notes else ""
+        legend = [(m, PALETTE[s % len(PALETTE)], hatch[s]) for s, m in sorted(metrics.items())]
+        panels.append((list(groups.items()), axis, legend if len(legend) > 1 else []))
+    ranged = any(len(b.values) > 1 for b in data.series)
+    note = f"+{data.more} more, see the table" if data.more else ""
+    return _hbars(panels, bool(data.spec.log_scale), note=note, range_key=ranged)
+
+
+def _value_label(v: Value, unit: str) -> str:
+    """A bar-end label: '~13M [2]'; the unit only where it is short (per cent)."""
+    text = short_number(v.value, v.approx, unit)
+    return f"{text} {v.refs}" if v.refs else text
 
 
 def _draw_confidence(data: ChartData):
-    groups = [(c.label, [(float(c.count), c.color, str(c.count))]) for c in data.series]
-    return _hbars(groups, False, "Number of claims", [], integer=True)
+    groups = [(c.label, [_HBar(float(c.count), float(c.count), (), c.color, "", str(c.count))])
+              for c in data.series]
+    return _hbars([(groups, "Number of claims", [])], False, integer=True)
 
 
-def _hbars(groups, log_scale: bool, xlabel: str, legend, integer: bool = False):
-    """Horizontal bars grouped by label, values labelled at the bar ends, laid out in points."""
+def _hbars(panels, log_scale: bool, integer: bool = False, note: str = "", range_key: bool = False):
+    """Panels of horizontal bars grouped by label, values labelled at the bar ends, laid out in points.
+
+    Each panel is (groups, x-axis label, legend); panels stack top to bottom and share the label
+    column, each with its own value axis (one unit per axis).
+    """
     from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
     fig = _figure(3.0)  # resized below, once the rows are measured
     measure = _Measure(fig)
     fw = WIDTH_IN * PT
-    wrapped = [textwrap.fill(name, 26) for name, _ in groups]
-    label_h = [measure(w, fontsize=FONT_SIZE)[1] for w in wrapped]
-
-    # Rows in points, top down: BAR_PITCH per bar, a group at least as tall as its wrapped label.
-    ys, ticks, y = [], [], GROUP_GAP / 2
-    for (_, vals), lh in zip(groups, label_h, strict=True):
-        group_h = max(len(vals) * BAR_PITCH, lh + 2)
-        first = y + (group_h - len(vals) * BAR_PITCH) / 2 + BAR_PITCH / 2
-        ys += [first + k * BAR_PITCH for k in range(len(vals))]
-        ticks.append(y + group_h / 2)
-        y += group_h + GROUP_GAP
-    plot_h = y - GROUP_GAP / 2
-
-    # Margins: the widest group label on the left, tick labels and axis label below, legend above.
-    left = max(measure(w, fontsize=FONT_SIZE)[0] for w in wrapped) + 12
-    right, bottom = 6.0, 34.0
-    ncol = len(legend)
-    if legend:
-        entry = [measure(name, fontsize=SMALL)[0] + 28 for name, _ in legend]
-        while ncol > 1 and max(entry) * ncol > fw - left - right:
-            ncol -= 1
-    rows = math.ceil(len(legend) / ncol) if legend else 0
-    top = 8.0 + rows * 13.0 if legend else 6.0
-    height = plot_h + top + bottom
-    fig.set_size_inches(WIDTH_IN, height / PT)
-    ax = fig.add_axes((left / fw, bottom / height, 1 - (left + right) / fw, plot_h / height))
+    all_names = [textwrap.fill(name, 26) for groups, _, _ in panels for name, _ in groups]
+    left = max(measure(w, fontsize=FONT_SIZE)[0] for w in all_names) + 12
+    right, bottom = 16.0, 34.0  # room for half a tick label at the axis end
     width_pt = fw - left - right
-    values = [v for _, vals in groups for v, _, _ in vals]
-    labels = [lab for _, vals in groups for _, _, lab in vals]
-    colors = [c for _, vals in groups for _, c, _ in vals]
 
-    # The right end of the axis leaves room for each value label after its bar.
-    pads = [measure(lab, fontsize=SMALL)[0] + 6 for lab in labels]
-    if log_scale:
-        lo_exp = math.floor(math.log10(min(values)))
-        if min(values) / 10**lo_exp < 1.5:
-            lo_exp -= 1  # a bar just above the axis start would be invisible
-        lo = 10.0**lo_exp
-        need = max(
-            (math.log10(v) - lo_exp) / max(0.05, 1 - p / width_pt) for v, p in zip(values, pads, strict=True)
-        )
-        hi = 10 ** (lo_exp + max(need, 1.0))
-        ax.set_xscale("log")
-        ax.xaxis.set_major_locator(LogLocator(base=10, numticks=12))
-        ax.xaxis.set_minor_locator(NullLocator())
-    else:
-        lo = 0.0
-        # 5% headroom past the longest bar keeps its label off the figure edge.
-        hi = max(v / max(0.05, 1 - p / width_pt) for v, p in zip(values, pads, strict=True))
-        hi = max(hi, max(values) * 1.05, 1.0)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10], integer=integer))
-    ax.set_xlim(lo, hi)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: short_number(v)))
+    # Lay each panel out in points, top down: legend, rows, then its axis labels.
+    laid = []
+    for groups, xlabel, legend in panels:
+        wrapped = [textwrap.fill(name, 26) for name, _ in groups]
+        label_h = [measure(w, fontsize=FONT_SIZE)[1] for w in wrapped]
+        ys, ticks, y = [], [], GROUP_GAP / 2
+        for (_, vals), lh in zip(groups, label_h, strict=True):
+            group_h = max(len(vals) * BAR_PITCH, lh + 2)
+            first = y + (group_h - len(vals) * BAR_PITCH) / 2 + BAR_PITCH / 2
+            ys += [first + k * BAR_PITCH for k in range(len(vals))]
+            ticks.append(y + group_h / 2)
+            y += group_h + GROUP_GAP
+        plot_h = y - GROUP_GAP / 2
+        ncol = len(legend)
+        if legend:
+            entry = [measure(name, fontsize=SMALL)[0] + 28 for name, _, _ in legend]
+            while ncol > 1 and max(entry) * ncol > width_pt:
+                ncol -= 1
+        rows = math.ceil(len(legend) / ncol) if legend else 0
+        top = 8.0 + rows * 13.0 if legend else 6.0
+        laid.append((groups, xlabel, legend, wrapped, ys, ticks, plot_h, top, ncol))
+    note_h = 14.0 if note else 0.0
+    key = ""
+    if range_key:
+        text = ("Hatched range between ticks: the sources disagree; each tick is one reported value,"
+                " labelled with its reference number.")
+        chars = max(30, int(len(text) * (fw - left - right) / measure(text, fontsize=SMALL)[0]) - 2)
+        key = textwrap.fill(text, chars)
+    key_h = measure(key, fontsize=SMALL)[1] + 8 if key else 0.0
+    height = sum(top + plot_h + bottom for *_, plot_h, top, _ in laid) + note_h + key_h
+    fig.set_size_inches(WIDTH_IN, height / PT)
 
-    ax.barh(ys, [max(v - lo, 0.0) for v in values], left=lo, height=BAR_PITCH * 0.8, color=colors,
-            linewidth=0, zorder=2)
-    for i, (yy, v, lab) in enumerate(zip(ys, values, labels, strict=True)):
-        ax.annotate(lab, (max(v, lo), yy), xytext=(3, 0), textcoords="offset points",
-                    va="center", ha="left", fontsize=SMALL, color=INK, gid=f"value-{i}")
-
-    ax.set_ylim(plot_h, 0)  # y in points from the top: first group on top
-    ax.set_yticks(ticks, wrapped, fontsize=FONT_SIZE, color=INK)
-    ax.tick_params(axis="y", length=0, pad=6)
-    ax.tick_params(axis="x", length=3, width=0.6, color=RULE, labelsize=SMALL, labelcolor=MUTED)
-    ax.set_xlabel(xlabel, fontsize=SMALL, color=MUTED, labelpad=4)
-    for side in ("top", "right", "left"):
-        ax.spines[side].set_visible(False)
-    ax.spines["bottom"].set_color(RULE)
-    ax.spines["bottom"].set_linewidth(0.6)
-    ax.xaxis.grid(True, color=GRID, linewidth=0.6)
-    ax.set_axisbelow(True)
-    if legend:
-        handles = [Patch(facecolor=c, label=name) for name, c in legend]
-        fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(left / fw, 1 - 2 / height),
-                   ncol=ncol, frameon=False, fontsize=SMALL, handlelength=1.1,
-                   handleheight=0.9, columnspacing=1.4, borderaxespad=0, borderpad=0.2,
-                   labelcolor=INK)
+    y_top = height  # points from the bottom of the figure to the top of the next panel
+    for groups, xlabel, legend, wrapped, ys, ticks, plot_h, top, ncol in laid:
+        y0 = y_top - top - plot_h
+        ax = fig.add_axes((left / fw, y0 / height, width_pt / fw, plot_h / height))
+        bars = [b for _, vals in groups for b in vals]
+        lows = [b.value for b in bars]
+        highs = [b.high for b in bars]
+        # The right end of the axis leaves room for each value label after its bar.
+        pads = [measure(b.label, fontsize=SMALL)[0] + 6 for b in bars]
+        if log_scale:
+            lo_exp = math.floor(math.log10(min(lows)))
+            if min(lows) / 10**lo_exp < 1.5:
+                lo_exp -= 1  # a bar just above the axis start would be invisible
+            lo = 10.0**lo_exp
+            need = max((math.log10(v) - lo_exp) / max(0.05, 1 - p / width_pt) for v, p in zip(highs, pads, strict=True))
+            hi = 10 ** (lo_exp + max(need, 1.0))
+            ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(base=10, numticks=12))
+            ax.xaxis.set_minor_locator(NullLocator())
+        else:
+            lo = min(0.0, min(lows))
+            # 5% headroom past the longest bar keeps its label off the figure edge.
+            hi = max(v / max(0.05, 1 - p / width_pt) for v, p in zip(highs, pads, strict=True))
+            hi = max(hi, max(highs) * 1.05, 1.0)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10], integer=integer))
+        ax.set_xlim(lo, hi)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: short_number(v)))
+        ax.barh(ys, [max(b.value - lo, 0.0) for b in bars], left=lo, height=BAR_PITCH * 0.8,
+                color=[b.color for b in bars], hatch=None, linewidth=0, zorder=2)
+        for yy, b in zip(ys, bars, strict=True):
+            if b.hatch:  # a second pattern per metric: the series differ in greyscale too
+                ax.barh([yy], [max(b.value - lo, 0.0)], left=lo, height=BAR_PITCH * 0.8, facecolor="none",
+                        edgecolor="white", hatch=b.hatch, linewidth=0, zorder=3)
+            if b.high > b.value:  # sources disagree: the range between their values, hatched
+                ax.barh([yy], [b.high - b.value], left=b.value, height=BAR_PITCH * 0.8, facecolor="white",
+                        edgecolor=b.color, hatch="////", linewidth=0.8, zorder=2, gid="range")
+            for mark in b.marks:
+                ax.plot([mark, mark], [yy - BAR_PITCH * 0.5, yy + BAR_PITCH * 0.5], color=INK, lw=1.2,
+                        zorder=4, solid_capstyle="butt", gid="value-mark")
+        for i, (yy, b) in enumerate(zip(ys, bars, strict=True)):
+            ax.annotate(b.label, (max(b.high, lo), yy), xytext=(3, 0), textcoords="offset points",
+                        va="center", ha="left", fontsize=SMALL, color=INK, gid=f"value-{i}")
+        ax.set_ylim(plot_h, 0)  # y in points from the top: first group on top
+        ax.set_yticks(ticks, wrapped, fontsize=FONT_SIZE, color=INK)
+        ax.tick_params(axis="y", length=0, pad=6)
+        ax.tick_params(axis="x", length=3, width=0.6, color=RULE, labelsize=SMALL, labelcolor=MUTED)
+        ax.set_xlabel(xlabel, fontsize=SMALL, color=MUTED, labelpad=4)
+        for side in ("top", "right", "left"):
+            ax.spines[side].set_visible(False)
+        ax.spines["bottom"].set_color(RULE)
+        ax.spines["bottom"].set_linewidth(0.6)
+        ax.xaxis.grid(True, color=GRID, linewidth=0.6)
+        ax.set_axisbelow(True)
+        if legend:
+            handles = [Patch(facecolor=c, edgecolor="white", hatch=h, label=name) for name, c, h in legend]
+            fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(left / fw, (y_top - 2) / height),
+                       ncol=ncol, frameon=False, fontsize=SMALL, handlelength=1.1,
+                       handleheight=0.9, columnspacing=1.4, borderaxespad=0, borderpad=0.2,
+                       labelcolor=INK)
+        y_top = y0 - bottom
+    if key:
+        fig.text(left / fw, (note_h + 3) / height, key, fontsize=SMALL, color=MUTED, ha="left", va="bottom",
+                 gid="range-key")
+    if note:
+        fig.text(left / fw, 3 / height, note, fontsize=SMALL, color=INK, ha="left", va="bottom", gid="more")
     return fig
 
 
@@ -404,7 +468,7 @@ def _draw_timeline(data: ChartData):
     places = place_labels(xs, [t[2] for t in texts], fw - MARGIN)
     if max(p.level for p in places) > MAX_LEVELS:
         # Too dense for flags without a towering staircase: number the markers, list them below.
-        return _draw_timeline_key(fig, measure, events, days, d_lo, d_hi)
+        return _draw_timeline_key(fig, measure, events, days, d_lo, d_hi, data.more)
 
     # Each level is as tall as its tallest label; offset[side][k] is where level k starts.
     offset: dict[int, list[float]] = {}
@@ -439,11 +503,11 @@ def _draw_timeline(data: ChartData):
             ax.text(x + STEM_GAP, top - dh - 1.5, label, ha="left", va="top", fontsize=LABEL_SIZE,
                     color=INK, linespacing=1.1, gid=f"event-label-{i}")
     _markers(ax, events, xs, [y_axis] * len(xs))
-    _timeline_legend(fig, events, height)
+    _timeline_legend(fig, events, height, data.more)
     return fig
 
 
-def _draw_timeline_key(fig, measure, events: list[Event], days, d_lo: float, d_hi: float):
+def _draw_timeline_key(fig, measure, events: list[Event], days, d_lo: float, d_hi: float, more: int = 0):
     """Dense timelines: numbered markers on the axis and a two-column key of dates and labels."""
     fw = WIDTH_IN * PT
     axis_len = fw - 2 * MARGIN
@@ -500,7 +564,7 @@ def _draw_timeline_key(fig, measure, events: list[Event], days, d_lo: float, d_h
                 color=MUTED, gid=f"key-date-{i}")
         ax.text(x0 + text_x, y + 0.5, label, ha="left", va="top", fontsize=LABEL_SIZE, color=INK,
                 linespacing=1.1, gid=f"key-label-{i}")
-    _timeline_legend(fig, events, height)
+    _timeline_legend(fig, events, height, more)
     return fig
 
 
@@ -535,26 +599,34 @@ def _time_axis(ax, d_lo: float, d_hi: float, axis_len: float, y_axis: float) -> 
 
 
 def _markers(ax, events: list[Event], xs, ys, size: float = 6.0) -> None:
-    """Confidence-coloured markers: filled for exact dates, hollow when only month or year is known."""
+    """Confidence markers (a shape and a colour per level): filled for exact dates, hollow for month or year."""
     for e, x, y in zip(events, xs, ys, strict=True):
         exact = e.precision == "day"
-        ax.plot([x], [y], marker="o", ms=size, mec=e.color, mew=1.4 * size / 6, linestyle="none",
+        ax.plot([x], [y], marker=level_marker(e.rank), ms=size, mec=e.color, mew=1.4 * size / 6, linestyle="none",
                 mfc=e.color if exact else "white", zorder=5)
 
 
-def _timeline_legend(fig, events: list[Event], height: float) -> None:
+def level_marker(rank: int) -> str:
+    """The marker shape of a confidence level, by its place in the scale."""
+    return LEVEL_MARKERS[rank % len(LEVEL_MARKERS)]
+
+
+def _timeline_legend(fig, events: list[Event], height: float, more: int = 0) -> None:
     """One row: the confidence levels present, in scale order, and the hollow partial-date marker."""
     from matplotlib.lines import Line2D
 
     levels = sorted({(e.rank, e.level_label, e.color) for e in events})
-    handles = [Line2D([], [], marker="o", ms=6, color=c, mfc=c, linestyle="none", label=lab)
-               for _, lab, c in levels]
+    handles = [Line2D([], [], marker=level_marker(rank), ms=6, color=c, mfc=c, linestyle="none", label=lab)
+               for rank, lab, c in levels]
     if any(e.precision != "day" for e in events):
         handles.append(Line2D([], [], marker="o", ms=6, color=MUTED, mfc="white", mew=1.4,
                               linestyle="none", label="Month or year only"))
     fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(MARGIN / (WIDTH_IN * PT), 3 / height),
                ncol=len(handles), frameon=False, fontsize=SMALL, handletextpad=0.3, columnspacing=1.2,
                borderaxespad=0, borderpad=0.2, labelcolor=INK)
+    if more:
+        fig.text(1 - MARGIN / (WIDTH_IN * PT), 5 / height, f"+{more} more events, see the text", ha="right",
+                 va="bottom", fontsize=SMALL, color=INK, gid="more")
 
 
 def _timeline_ticks(d_lo: float, d_hi: float) -> list[tuple[int, bool, str]]:

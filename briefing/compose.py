@@ -15,7 +15,7 @@ from .csl import bibliography
 from .errors import BriefingError
 from .markdown import attr, escape
 from .model import Level, Workspace
-from .queries import ChartRef, Queries, cite, disputed_markup, human_date, human_number, label_markup
+from .queries import ChartRef, Queries, amount, cite, disputed_markup, human_date, human_number, label_markup
 from .templating import environment, render
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -46,13 +46,82 @@ class FigurePlacer:
         d = self._datas.get(chart_id)
         if d is None:
             return None
-        ref = ChartRef(len(self._placed) + 1, d.spec.id, d.spec.title, d.spec.caption, d.source_ids, d.alt)
+        ref = ChartRef(len(self._placed) + 1, d.spec.id, d.spec.title, d.spec.caption, d.source_ids, d.alt,
+                       _chart_note(d))
         self._placed[chart_id] = ref
         return ref
 
     def placed_data(self) -> tuple[ChartData, ...]:
         """The data of every placed chart, in figure-number order."""
         return tuple(self._datas[i] for i in self._placed)
+
+
+def _chart_note(d: ChartData) -> Markup:
+    """What a chart leaves out, said in its caption so the caption never promises more than it shows."""
+    parts = []
+    for actor, label, value, approx, unit, sids in d.dropped:
+        parts.append(f"{escape(actor)}, {escape(label)}, {escape(amount(value, approx, unit))}{cite(sids)}")
+    out = ""
+    if parts:
+        out += "Not drawn, their source retracted: " + "; ".join(parts) + "."
+    if d.more:
+        what = "events" if d.kind == "timeline" else "actors"
+        where = "the text lists every claim" if d.kind == "timeline" else "the figures table lists them"
+        out += f"{' ' if out else ''}{d.more} more {what} not drawn; {where}."
+    return Markup(out)
+
+
+def reference_numbers(ast: dict) -> dict[str, int]:
+    """Each source's number as the reader sees it: its place in citeproc's list (first citation order)."""
+    refs = _find_refs(ast.get("blocks", []))
+    if refs is not None:
+        ids = [b["c"][0][0] for b in refs if isinstance(b, dict) and b.get("t") == "Div"]
+        return {i[4:]: n for n, i in enumerate((i for i in ids if i.startswith("ref-")), 1)}
+    order: dict[str, int] = {}  # no list printed: the numbering rule itself, first citation first
+    _cites(ast.get("blocks", []), order)
+    return order
+
+
+def _find_refs(blocks):
+    for b in blocks if isinstance(blocks, list) else ():
+        if not isinstance(b, dict):
+            continue
+        if b.get("t") == "Div":
+            if b["c"][0][0] == "refs":
+                return b["c"][1]
+            found = _find_refs(b["c"][1])
+            if found is not None:
+                return found
+    return None
+
+
+def _cites(node, order: dict[str, int]) -> None:
+    """Source ids in the order pandoc meets their first citation."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            if n.get("t") == "Cite":
+                for c in n["c"][0]:
+                    order.setdefault(c.get("citationId", ""), len(order) + 1)
+            stack.extend(reversed(list(n.values())))
+        elif isinstance(n, list):
+            stack.extend(reversed(n))
+
+
+def _set_alt(node, alts: dict[str, str]) -> None:
+    """Put each chart's final alt text (with reference numbers) in its image's title."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            if n.get("t") == "Image":
+                target = n["c"][2]
+                if isinstance(target[0], str) and target[0].startswith("chart:") and target[0][6:] in alts:
+                    target[1] = alts[target[0][6:]]
+            stack.extend(n.values())
+        elif isinstance(n, list):
+            stack.extend(n)
 
 
 def source_date_epoch(ws: Workspace) -> int:
@@ -95,7 +164,7 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
     }
     filters = {
         "cite": cite, "label": label, "disputed": disputed_markup, "human_date": human_date,
-        "number": human_number, "meta_value": _meta_value, "attr": lambda v: Markup(attr(v)),
+        "number": human_number, "amount": amount, "meta_value": _meta_value, "attr": lambda v: Markup(attr(v)),
     }
     return variables, placer, filters
 
@@ -110,7 +179,11 @@ def compose(ws: Workspace, audience_name: str | None = None, changes=None) -> Co
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
     ast = pandoc.parse(markdown, bibliography=bibliography(ws.sources), csl=csl, source_date_epoch=epoch)
-    datas = placer.placed_data()
+    # Reference numbers exist only now, after citeproc: redo the chart data with them, so each
+    # drawn value and the alt text name the reference the reader finds in the list.
+    numbers = reference_numbers(ast)
+    datas = tuple(chart_data(ws, d.spec, refs=numbers) for d in placer.placed_data())
+    _set_alt(ast, {d.spec.id: d.alt for d in datas})
     return Composed(markdown, ast, datas, audience, epoch)
 
 

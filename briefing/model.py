@@ -125,6 +125,16 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class Metric:
+    """What a figure measures, declared once: the label and unit every table, ledger and chart prints."""
+
+    id: str
+    label: str
+    unit: str = ""
+    pos: Pos = Pos("")
+
+
+@dataclass(frozen=True)
 class Dispute:
     by: str
     text: str
@@ -215,6 +225,7 @@ class Workspace:
     evidence: tuple[Evidence, ...]
     analysis: tuple[tuple[str, tuple[Judgement, ...]], ...] = ()
     charts: tuple[ChartSpec, ...] = ()
+    metrics: tuple[Metric, ...] = ()
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def source(self, sid: str) -> Source | None:
@@ -230,6 +241,21 @@ class Workspace:
         if idx is None:
             idx = self._index["evidence"] = {e.id: e for e in self.evidence}
         return idx.get(eid)
+
+    def metric(self, mid: str) -> Metric:
+        """The declared metric, or one made from the id (a workspace need not declare its metrics)."""
+        idx = self._index.get("metrics")
+        if idx is None:
+            idx = self._index["metrics"] = {m.id: m for m in self.metrics}
+        found = idx.get(mid)
+        if found is not None:
+            return found
+        words = str(mid).replace("-", " ").replace("_", " ").strip()
+        return Metric(str(mid), words[:1].upper() + words[1:])
+
+    def figure_unit(self, fig: Figure) -> str:
+        """A figure's unit: its own, else its metric's."""
+        return str(fig.unit or "").strip() or self.metric(fig.metric).unit
 
     def judgements(self, section: str) -> tuple[Judgement, ...]:
         """The analysis judgements listed under a section name (e.g. 'implications')."""

@@ -41,22 +41,67 @@ def human_number(value: float, approx: bool = False) -> str:
     return f"about {text}" if approx else text
 
 
+def amount(value: float, approx: bool = False, unit: str = "") -> str:
+    """A value with its unit: '13 million exchanges', 'about 96 USD/MWh', '45%'."""
+    text = human_number(value, approx)
+    unit = str(unit or "").strip()
+    if not unit:
+        return text
+    return text + unit if unit == "%" else f"{text} {unit}"
+
+
+@dataclass(frozen=True)
+class FigureValue:
+    """One distinct value of a figure row and every figure (source) that reports it."""
+
+    value: float
+    approx: bool
+    figures: tuple[tuple[Figure, Evidence], ...]
+    retracted: bool  # every source reporting it is retracted
+
+    @property
+    def source_ids(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(f.source for f, _ in self.figures))
+
+
 @dataclass(frozen=True)
 class FigureRow:
-    """One actor's metric with every distinct value the sources report."""
+    """One actor's metric: its label and unit, and every distinct value the sources report."""
 
     actor: str
-    metric: str
+    metric: str  # the metric id (templates print `label`)
+    label: str
     unit: str
-    values: tuple[tuple[Figure, Evidence], ...]
+    entries: tuple[FigureValue, ...]  # live values first (smallest first), then retracted ones
+
+    @property
+    def values(self) -> tuple[tuple[Figure, Evidence], ...]:
+        """(figure, claim) pairs, one per source and distinct value."""
+        return tuple(p for v in self.entries for p in v.figures)
+
+    @property
+    def live(self) -> tuple[FigureValue, ...]:
+        """The values some source that is not retracted reports."""
+        return tuple(v for v in self.entries if not v.retracted)
 
     @property
     def disputed(self) -> bool:
-        return len({f.value for f, _ in self.values}) > 1
+        """True when sources that stand give different values (equal values corroborate)."""
+        return len(self.live) > 1
+
+    @property
+    def retracted(self) -> bool:
+        """True when every value rests on a retracted source."""
+        return not self.live
+
+    @property
+    def claim(self) -> Evidence:
+        """The claim behind the row's first value (its confidence is the row's)."""
+        return self.entries[0].figures[0][1]
 
     @property
     def top(self) -> float:
-        return max(f.value for f, _ in self.values)
+        return max(v.value for v in (self.live or self.entries))
 
 
 @dataclass(frozen=True)
@@ -69,6 +114,7 @@ class ChartRef:
     caption: str
     source_ids: tuple[str, ...]
     alt: str
+    note: str = ""  # what the chart leaves out (retracted values, entries over the cap)
 
 
 @dataclass(frozen=True)
@@ -252,18 +298,50 @@ class Queries:
         return [(f, e) for e in self.evidence for f in e.figures
                 if (not metric or f.metric == metric) and (not actor or f.actor.casefold() == actor.casefold())]
 
+    def metric(self, mid: str):
+        """A metric's declaration (`label`, `unit`); undeclared metrics get a label made from the id."""
+        return self._ws.metric(mid)
+
+    def unit(self, fig: Figure) -> str:
+        """A figure's unit: its own, else its metric's."""
+        return self._ws.figure_unit(fig)
+
+    def retracted(self, sid: str) -> bool:
+        """True when a source is retracted."""
+        s = self._ws.source(sid)
+        return bool(s and s.retracted)
+
     def key_figures(self, metrics=()) -> list[FigureRow]:
-        """Figures grouped by actor and metric, largest first; disagreeing sources stay side by side."""
-        rows: dict[tuple[str, str], list] = {}
+        """Figures grouped by actor and metric, largest first; equal values from several sources are one."""
+        rows: dict[tuple[str, str], dict[float, list]] = {}
+        first: dict[tuple[str, str], str] = {}
         for f, e in self.figures():
             if metrics and f.metric not in metrics:
                 continue
-            bucket = rows.setdefault((f.actor.casefold(), f.metric), [])
-            if not any(g.value == f.value and g.source == f.source for g, _ in bucket):
+            key = (f.actor.casefold(), f.metric)
+            first.setdefault(key, f.actor)
+            bucket = rows.setdefault(key, {}).setdefault(float(f.value), [])
+            if not any(g.source == f.source for g, _ in bucket):
                 bucket.append((f, e))
-        out = [FigureRow(v[0][0].actor, m, v[0][0].unit or m, tuple(v)) for (_, m), v in rows.items()]
+        out = []
+        for (who, m), by_value in rows.items():
+            entries = []
+            for value, pairs in by_value.items():
+                gone = all(self.retracted(f.source) for f, _ in pairs)
+                entries.append(FigureValue(value, any(f.approx for f, _ in pairs), tuple(pairs), gone))
+            entries.sort(key=lambda v: (v.retracted, v.value))  # smallest first, as the chart draws them
+            metric = self.metric(m)
+            unit = self.unit(entries[0].figures[0][0])
+            out.append(FigureRow(first[(who, m)], m, metric.label, unit, tuple(entries)))
         order = {m: i for i, m in enumerate(metrics)} if metrics else {}
-        return sorted(out, key=lambda r: (order.get(r.metric, len(order)), r.metric, -r.top, r.actor))
+        return sorted(out, key=lambda r: (order.get(r.metric, len(order)), r.metric, r.retracted, -r.top, r.actor))
+
+    def largest(self, metrics=(), n: int = 3) -> list[FigureRow]:
+        """The n largest figures of one metric (the first listed that has any): a ranking never mixes units."""
+        rows = [r for r in self.key_figures(metrics) if not r.retracted]
+        if not rows:
+            return []
+        return [r for r in rows if r.metric == rows[0].metric][:n]
 
     def conflicts(self) -> list[FigureRow]:
         """Figure rows on which sources disagree."""

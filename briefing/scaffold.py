@@ -64,7 +64,6 @@ figures:
   - metric: cases
     actor: Example Institute
     value: 1200
-    unit: cases
     approx: true
     source: example-report
 event: Example report published
@@ -96,6 +95,11 @@ charts:
   - id: confidence-profile
     kind: confidence
     title: Claims by confidence level
+# What each figure's metric measures: the label and unit printed with every value.
+metrics:
+  - id: cases
+    label: Reported cases
+    unit: cases
 """
 
 _TEMPLATES_README = """\

@@ -89,7 +89,7 @@ FIGURE = _map("A number a source reports", {
     "metric": Field("id", "What is measured, e.g. exchanges", True),
     "actor": S("Who the number is about", True),
     "value": Field("number", "The number itself, without separators", True),
-    "unit": S("Unit, e.g. accounts"),
+    "unit": S("Unit, e.g. accounts; defaults to its metric's unit in charts.yaml"),
     "approx": Field("bool", "true when the source gives it as approximate"),
     "source": Field("id", "The id of the source that reports this value", True),
     "note": S("A short note on the figure"),
@@ -198,7 +198,16 @@ CHART = _map("A chart declaration", {
     "log_scale": Field("bool", "bar: logarithmic value axis"),
 })
 
-CHARTS_FILE = _map("The charts", {"charts": _lst(CHART, "Chart declarations", True)})
+METRIC = _map("A metric: what figures measure, with the label and unit printed for them", {
+    "id": Field("id", "The id figures give as their metric", True),
+    "label": S("The human label, e.g. Wholesale price", True),
+    "unit": S("The unit printed after every value, e.g. USD/MWh, km or %"),
+})
+
+CHARTS_FILE = _map("The charts and the metrics they draw", {
+    "charts": _lst(CHART, "Chart declarations", True),
+    "metrics": _lst(METRIC, "Metric declarations: a label and unit per figure metric"),
+})
 
 
 def _visible(text: str) -> bool:

@@ -28,6 +28,7 @@ def validate(ws: Workspace) -> list[Problem]:
         out.append(Problem("evidence", 1, 1, "warning", "no evidence yet: the briefing will have no claims"
                            " (add one with `briefing new evidence`)"))
     out += _figures(ws)
+    out += _units(ws)
     out += _analysis(ws)
     out += _retracted(ws)
     out += _charts(ws)
@@ -133,6 +134,45 @@ def _figures(ws: Workspace) -> list[Problem]:
                                           f" vs {_num(other.value)} ({other.source}); both will be shown"))
                     break
             seen[key].append(f)
+    return out
+
+
+def _units(ws: Workspace) -> list[Problem]:
+    """Every figure of a metric is in one unit (a chart draws them on one axis, a table ranks them)."""
+    out = []
+    declared: dict[str, Pos] = {}
+    for m in ws.metrics:
+        if m.id in declared:
+            out.append(Problem.at(m.pos, "error", f"duplicate metric id '{m.id}' (also at {declared[m.id]})"))
+        else:
+            declared[m.id] = m.pos
+    first: dict[str, tuple[str, Pos]] = {}  # undeclared metric -> the first figure's unit and place
+    missing: set[str] = set()
+    for e in ws.evidence:
+        for f in e.figures:
+            unit = str(f.unit or "").strip()
+            if f.metric in declared:
+                want = ws.metric(f.metric).unit
+                if unit and unit != want:
+                    out.append(Problem.at(f.pos, "error", f"figure unit '{unit}' differs from metric '{f.metric}'s"
+                                          f" unit '{want}' ({declared[f.metric]}); convert the value or declare"
+                                          " another metric" if want else f"figure unit '{unit}' differs from"
+                                          f" metric '{f.metric}', which declares no unit ({declared[f.metric]})"))
+                continue
+            if ws.metrics and f.metric not in missing:
+                missing.add(f.metric)
+                out.append(Problem.at(f.pos, "warning", f"metric '{f.metric}' is not declared under metrics: in"
+                                      " charts.yaml; it is printed as '" + ws.metric(f.metric).label + "'"
+                                      + hint(f.metric, list(declared))))
+            if f.metric not in first:
+                first[f.metric] = (unit, f.pos)
+                if not unit:
+                    out.append(Problem.at(f.pos, "warning", f"figure of metric '{f.metric}' has no unit, and no"
+                                          " metric declares one: its value is printed as a bare number"))
+            elif unit != first[f.metric][0]:
+                out.append(Problem.at(f.pos, "error", f"figure unit '{unit or '(none)'}' differs from the unit"
+                                      f" '{first[f.metric][0] or '(none)'}' of metric '{f.metric}' at"
+                                      f" {first[f.metric][1]}; one metric has one unit"))
     return out
 
 

@@ -16,6 +16,7 @@ from .model import (
     Judgement,
     Level,
     Meta,
+    Metric,
     Name,
     Pos,
     Scale,
@@ -200,9 +201,12 @@ def _analysis(root: Path, problems: list[Problem]):
 
 def _charts(root: Path, problems: list[Problem]):
     if not (root / "charts.yaml").exists():
-        return ()
+        return (), ()
     d = _check_file(root, "charts.yaml", spec.CHARTS_FILE, problems) or {}
-    return tuple(ChartSpec(id=c["id"], kind=c["kind"], title=c["title"], caption=c.get("caption") or "",
+    metrics = tuple(Metric(id=m["id"], label=" ".join(m["label"].split()), unit=(m.get("unit") or "").strip(),
+                           pos=m["__pos__"])
+                    for m in d.get("metrics") or [] if m and m.get("id") and m.get("label"))
+    return metrics, tuple(ChartSpec(id=c["id"], kind=c["kind"], title=c["title"], caption=c.get("caption") or "",
                            metrics=tuple(c.get("metrics") or ()), tags=tuple(c.get("tags") or ()),
                            log_scale=bool(c.get("log_scale")), pos=c["__pos__"])
                  for c in d.get("charts") or [] if c and c.get("id") and c.get("kind") and c.get("title"))
@@ -227,13 +231,13 @@ def load(root: Path) -> tuple[Workspace | None, list[Problem]]:
         if item:
             evidence.append(item)
     analysis = _analysis(root, problems)
-    charts = _charts(root, problems)
+    metrics, charts = _charts(root, problems)
     if meta is None or scale is None:
         if scale is None:
             problems.append(Problem("scale.yaml", 1, 1, "error", "the confidence scale has no usable levels"))
         return None, sorted(set(problems), key=_order)
     ws = Workspace(root=str(root), meta=meta, scale=scale, sources=tuple(sources), evidence=tuple(evidence),
-                   analysis=analysis, charts=charts)
+                   analysis=analysis, charts=charts, metrics=metrics)
     problems.extend(validate(ws))
     return ws, sorted(set(problems), key=_order)
 

@@ -64,31 +64,105 @@ def test_bar_orders_actors_by_first_metric_then_those_without_it():
     d = chart_data(sample(), BAR)
     assert d.kind == "bar"
     assert [(b.actor, b.metric) for b in d.series] == [
-        ("Alibaba/Qwen", "exchanges"), ("Alibaba/Qwen", "accounts"), ("MiniMax", "exchanges"),
-        ("Moonshot AI", "exchanges"), ("DeepSeek", "exchanges"), ("February total", "accounts")]
-    assert {b.metric: b.slot for b in d.series} == {"exchanges": 0, "accounts": 1}
+        ("Alibaba/Qwen", "Exchanges"), ("Alibaba/Qwen", "Accounts"), ("MiniMax", "Exchanges"),
+        ("Moonshot AI", "Exchanges"), ("DeepSeek", "Exchanges"), ("February total", "Accounts")]
+    assert {b.metric: b.slot for b in d.series} == {"Exchanges": 0, "Accounts": 1}
+    assert {b.unit: b.panel for b in d.series} == {"exchanges": 0, "accounts": 1}  # one panel per unit
     assert d.series[1].approx and not d.series[0].approx
     assert d.source_ids == ("letter", "src-a")  # first appearance among the plotted figures, in plot order
 
 
 def test_bar_without_metrics_uses_every_metric_in_order_of_appearance():
     d = chart_data(sample(), ChartSpec("all", "bar", "All"))
-    assert {b.metric: b.slot for b in d.series} == {"exchanges": 0, "accounts": 1}
+    assert {b.metric: b.slot for b in d.series} == {"Exchanges": 0, "Accounts": 1}
     d = chart_data(sample(), ChartSpec("acc", "bar", "Accounts", metrics=("accounts",)))
     assert [b.actor for b in d.series] == ["Alibaba/Qwen", "February total"]
 
 
-def test_conflict_prefers_the_most_confident_claim_and_lists_the_others():
+def test_every_disagreeing_value_is_drawn_with_its_references():
     ws = workspace(
         item("a", confidence="moderate", figures=[fig("MiniMax", "exchanges", 13_000_000, "src-a", approx=True)]),
         item("b", confidence="high", figures=[fig("MiniMax", "exchanges", 16_000_000, "src-b")], sources=("src-b",)),
         item("c", confidence="low", figures=[fig("MiniMax", "exchanges", 16_000_000, "src-c")], sources=("src-c",)),
     )
+    d = chart_data(ws, BAR, refs={"src-a": 3, "src-b": 1, "src-c": 7})
+    (bar,) = d.series
+    assert bar.value == 16_000_000  # the most confident claim's value orders the bars
+    # Both values are drawn; the same value from a second source is one value citing both.
+    assert [(v.value, v.approx, v.refs) for v in bar.values] == [(13e6, True, "[3]"), (16e6, False, "[1, 7]")]
+    assert set(d.source_ids) == {"src-a", "src-b", "src-c"}
+    assert "about 13 million exchanges [3] vs 16 million exchanges [1, 7] (sources disagree" in d.alt
+    assert "src-" not in d.alt  # no internal id reaches a reader
+
+
+def test_equal_values_are_not_a_conflict():
+    ws = workspace(item("a", figures=[fig("X", "exchanges", 96.0, "src-a", approx=True),
+                                      fig("X", "exchanges", 96.0, "src-b", approx=True)]))
+    (bar,) = chart_data(ws, BAR, refs={"src-a": 1, "src-b": 2}).series
+    assert [(v.value, v.refs) for v in bar.values] == [(96.0, "[1, 2]")]
+    assert " vs " not in chart_data(ws, BAR).alt
+
+
+def test_references_fall_back_to_source_names_never_ids():
+    from briefing.model import Name, Source
+
+    ws = dataclasses.replace(workspace(item("a", figures=[fig("X", "exchanges", 5.0, "gaz-1"),
+                                                          fig("X", "exchanges", 6.0, "rep-2")])),
+                             sources=(Source("gaz-1", "A story", "news", container_title="The Gazette"),
+                                      Source("rep-2", "A report", "analysis", authors=(Name("Doe", "Jo"),))))
+    (bar,) = chart_data(ws, BAR).series
+    assert [v.refs for v in bar.values] == ["[The Gazette]", "[Jo Doe]"]
+    (bar,) = chart_data(ws, BAR, refs={"gaz-1": 4}).series
+    assert [v.refs for v in bar.values] == ["[4]", "[Jo Doe]"]
+
+
+def test_retracted_sources_values_are_not_drawn_but_reported():
+    from briefing.model import Source
+
+    ws = dataclasses.replace(
+        workspace(item("a", figures=[fig("X", "exchanges", 5.0, "good"), fig("X", "exchanges", 50.0, "bad"),
+                                     fig("Y", "exchanges", 9.0, "bad")])),
+        sources=(Source("good", "Good", "news", container_title="Good News"),
+                 Source("bad", "Bad", "academic", container_title="Bad Journal", retracted="data error")))
+    d = chart_data(ws, BAR, refs={"good": 1, "bad": 2})
+    assert [(b.actor, [v.value for v in b.values]) for b in d.series] == [("X", [5.0])]
+    assert [(x[0], x[2]) for x in d.dropped] == [("X", 50.0), ("Y", 9.0)]
+    assert "Not drawn, its source retracted: X, Exchanges, 50 exchanges [2]." in d.alt
+
+
+def test_units_of_declared_metrics_label_the_bars():
+    from briefing.model import Metric
+
+    ws = dataclasses.replace(workspace(item("a", figures=[
+        Figure("price", "North", 96.0, source="src-a"), Figure("share", "North", 45.0, source="src-a")])),
+        metrics=(Metric("price", "Wholesale price", "USD/MWh"), Metric("share", "Renewable share", "%")))
+    d = chart_data(ws, ChartSpec("g", "bar", "G", metrics=("price", "share")))
+    assert [(b.metric, b.unit, b.panel) for b in d.series] == [("Wholesale price", "USD/MWh", 0),
+                                                              ("Renewable share", "%", 1)]
+    assert "Wholesale price (USD/MWh) and Renewable share (%)" in d.alt
+    assert "96 USD/MWh" in d.alt and "45%" in d.alt and "price" not in d.alt.replace("Wholesale price", "")
+
+
+def test_bar_charts_are_capped_and_say_how_many_more():
+    from briefing.chart_data import MAX_ACTORS
+
+    ws = workspace(item("a", figures=[fig(f"Actor {i}", "exchanges", float(i + 1)) for i in range(900)]))
     d = chart_data(ws, BAR)
-    assert [b.value for b in d.series] == [16_000_000]
-    assert d.source_ids == ("src-b",)
-    assert "MiniMax exchanges about 13 million (per src-a)" in d.alt
-    assert "src-c" not in d.alt  # the same value again is no conflict
+    assert len(d.series) == MAX_ACTORS and d.more == 900 - MAX_ACTORS
+    assert d.series[0].actor == "Actor 899"  # the largest are kept
+    assert f"{900 - MAX_ACTORS} more actor(s) not drawn" in d.alt
+
+
+def test_timeline_is_capped_keeping_the_most_confident():
+    from briefing.chart_data import MAX_EVENTS
+
+    ws = workspace(*[item(f"e{i}", f"2025-{1 + i % 12:02d}-{1 + i % 28:02d}", "high" if i % 50 == 0 else "low",
+                          event=f"Event {i}") for i in range(600)])
+    d = chart_data(ws, ChartSpec("tl", "timeline", "T"))
+    assert len(d.series) == MAX_EVENTS and d.more == 600 - MAX_EVENTS
+    assert sum(e.level == "high" for e in d.series) == 12  # every high-confidence event is kept
+    assert [e.date for e in d.series] == sorted(e.date for e in d.series)
+    assert f"{600 - MAX_EVENTS} less confident event(s) not drawn" in d.alt
 
 
 def test_conflict_tie_goes_to_first_appearance():
@@ -96,9 +170,8 @@ def test_conflict_tie_goes_to_first_appearance():
         item("a", figures=[fig("X", "exchanges", 100.0, "src-a")]),
         item("b", figures=[fig("X", "exchanges", 200.0, "src-b")]),
     )
-    d = chart_data(ws, BAR)
-    assert [b.value for b in d.series] == [100.0]
-    assert "(per src-b)" in d.alt
+    (bar,) = chart_data(ws, BAR).series
+    assert bar.value == 100.0 and [v.value for v in bar.values] == [100.0, 200.0]
 
 
 def test_unknown_confidence_ranks_below_every_level():
@@ -106,7 +179,7 @@ def test_unknown_confidence_ranks_below_every_level():
         item("a", confidence="rumour", figures=[fig("X", "exchanges", 1.0, "src-a")]),
         item("b", confidence="unsubstantiated", figures=[fig("X", "exchanges", 2.0, "src-b")]),
     )
-    assert [b.value for b in chart_data(ws, BAR).series] == [2.0]
+    assert [b.value for b in chart_data(ws, BAR).series] == [2.0]  # orders by the known level's value
 
 
 def test_bar_skips_unusable_values_gracefully():
@@ -136,8 +209,9 @@ def test_tags_filter_the_evidence():
 def test_bar_alt_text_names_every_value():
     alt = chart_data(sample(), BAR).alt
     assert "logarithmic scale" in alt
-    for text in ("Alibaba/Qwen: 28.8 million exchanges, about 25,000 accounts", "MiniMax: about 13 million",
-                 "Moonshot AI: about 3.4 million", "DeepSeek: 150,000 exchanges", "February total: about 24,000"):
+    for text in ("Alibaba/Qwen: Exchanges: 28.8 million exchanges; Accounts: about 25,000 accounts",
+                 "MiniMax: Exchanges: about 13 million", "Moonshot AI: Exchanges: about 3.4 million",
+                 "DeepSeek: Exchanges: 150,000 exchanges", "February total: Accounts: about 24,000 accounts"):
         assert text in alt
 
 
@@ -241,10 +315,11 @@ def test_digest_changes_iff_the_drawing_changes():
         fig("Alibaba/Qwen", "exchanges", 28_800_000, "letter", approx=True),
         fig("Alibaba/Qwen", "accounts", 25_000, "letter", approx=True)]))
     assert chart_data(approx, BAR).digest() != base.digest()
-    # A conflicting value that is not plotted changes the alt text only.
+    # A conflicting value is drawn too; so is a reference number.
     loser = workspace(*ws.evidence, item("z", confidence="low", figures=[fig("MiniMax", "exchanges", 1.0, "z")]))
     d = chart_data(loser, BAR)
-    assert d.digest() == base.digest() and d.alt != base.alt
+    assert d.digest() != base.digest() and d.alt != base.alt
+    assert chart_data(ws, BAR, refs={"letter": 1}).digest() != base.digest()
 
 
 def test_digest_differs_between_kinds_and_colours():

@@ -287,7 +287,8 @@ def test_bar_chart_is_readable_with_humane_labels(datas):
         figure.canvas.draw()
         ticks = [t.get_text() for t in figure.axes[0].get_xticklabels() if t.get_text()]
     assert {"100k", "1M", "10M"} <= set(ticks)
-    assert "Exchanges" in texts and "Accounts" in texts  # the legend
+    # Two units, two panels: each axis names its metric (and unit), none mixes them.
+    assert {"Exchanges (log scale)", "Accounts (log scale)"} <= texts
 
 
 def test_confidence_chart_is_readable(datas):
@@ -343,3 +344,113 @@ def test_render_leaves_global_matplotlib_settings_alone(datas, tmp_path):
     charts.render_charts(datas[2:], tmp_path)
     assert dict(matplotlib.rcParams) == before
     assert os.listdir(tmp_path)
+
+
+# --- literal text, colour-free signals, bounded size ----------------------------------------
+
+
+def test_dollar_signs_are_drawn_literally(tmp_path):
+    """A `$` in evidence text is data: math mode never starts, and `$\\frac{$` does not crash."""
+    ws = workspace(item("a", "2025-03-01", event="Fine cut from $5m to $3m"),
+                   item("b", "2025-04-01", event="$\\frac{$"),
+                   item("c", "2025-05-01", figures=[fig("Lab $x$", "exchanges", 10.0)]))
+    for spec in (ChartSpec("t", "timeline", "T"), ChartSpec("b", "bar", "B")):
+        data = chart_data(ws, spec)
+        _, boxes, _ = _layout(data)
+        texts = {n.split(":", 1)[-1] for n, _ in boxes}
+        if spec.kind == "timeline":
+            assert "Fine cut from $5m to $3m" in texts and "$\\frac{$" in texts
+        else:
+            assert "Lab $x$" in texts
+        files = charts.render_charts([data], tmp_path / spec.id)[spec.id]
+        assert files.png.stat().st_size > 0
+    with charts.chart_style():
+        figure = charts.draw(chart_data(ws, ChartSpec("t", "timeline", "T")))
+        assert not any(t.get_parse_math() for t in figure.findobj(_is_text))
+
+
+def test_units_with_dollar_signs_are_literal_on_the_axis():
+    from briefing.model import Metric
+
+    ws = workspace(item("a", "2025-01-01", figures=[Figure("cost", "Plant $A$", 12.0, source="src")]))
+    ws = Workspace(root=".", meta=ws.meta, scale=SCALE, sources=(), evidence=ws.evidence,
+                   metrics=(Metric("cost", "Added cost", "$/MWh"),))
+    size, boxes, _ = _layout(chart_data(ws, ChartSpec("b", "bar", "B")))
+    _assert_readable(size, boxes)
+    texts = {n.split(":", 1)[-1] for n, _ in boxes}
+    assert "Added cost ($/MWh)" in texts and "Plant $A$" in texts
+
+
+def _marker_shapes(figure) -> dict[str, str]:
+    """Legend label -> marker shape of the timeline legend."""
+    (legend,) = figure.legends
+    return {t.get_text(): h.get_marker() for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)}
+
+
+def test_confidence_levels_differ_in_shape_not_only_colour(datas):
+    """In greyscale the levels' colours may match; each level keeps its own marker shape."""
+    with charts.chart_style():
+        figure = charts.draw(datas[1])
+        shapes = _marker_shapes(figure)
+        levels = {k: v for k, v in shapes.items() if k != "Month or year only"}
+        assert len(levels) == 4 and len(set(levels.values())) == 4
+        markers = {(line.get_marker(), line.get_markeredgecolor()) for ax in figure.axes for line in ax.lines
+                   if line.get_marker() not in ("None", None, "")}
+    by_colour = {}
+    for shape, colour in markers:
+        by_colour.setdefault(colour, set()).add(shape)
+    assert all(len(s) == 1 for s in by_colour.values())  # one shape per level, used consistently
+    # The packaged palette really is ambiguous in greyscale: the shapes are what tell levels apart.
+    grey = sorted(_luma(lv.color) for lv in SCALE.levels)
+    assert min(b - a for a, b in zip(grey, grey[1:], strict=False)) < 0.1
+
+
+def _luma(colour: str) -> float:
+    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.299 * r + 0.587 * g + 0.114 * b
+
+
+def test_metrics_on_one_axis_differ_in_pattern_too():
+    ws = workspace(item("a", "2025-01-01", figures=[
+        Figure("sent", "Lab", 10.0, unit="messages", source="src"),
+        Figure("received", "Lab", 20.0, unit="messages", source="src")]))
+    with charts.chart_style():
+        figure = charts.draw(chart_data(ws, ChartSpec("b", "bar", "B")))
+        (legend,) = figure.legends
+        hatches = [h.get_hatch() for h in legend.legend_handles]
+    assert len(set(hatches)) == 2
+
+
+def test_disagreeing_values_are_drawn_as_a_range_with_ticks():
+    ws = workspace(item("a", "2025-01-01", figures=[
+        Figure("exchanges", "Lab", 13_000_000.0, unit="exchanges", source="s1"),
+        Figure("exchanges", "Lab", 16_000_000.0, unit="exchanges", source="s2")]))
+    data = chart_data(ws, ChartSpec("b", "bar", "B", metrics=("exchanges",)), refs={"s1": 2, "s2": 5})
+    size, boxes, _ = _layout(data)
+    _assert_readable(size, boxes)
+    texts = {n.split(":", 1)[-1] for n, _ in boxes}
+    assert "13M [2] vs 16M [5]" in texts
+    with charts.chart_style():
+        figure = charts.draw(data)
+        assert len(figure.findobj(lambda a: a.get_gid() == "value-mark")) == 2
+        assert figure.findobj(lambda a: a.get_gid() == "range")
+        assert any("sources disagree" in t.get_text() for t in figure.findobj(_is_text))
+
+
+def test_large_charts_stay_legible_and_say_how_many_more():
+    """900 actors and 600 events: capped, labelled with the rest's count, every label readable."""
+    bar = chart_data(workspace(item("a", "2025-01-01", figures=[
+        fig(f"Actor number {i}", "exchanges", float(i + 1)) for i in range(900)])),
+        ChartSpec("b", "bar", "B", metrics=("exchanges",)))
+    size, boxes, _ = _layout(bar)
+    _assert_readable(size, boxes)
+    assert "more:+880 more, see the table" in {n for n, _ in boxes}
+    assert size[1] / charts.PNG_DPI < 9.5  # inches: fits a page
+    rng = random.Random(5)
+    tl = chart_data(workspace(*[
+        item(f"e{i}", f"20{rng.randint(10, 26)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", LEVELS[i % 4],
+             event=f"Event with a descriptive label {i}") for i in range(600)]), ChartSpec("t", "timeline", "T"))
+    size, boxes, _ = _layout(tl)
+    _assert_readable(size, boxes)
+    assert "more:+560 more events, see the text" in {n for n, _ in boxes}
+    assert size[1] / charts.PNG_DPI < 9.5

@@ -22,7 +22,7 @@ def _files_from_doc() -> dict[str, str]:
 
 def test_other_topic_workspace_from_the_docs_builds(tmp_path):
     files = _files_from_doc()
-    assert set(files) == {"briefing.yaml", "sources.yaml", "evidence/lead-exceedance.yaml"}
+    assert set(files) == {"briefing.yaml", "sources.yaml", "evidence/lead-exceedance.yaml", "charts.yaml"}
     ws = tmp_path / "riverton"
     init_workspace(ws)
     (ws / "evidence" / "example-claim.yaml").unlink()
@@ -39,6 +39,7 @@ def test_other_topic_workspace_from_the_docs_builds(tmp_path):
 
     text = docx_text(tmp_path / "out" / "contaminated-water-in-riverton.docx")
     assert "Lead exceeds the action level in one home in five" in text
+    assert "Homes over the action level" in text and "83 homes" in text and "homes-over-limit" not in text
     assert "Distillation" not in text and "Anthropic" not in text
 
 

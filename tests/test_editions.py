@@ -208,7 +208,7 @@ def test_confidence_and_figure_changes_are_detected_with_their_reasons(ws_copy, 
     text = docx_text(ws_copy / "out" / Path(result.outputs["docx"]).name)
     box = text[text.index("What changed since edition 1"):][:4000]
     assert "Confidence moves" in box and "former reseller deal" in box and "Now observed by two" in box
-    assert re.search(r"about 13 million\s*→\s*about 14 million", box)
+    assert re.search(r"MiniMax, Exchanges: about 13 million exchanges\s*→\s*about 14 million exchanges", box)
 
 
 def test_check_wants_a_fresh_reason_when_confidence_moves(ws_copy):

@@ -187,3 +187,48 @@ def test_on_a_tie_the_analysts_own_order_decides(make_workspace):
     # Equal weight (one judgement each): the one the judgement names first wins over the more confident.
     assert ids(q.ranked([q.item("c-high"), q.item("c-low")])) == ["c-low", "c-high"]
     assert ids(Queries(ws).ranked([q.item("c-low"), q.item("c-high")])) == ["c-high", "c-low"]
+
+
+def _grid(make_workspace, figures, metrics=None, sources=None):
+    files = {"charts.yaml": {"charts": [{"id": "c", "kind": "bar", "title": "C"}], "metrics": metrics}} if metrics \
+        else {}
+    root = make_workspace(sources=sources or SOURCES, files=files, evidence={"g.yaml": {
+        "id": "g", "title": "G", "claim": "G.", "date": "2026-01-01", "confidence": "moderate",
+        "sources": ["src-a"], "figures": figures}})
+    return Queries(load_or_raise(root)[0])
+
+
+def test_equal_values_from_two_sources_are_one_value_citing_both(make_workspace):
+    q = _grid(make_workspace, [{"metric": "price", "actor": "N", "value": 96, "approx": True, "source": "src-a"},
+                               {"metric": "price", "actor": "N", "value": 96, "approx": True, "source": "src-b"}],
+              [{"id": "price", "label": "Wholesale price", "unit": "USD/MWh"}])
+    (row,) = q.key_figures()
+    assert not row.disputed and len(row.entries) == 1
+    assert row.entries[0].source_ids == ("src-a", "src-b")
+    assert (row.label, row.unit) == ("Wholesale price", "USD/MWh")
+    assert len(row.values) == 2  # every (figure, claim) pair is still there for custom templates
+
+
+def test_retracted_values_are_flagged_and_not_ranked(make_workspace):
+    sources = SOURCES + [{"id": "gone", "type": "report", "title": "Gone", "kind": "analysis",
+                          "retracted": "data error"}]
+    q = _grid(make_workspace, [{"metric": "price", "actor": "N", "value": 96, "unit": "USD", "source": "src-a"},
+                               {"metric": "price", "actor": "N", "value": 150, "unit": "USD", "source": "gone"},
+                               {"metric": "price", "actor": "E", "value": 400, "unit": "USD", "source": "gone"},
+                               {"metric": "km", "actor": "Z", "value": 9000, "unit": "km", "source": "src-a"}],
+              sources=sources)
+    rows = {r.actor: r for r in q.key_figures()}
+    assert not rows["N"].disputed and [v.retracted for v in rows["N"].entries] == [False, True]
+    assert rows["E"].retracted and rows["E"].top == 400
+    assert [r.actor for r in q.largest(metrics=("price",))] == ["N"]  # none retracted
+    assert len({r.unit for r in q.largest()}) == 1  # one metric's figures: a ranking never mixes units
+    assert [r.actor for r in q.largest(metrics=("km", "price"))] == ["Z"]
+
+
+def test_amount_prints_the_unit():
+    from briefing.queries import amount
+
+    assert amount(96, True, "USD/MWh") == "about 96 USD/MWh"
+    assert amount(45, False, "%") == "45%"
+    assert amount(13_000_000, False, "exchanges") == "13 million exchanges"
+    assert amount(3, False, "") == "3"

@@ -35,6 +35,10 @@ def test_init_workspace_loads_with_its_title(tmp_path):
     assert problems == []
     assert ws.meta.title == "Yes: no"
     assert [e.id for e in ws.evidence] == ["example-claim"]
+    # The scaffold declares its metric once; the example figure takes the unit from it.
+    assert [(m.id, m.label, m.unit) for m in ws.metrics] == [("cases", "Reported cases", "cases")]
+    (figure,) = ws.evidence[0].figures
+    assert figure.unit == "" and ws.figure_unit(figure) == "cases"
     assert (tmp_path / "ws" / "templates").is_dir()
     assert sorted(p.name for p in (tmp_path / "ws" / "schema").iterdir()) == sorted(schemas())
 

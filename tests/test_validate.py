@@ -103,7 +103,7 @@ def test_figures_that_disagree_between_sources(make_workspace):
 
 
 def test_figures_that_agree_or_come_from_one_source_do_not_warn(make_workspace):
-    fig = {"metric": "accounts", "actor": "Lab X"}
+    fig = {"metric": "accounts", "actor": "Lab X", "unit": "accounts"}
     ws = make_workspace(evidence={"a.yaml": claim(figures=[
         {**fig, "value": 24000, "source": "src-a"},
         {**fig, "value": 24000, "source": "src-b"},
@@ -173,3 +173,53 @@ def test_chart_asking_for_a_metric_no_figure_reports(make_workspace):
                                                             "source": "src-a"}])})
     p = one(problems_of(ws), "chart 'bars' asks for metric 'acounts'", "warning")
     assert p.path == "charts.yaml" and "did you mean 'accounts'" in p.message
+
+
+# --- metrics and units ------------------------------------------------------------------------
+
+METRICS = {"charts": [{"id": "p", "kind": "bar", "title": "Prices", "metrics": ["price"]}],
+           "metrics": [{"id": "price", "label": "Wholesale price", "unit": "USD/MWh"}]}
+
+
+def _price(value, **extra):
+    return {"metric": "price", "actor": "North", "value": value, "source": "src-a", **extra}
+
+
+def test_figure_unit_differing_from_its_metric_is_an_error_at_the_figure(make_workspace):
+    ws = make_workspace(evidence={"a.yaml": claim(figures=[_price(96), _price(9.6, unit="USc/kWh")])},
+                        files={"charts.yaml": METRICS})
+    p = one(problems_of(ws), "figure unit 'USc/kWh' differs from metric 'price's unit 'USD/MWh'")
+    assert p.severity == "error" and p.path == "evidence/a.yaml"
+    assert p.line == line_of(ws / "evidence/a.yaml", "- metric: price", 2)
+    assert "charts.yaml:" in p.message
+
+
+def test_figure_repeating_its_metrics_unit_or_leaving_it_out_is_clean(make_workspace):
+    ws = make_workspace(evidence={"a.yaml": claim(figures=[_price(96), _price(90, unit="USD/MWh")])},
+                        files={"charts.yaml": METRICS})
+    assert problems_of(ws) == []
+
+
+def test_undeclared_metrics_must_agree_on_a_unit(make_workspace):
+    ws = make_workspace(evidence={"a.yaml": claim(figures=[
+        {"metric": "length", "actor": "A", "value": 3, "unit": "km", "source": "src-a"},
+        {"metric": "length", "actor": "B", "value": 4000, "unit": "m", "source": "src-a"}])})
+    p = one(problems_of(ws), "figure unit 'm' differs from the unit 'km' of metric 'length'")
+    assert p.severity == "error" and p.line == line_of(ws / "evidence/a.yaml", "- metric: length", 2)
+
+
+def test_figure_with_no_unit_anywhere_is_a_warning(make_workspace):
+    ws = make_workspace(evidence={"a.yaml": claim(figures=[{"metric": "length", "actor": "A", "value": 3,
+                                                            "source": "src-a"}])})
+    one(problems_of(ws), "figure of metric 'length' has no unit", "warning")
+
+
+def test_duplicate_and_undeclared_metrics(make_workspace):
+    charts = {**METRICS, "metrics": [dict(m) for m in METRICS["metrics"] * 2]}
+    ws = make_workspace(evidence={"a.yaml": claim(figures=[_price(96), {**_price(3), "metric": "prise"}])},
+                        files={"charts.yaml": charts})
+    p = one(problems_of(ws), "duplicate metric id 'price'")
+    assert (p.path, p.severity) == ("charts.yaml", "error")
+    assert f"also at charts.yaml:{line_of(ws / 'charts.yaml', '- id: price')}" in p.message
+    p = one(problems_of(ws), "metric 'prise' is not declared under metrics:", "warning")
+    assert "did you mean 'price'" in p.message
