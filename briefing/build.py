@@ -258,15 +258,20 @@ def _render_pdf(ws, doc, charts, tmp: Path, root: Path) -> int:
 
 
 def _render_html(ws, doc, charts, tmp: Path, root: Path) -> None:
-    from .render_html import HtmlOptions, render_html, theme
+    from .render_html import HtmlOptions, logo_uri, render_html, theme
 
     aud = doc.audience
-    logo = _workspace_file(root, aud.logo, aud.path, "logo", aud.lines.get("logo", 0)) if aud.logo else None
+    logo = None
+    if aud.logo:
+        try:
+            logo = logo_uri(_workspace_file(root, aud.logo, aud.path, "logo", aud.lines.get("logo", 0)))
+        except ValueError as exc:
+            raise BriefingError(f"HTML: {exc}", aud.path, aud.lines.get("logo", 0)) from None
     options = HtmlOptions(theme=theme(brand_color=aud.brand_color, base_font_size=aud.font_size or 10.0,
                                       paper=aud.paper), logo=logo)
     try:
         page = render_html(doc.ast, charts={k: v.svg for k, v in charts.items()}, options=options)
-    except ValueError as exc:  # e.g. a logo that is not a PNG or JPEG
+    except ValueError as exc:  # e.g. a chart the document shows but nobody drew
         raise BriefingError(f"HTML: {exc}", aud.path) from None
     Path(tmp).write_bytes(page.encode("utf-8"))
 

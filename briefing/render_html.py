@@ -569,7 +569,7 @@ class HtmlOptions:
     """What the page takes from the audience besides the document: theme and an optional logo."""
 
     theme: Theme = field(default_factory=Theme)
-    logo: Path | None = None
+    logo: str | None = None  # a data: URI (logo_uri), so the page fetches nothing
 
 
 def render_html(ast: dict, *, charts: dict[str, Path], options: HtmlOptions | None = None) -> str:
@@ -598,7 +598,7 @@ def render_html(ast: dict, *, charts: dict[str, Path], options: HtmlOptions | No
     masthead = _masthead(meta)
     return ("<!DOCTYPE html>\n"
             f'<html lang="{_attr(lang)}">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{_attr(csp)}">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'  # ours: no quote, no ampersand
             '<meta name="referrer" content="no-referrer">\n'
             '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             '<meta name="generator" content="briefing">\n'
@@ -623,11 +623,11 @@ def _masthead(meta) -> str:
             f'<p class="run-org">{_esc(meta.organisation)}</p>\n</header>\n')
 
 
-def _title_block(meta, logo: Path | None) -> str:
+def _title_block(meta, logo: str | None) -> str:
     out = ['<div class="titleblock">\n']
     org = f'<p class="org">{_esc(meta.organisation)}</p>' if meta.organisation else ""
     if logo is not None:
-        org = f'<div class="org-row">{org}{_logo_img(logo)}</div>'
+        org = f'<div class="org-row">{org}<img class="logo" alt="" src="{_attr(logo)}"></div>'
     out.append(org + "\n")
     if meta.title:
         out.append(f'<h1 dir="auto">{_esc(meta.title)}</h1>\n')
@@ -639,15 +639,19 @@ def _title_block(meta, logo: Path | None) -> str:
     return "".join(out)
 
 
-def _logo_img(path: Path) -> str:
-    data = Path(path).read_bytes()
+def logo_uri(path: Path) -> str:
+    """The logo as a data: URI; ValueError unless the file is a PNG or JPEG image."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"cannot read logo {path}: {exc.strerror or exc}") from None
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         mime = "image/png"
     elif data.startswith(b"\xff\xd8\xff"):
         mime = "image/jpeg"
     else:
         raise ValueError(f"logo {path} is not a PNG or JPEG image")
-    return f'<img class="logo" alt="" src="data:{mime};base64,{base64.b64encode(data).decode()}">'
+    return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
 def _footer(meta) -> str:
