@@ -444,7 +444,9 @@ class _Html:
         if len(ns) == 1:
             return (f' <span class="backlinks"><a href="#cite-{ns[0]}" role="doc-backlink"'
                     f' aria-label="Back to the citation">\u21a9</a></span>')
-        links = " ".join(f'<a href="#cite-{n}" role="doc-backlink" aria-label="Back to citation {i}">{_letter(i)}</a>'
+        # The visible letter starts each link's name, so speech input ("click b") finds it.
+        links = " ".join(f'<a href="#cite-{n}" role="doc-backlink" aria-label="{_letter(i)}: back to citation {i}">'
+                         f"{_letter(i)}</a>"
                          for i, n in enumerate(ns, 1))
         return f' <span class="backlinks"><span aria-hidden="true">\u21a9</span> {links}</span>'
 
@@ -726,7 +728,8 @@ pre{{background:{th.code_bg};padding:.5em .7em;white-space:pre-wrap;overflow-wra
 table{{border-collapse:collapse;width:100%;margin:.4em 0 1.2em;font-size:.88em}}
 caption{{text-align:left;font-weight:bold;margin-bottom:.35em}}
 th,td{{border-bottom:1px solid var(--rule);padding:.3em .4em;vertical-align:top;text-align:left;\
-overflow-wrap:anywhere}}
+overflow-wrap:break-word;hyphens:auto}}
+td a,th a{{overflow-wrap:anywhere}}
 thead th{{background:{tint(brand, 0.13)}}}
 tbody tr:nth-child(even){{background:{tint(brand, 0.035)}}}
 .al-right{{text-align:right}}.al-center{{text-align:center}}
@@ -740,7 +743,7 @@ sup{{line-height:0}}
 .csl-entry{{display:grid;grid-template-columns:2.4em 1fr;gap:.4em;margin:0 0 .4em}}
 .ref-label{{text-align:right}}
 .ref-text{{overflow-wrap:anywhere}}
-.backlinks a{{text-decoration:none;margin-left:.15em}}
+.backlinks a{{margin-left:.15em}}
 .notes{{font-size:.86em}}
 hr{{border:0;border-top:1px solid var(--rule);margin:1em 0}}
 .pagefoot{{display:flex;justify-content:space-between;max-width:46rem;margin:0 auto;padding:.6rem 1.25rem 2rem;\
