@@ -168,6 +168,23 @@ def test_screenshot_of_the_first_screen_of_every_audience(chrome, editions, tmp_
             assert img.size[0] >= 1000 and colors and len(colors) > 50, audience  # text, not a blank page
 
 
+def test_printed_the_marking_heads_and_foots_every_page(chrome, editions):
+    import base64
+    import io
+
+    from pypdf import PdfReader
+
+    _open(chrome, editions["executive"])
+    pdf = chrome.execute_cdp_cmd("Page.printToPDF", {"displayHeaderFooter": False, "preferCSSPageSize": True})
+    pages = PdfReader(io.BytesIO(base64.b64decode(pdf["data"]))).pages
+    assert 2 <= len(pages) <= 6
+    for n, page in enumerate(pages, 1):
+        text = " ".join((page.extract_text() or "").split())
+        assert text.count("For internal use") >= 2, n  # the print stylesheet's page header and footer
+        assert f"Page {n} of {len(pages)}" in text
+        assert "\u21a9" not in text  # back-links are for the screen
+
+
 def _axe_source() -> str:
     env = os.environ.get("AXE_CORE_JS")
     for candidate in ([Path(env)] if env else []) + list(AXE_CANDIDATES):
