@@ -642,7 +642,8 @@ def _title_block(meta, logo: str | None) -> str:
 
 
 def logo_uri(path: Path) -> str:
-    """The logo as a data: URI; ValueError unless the file is a PNG or JPEG image."""
+    """The logo as a data: URI: PNG and JPEG as they are, any other image the PDF accepts converted to PNG;
+    ValueError for a file that is no image."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
@@ -651,8 +652,19 @@ def logo_uri(path: Path) -> str:
         mime = "image/png"
     elif data.startswith(b"\xff\xd8\xff"):
         mime = "image/jpeg"
-    else:
-        raise ValueError(f"logo {path} is not a PNG or JPEG image")
+    else:  # e.g. a GIF or BMP, which ReportLab reads through Pillow for the PDF
+        import io
+
+        from PIL import Image
+
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                img.load()
+                out = io.BytesIO()
+                img.convert("RGBA").save(out, format="PNG")
+        except Exception:
+            raise ValueError(f"logo {path} is not a readable PNG/JPEG image") from None
+        data, mime = out.getvalue(), "image/png"
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 

@@ -293,3 +293,20 @@ def test_the_real_workspace_preview_shows_charts(chrome, tmp_path):
                 chrome.switch_to.default_content()
 
         assert _wait_for(charts, "the chart showed in the preview") >= 1
+
+        # A refresh keeps the reader where they were on the page.
+        def frame_js(script: str):
+            chrome.switch_to.frame(chrome.find_element("id", "preview-frame"))
+            try:
+                return chrome.execute_script(script)
+            finally:
+                chrome.switch_to.default_content()
+
+        frame_js("window.scrollTo(0, 900)")
+        assert frame_js("return window.scrollY") == 900
+        data = yaml.safe_load((ws / "briefing.yaml").read_text("utf-8"))
+        data["subtitle"] = "A subtitle written during the preview"
+        (ws / "briefing.yaml").write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        _wait_for(lambda: "A subtitle written during the preview" in frame_js("return document.body.textContent"),
+                  "the page refreshed")
+        _wait_for(lambda: frame_js("return window.scrollY") == 900, "the scroll position came back")

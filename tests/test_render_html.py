@@ -11,10 +11,15 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import copy_workspace
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from briefing import pandoc
 from briefing.build import build
 from briefing.cli import main
+from briefing.compose import PACKAGE_TEMPLATES
 from briefing.errors import BriefingError
+from briefing.markdown import escape
 from briefing.render_html import (
     HtmlOptions,
     chip_colors,
@@ -25,6 +30,7 @@ from briefing.render_html import (
     theme,
 )
 from tests.readers import docx_paragraphs, docx_text, html_blocks, html_text, pdf_text, words
+from tests.test_property_render import EPOCH, TEXT, visible
 
 REPO = Path(__file__).resolve().parents[1]
 FULL = "analyst"
@@ -371,4 +377,24 @@ def test_the_logo_is_inlined_and_one_that_is_no_image_is_a_one_line_error(make_w
     with pytest.raises(BriefingError) as info:
         build(root, audience="logo", formats=("html",), out_dir=tmp_path / "out")
     assert str(info.value).startswith("templates/audiences/logo.yaml:3:1: error: HTML: logo ")
-    assert "is not a PNG or JPEG image" in str(info.value) and "\n" not in str(info.value)
+    assert "is not a readable PNG/JPEG image" in str(info.value) and "\n" not in str(info.value)
+    from PIL import Image
+
+    Image.new("RGB", (4, 2), "#1F3A5F").save(root / "images" / "logo.png", format="GIF")  # a GIF, as the PDF takes
+    result = build(root, audience="logo", formats=("html",), out_dir=tmp_path / "out")
+    page = (tmp_path / "out" / Path(result.outputs["html"]).name).read_text("utf-8")
+    assert '<img class="logo" alt="" src="data:image/png;base64,' in page
+
+
+@given(st.lists(TEXT, min_size=1, max_size=4))
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_escaped_text_renders_literally_in_html(tmp_path, texts):
+    """As for the PDF and DOCX: escape -> pandoc's one parse -> the HTML -> read back, paragraph by paragraph."""
+    texts = [t for t in texts if visible(t)]
+    if not texts:
+        return
+    markdown = "\n\n".join(str(escape(t)) for t in texts) + "\n"
+    ast = pandoc.parse(markdown, bibliography=[], csl=PACKAGE_TEMPLATES / "numeric.csl", source_date_epoch=EPOCH)
+    path = tmp_path / "p.html"
+    path.write_text(render_html(ast, charts={}), encoding="utf-8")
+    assert [visible(t) for tag, t in html_blocks(path) if tag == "p"] == [visible(t) for t in texts]
