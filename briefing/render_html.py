@@ -308,7 +308,7 @@ class _Html:
         n = self.st.n_cites
         for citation in c[0]:
             self.st.cites.setdefault(f"ref-{citation['citationId']}", []).append(n)
-        return f'<span class="cite" id="cite-{n}">{inner}</span>'
+        return f'<span class="cite" id="briefing-cite-{n}">{inner}</span>'
 
     def link(self, c: list, in_link: bool) -> str:
         text = self.inlines(c[1], True)
@@ -342,7 +342,8 @@ class _Html:
         n = len(self.st.notes)
         if in_link:
             return f"<sup>{n}</sup>"
-        return (f'<sup class="noteref"><a href="#note-{n}" id="noteref-{n}" role="doc-noteref">{n}</a></sup>')
+        return (f'<sup class="noteref"><a href="#briefing-note-{n}" id="briefing-noteref-{n}"'
+                f' role="doc-noteref">{n}</a></sup>')
 
     # blocks ------------------------------------------------------------------------------------------
     def blocks(self, nodes: list, *, tight: bool = False) -> str:
@@ -442,11 +443,11 @@ class _Html:
         if not ns:
             return ""
         if len(ns) == 1:
-            return (f' <span class="backlinks"><a href="#cite-{ns[0]}" role="doc-backlink"'
+            return (f' <span class="backlinks"><a href="#briefing-cite-{ns[0]}" role="doc-backlink"'
                     f' aria-label="Back to the citation">\u21a9</a></span>')
         # The visible letter starts each link's name, so speech input ("click b") finds it.
-        links = " ".join(f'<a href="#cite-{n}" role="doc-backlink" aria-label="{_letter(i)}: back to citation {i}">'
-                         f"{_letter(i)}</a>"
+        links = " ".join(f'<a href="#briefing-cite-{n}" role="doc-backlink"'
+                         f' aria-label="{_letter(i)}: back to citation {i}">{_letter(i)}</a>'
                          for i, n in enumerate(ns, 1))
         return f' <span class="backlinks"><span aria-hidden="true">\u21a9</span> {links}</span>'
 
@@ -513,7 +514,8 @@ class _Html:
             blocks = self.st.notes[n]
             n += 1
             body = self.blocks(blocks, tight=True)
-            out.append(f'<li id="note-{n}" dir="auto">{body} <a href="#noteref-{n}" role="doc-backlink"'
+            out.append(f'<li id="briefing-note-{n}" dir="auto">{body} <a href="#briefing-noteref-{n}"'
+                       ' role="doc-backlink"'
                        f' aria-label="Back to note {n}">\u21a9</a></li>\n')
         return "".join(out) + "</ol>\n</section>\n"
 

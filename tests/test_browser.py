@@ -137,7 +137,7 @@ def test_reference_links_jump_to_their_entries_and_back(chrome, editions):
     back = entry.find_element("css selector", ".backlinks a")
     back.click()
     cite = chrome.execute_script("return location.hash")
-    assert cite.startswith("#cite-")
+    assert cite.startswith("#briefing-cite-")
     assert chrome.find_element("id", cite[1:]).find_elements("css selector", f"a[href='#{target}']")
 
 

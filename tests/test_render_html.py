@@ -191,19 +191,20 @@ def test_references_link_back_to_each_citation():
         {"t": "Para", "c": [*_s("Second"), _cite(["a", "b"], "1")]},
         {"t": "Div", "c": [["refs", ["references"], []], [_entry("a", 1, "Source A."), _entry("b", 2, "Source B.")]]},
     ])
-    assert '<span class="cite" id="cite-1"><sup><a href="#ref-a">1</a></sup></span>' in page
+    assert '<span class="cite" id="briefing-cite-1"><sup><a href="#ref-a">1</a></sup></span>' in page
     entry_a = page[page.index('id="ref-a"'):page.index('id="ref-b"')]
     entry_b = page[page.index('id="ref-b"'):]
     assert '<span class="ref-label">1.</span>' in entry_a
-    assert 'href="#cite-1"' in entry_a and 'href="#cite-2"' in entry_a
-    assert 'href="#cite-2"' in entry_b and 'href="#cite-1"' not in entry_b
+    assert 'href="#briefing-cite-1"' in entry_a and 'href="#briefing-cite-2"' in entry_a
+    assert 'href="#briefing-cite-2"' in entry_b and 'href="#briefing-cite-1"' not in entry_b
     assert 'role="doc-backlink"' in entry_b and "\x00" not in page
 
 
 def test_notes_are_numbered_and_linked_both_ways():
     note = {"t": "Note", "c": [{"t": "Para", "c": _s("The note text")}]}
     page = _page([{"t": "Para", "c": [*_s("Body"), note]}])
-    assert 'href="#note-1" id="noteref-1"' in page and 'id="note-1"' in page and 'href="#noteref-1"' in page
+    assert 'href="#briefing-note-1" id="briefing-noteref-1"' in page and 'id="briefing-note-1"' in page
+    assert 'href="#briefing-noteref-1"' in page
     assert "The note text" in page and ">Notes</h2>" in page
 
 
