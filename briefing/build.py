@@ -267,8 +267,14 @@ def _render_html(ws, doc, charts, tmp: Path, root: Path) -> None:
             logo = logo_uri(_workspace_file(root, aud.logo, aud.path, "logo", aud.lines.get("logo", 0)))
         except ValueError as exc:
             raise BriefingError(f"HTML: {exc}", aud.path, aud.lines.get("logo", 0)) from None
-    options = HtmlOptions(theme=theme(brand_color=aud.brand_color, base_font_size=aud.font_size or 10.0,
-                                      paper=aud.paper), logo=logo)
+    font = (_workspace_file(root, aud.body_font, aud.path, "body_font", aud.lines.get("body_font", 0))
+            if aud.body_font else None)
+    try:
+        look = theme(brand_color=aud.brand_color, base_font_size=aud.font_size or 10.0, paper=aud.paper,
+                     body_font=font)
+    except ValueError as exc:  # a body font that is not a usable TrueType font
+        raise BriefingError(f"HTML: {exc}", aud.path, aud.lines.get("body_font", 0)) from None
+    options = HtmlOptions(theme=look, logo=logo)
     try:
         page = render_html(doc.ast, charts={k: v.svg for k, v in charts.items()}, options=options)
     except ValueError as exc:  # e.g. a chart the document shows but nobody drew

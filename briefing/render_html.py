@@ -56,14 +56,22 @@ class Theme:
     mono_family: str = '"DejaVu Sans Mono", Menlo, Consolas, monospace'
     base_size: float = 10.0  # points, as the PDF's body size
     paper: str = "A4"
+    font_faces: tuple[tuple[str, str, str], ...] = ()  # (weight, style, data: URI) of an embedded body font
 
 
-def theme(*, brand_color: str = "#1F3A5F", base_font_size: float = 10.0, paper: str = "A4") -> Theme:
-    """The HTML theme: the PDF stylesheet's colours, the audience's brand colour, size and paper.
+def theme(*, brand_color: str = "#1F3A5F", base_font_size: float = 10.0, paper: str = "A4",
+          body_font: Path | None = None) -> Theme:
+    """The HTML theme: the PDF stylesheet's colours, the audience's brand colour, size, paper and body font.
 
     The one place the HTML takes its look from, so that a theme file can replace it later.
     """
     from .render_pdf import styles
+
+    faces: tuple[tuple[str, str, str], ...] = ()
+    family = Theme.font_family
+    if body_font is not None:
+        faces = _font_faces(Path(body_font))
+        family = '"Briefing Body", ' + family
 
     def hexof(c) -> str:
         return "#" + c.hexval()[2:].upper()
@@ -72,7 +80,26 @@ def theme(*, brand_color: str = "#1F3A5F", base_font_size: float = 10.0, paper: 
     return Theme(brand=brand, text=hexof(styles.TEXT), muted=hexof(styles.MUTED), rule=hexof(styles.RULE),
                  link=hexof(styles.LINK), allegation=hexof(styles.AMBER), allegation_fill=hexof(styles.AMBER_TINT),
                  disputed=styles.DISPUTED, code_bg=hexof(styles.CODE_BG), quote_rule=hexof(styles.QUOTE_RULE),
-                 base_size=base_font_size or 10.0, paper=paper if paper.lower() in ("a4", "letter") else "A4")
+                 base_size=base_font_size or 10.0, paper=paper if paper.lower() in ("a4", "letter") else "A4",
+                 font_family=family, font_faces=faces)
+
+
+def _font_faces(path: Path) -> tuple[tuple[str, str, str], ...]:
+    """The audience's body font, embedded: the same files the PDF embeds (its bold and italic siblings too)."""
+    from .render_pdf import fonts
+
+    fonts.body_font(path)  # the PDF's check: ValueError unless every face is a usable TrueType font
+    stem = path.stem.removesuffix("-Regular")
+    out = []
+    for weight, style, suffixes in (("normal", "normal", ("",)), ("bold", "normal", ("-Bold",)),
+                                    ("normal", "italic", ("-Italic", "-Oblique")),
+                                    ("bold", "italic", ("-BoldItalic", "-BoldOblique"))):
+        files = [path] if not suffixes[0] else [path.with_name(stem + x + path.suffix) for x in suffixes]
+        found = next((f for f in files if f.is_file()), None)
+        if found is not None:
+            data = base64.b64encode(found.read_bytes()).decode()
+            out.append((weight, style, f"data:font/ttf;base64,{data}"))
+    return tuple(out)
 
 
 def _rgb(hex_: str) -> tuple[float, float, float]:
@@ -594,7 +621,8 @@ def render_html(ast: dict, *, charts: dict[str, Path], options: HtmlOptions | No
     body = re.sub("\x00BACK:([^\x00]*)\x00", lambda m: walker.backlinks(m.group(1)), body)
     css = stylesheet(th, state.chips, meta.marking)
     css_hash = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode()
-    csp = (f"default-src 'none'; style-src 'sha256-{css_hash}'; img-src data:; base-uri 'none'; "
+    fonts = " font-src data:;" if th.font_faces else ""
+    csp = (f"default-src 'none'; style-src 'sha256-{css_hash}'; img-src data:;{fonts} base-uri 'none'; "
            "form-action 'none'")
     lang = " ".join(str(_meta_plain(ast, "lang")).split())
     lang = lang if _LANG.fullmatch(lang) else "en"
@@ -693,12 +721,14 @@ def stylesheet(th: Theme, chips: dict[str, str], marking: str = "") -> str:
         bg, fg = chip_colors(color, th.text)
         chip_css.append(f".{cls}{{background:{bg};color:{fg}}}")
     page = "A4" if th.paper.lower() == "a4" else "letter"
+    faces = "".join(f'@font-face{{font-family:"Briefing Body";font-weight:{w};font-style:{st};src:url({uri})}}\n'
+                    for w, st, uri in th.font_faces)
     # On paper the marking heads and foots every page, as in the PDF (CSS page-margin boxes).
     page_marks = (f"@top-center{{content:{_css_string(marking)};font:bold 8pt sans-serif}}"
                   f"@bottom-center{{content:{_css_string(marking)};font:bold 8pt sans-serif}}" if marking else "")
     page_marks += "@bottom-right{content:\"Page \" counter(page) \" of \" counter(pages);font:7pt sans-serif}"
     return f"""
-:root{{--brand:{brand};--text:{th.text};--muted:{th.muted};--rule:{th.rule};--link:{th.link}}}
+{faces}:root{{--brand:{brand};--text:{th.text};--muted:{th.muted};--rule:{th.rule};--link:{th.link}}}
 *{{box-sizing:border-box}}
 html{{scroll-padding-top:3.2rem}}
 body{{margin:0;background:#FFFFFF;color:var(--text);font-family:{th.font_family};font-size:{b * 1.6:.1f}px;\
@@ -721,6 +751,8 @@ padding-top:.5rem;font-size:.9em;color:var(--muted)}}
 .titlemeta p{{margin:0}}
 .title-marking{{font-weight:bold;color:var(--brand);text-align:right}}
 h2,h3,h4,h5,h6{{color:var(--brand);line-height:1.25;margin:1.6em 0 .5em}}
+h1,h2,h3,h4,h5,h6,.org,.box-title,.masthead,.pagefoot,.titlemeta,.confidence,figcaption,caption,th\
+{{font-family:{Theme.font_family}}}
 h2{{font-size:1.55em}}h3{{font-size:1.22em}}h4,h5,h6{{font-size:1.04em;color:var(--text)}}
 p{{margin:0 0 .65em}}
 a{{color:var(--link)}}

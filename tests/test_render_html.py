@@ -399,3 +399,26 @@ def test_escaped_text_renders_literally_in_html(tmp_path, texts):
     path = tmp_path / "p.html"
     path.write_text(render_html(ast, charts={}), encoding="utf-8")
     assert [visible(t) for tag, t in html_blocks(path) if tag == "p"] == [visible(t) for t in texts]
+
+
+def test_the_audiences_body_font_is_embedded_and_a_bad_one_is_a_one_line_error(make_workspace, tmp_path):
+    import shutil
+
+    from briefing.render_pdf.fonts import dejavu_dir
+
+    audience = "description: serif\nsections: [bottom_line, references]\nbody_font: fonts/DejaVuSerif.ttf\n"
+    root = make_workspace(files={"templates/audiences/serif.yaml": audience})
+    (root / "fonts").mkdir()
+    for face in ("", "-Bold", "-Italic"):
+        shutil.copy(dejavu_dir() / f"DejaVuSerif{face}.ttf", root / "fonts")
+    result = build(root, audience="serif", formats=("html",), out_dir=tmp_path / "out")
+    page = (tmp_path / "out" / Path(result.outputs["html"]).name).read_text("utf-8")
+    faces = re.findall(r'@font-face\{font-family:"Briefing Body";font-weight:(\w+);font-style:(\w+);'
+                       r"src:url\(data:font/ttf;base64,([A-Za-z0-9+/=]+)\)\}", page)
+    assert [(w, s) for w, s, _ in faces] == [("normal", "normal"), ("bold", "normal"), ("normal", "italic")]
+    assert base64.b64decode(faces[1][2]) == (root / "fonts" / "DejaVuSerif-Bold.ttf").read_bytes()
+    assert 'font-family:"Briefing Body", "DejaVu Sans"' in page and "font-src data:;" in page
+    (root / "fonts" / "DejaVuSerif.ttf").write_text("not a font")
+    with pytest.raises(BriefingError) as info:
+        build(root, audience="serif", formats=("html",), out_dir=tmp_path / "out")
+    assert str(info.value).startswith("templates/audiences/serif.yaml:3:1: error: HTML: body font")
