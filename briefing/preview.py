@@ -127,11 +127,14 @@ def wrapper_page(state: PreviewState, title: str) -> str:
         msg = state.message()
     banner = html.escape(msg["error"] or "")
     hidden = "" if msg["error"] else " hidden"
+    # A second wall around the edition: the frame may run no script at all (the edition has none), but stays
+    # same-origin so the preview's script can keep the scroll position; links may open new tabs.
+    sandbox = 'sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"'
     if msg["page"]:
-        body = (f'<iframe id="preview-frame" title="{html.escape(title)}" '
+        body = (f'<iframe id="preview-frame" {sandbox} title="{html.escape(title)}" '
                 f'src="{html.escape(msg["page"])}?v={msg["built"]}"></iframe>')
     else:
-        body = ('<iframe id="preview-frame" title="Briefing preview" src="about:blank"></iframe>'
+        body = (f'<iframe id="preview-frame" {sandbox} title="Briefing preview" src="about:blank"></iframe>'
                 '<p class="preview-empty">No good build yet: fix the error above and save.</p>')
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f"<title>Preview: {html.escape(title)}</title>\n<style>{WRAPPER_CSS}</style>\n"

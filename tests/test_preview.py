@@ -98,6 +98,7 @@ def test_serves_the_preview_page_its_script_and_the_edition(preview):
     assert "script-src 'self'" in headers["Content-Security-Policy"] and "unsafe-inline" not in page
     edition = f"/{preview.state.page}"
     assert f'src="{edition}?v=1"' in page and 'id="preview-banner" role="alert" hidden' in page
+    assert 'sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"' in page  # no allow-scripts
     status, headers, body = _get(preview.url, edition + "?v=1")
     assert status == 200 and headers["Content-Type"].startswith("text/html") and b"<script" not in body
     assert b"Something happened." in body
