@@ -1,4 +1,4 @@
-"""Stage 3: render the composed document to PDF and DOCX, atomically, with a manifest of what was built."""
+"""Stage 3: render the composed document to PDF, DOCX and HTML, atomically, with a manifest of what was built."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from .atomic import atomic_path, write_text
 from .errors import BriefingError
 from .yamlsafe import MAX_BYTES
 
-FORMATS = ("pdf", "docx")
+FORMATS = ("pdf", "docx", "html")  # every format a build can write: the one list the commands read
+DEFAULT_FORMATS = ("pdf", "docx")  # what `briefing build` writes when no --format is given
 
 
 @dataclass
@@ -38,7 +39,8 @@ class BuildResult:
     def summary(self) -> str:
         """The one line a build ends with."""
         names = ", ".join(str(p) for p in self.outputs.values())
-        return (f"built {names}: {self.pages} pages, {self.claims} claims, {self.references} references,"
+        pages = f"{self.pages} pages, " if "pdf" in self.outputs else ""  # only the PDF has pages
+        return (f"built {names}: {pages}{self.claims} claims, {self.references} references,"
                 f" {self.charts} charts in {self.seconds:.1f} s")
 
 
@@ -110,7 +112,7 @@ class Progress:
             print(f"  {time.perf_counter() - self.start:5.2f}s  {message}", file=sys.stderr, flush=True)
 
 
-def build(root: Path, *, audience: str | None = None, formats=FORMATS, out_dir: Path | None = None,
+def build(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, out_dir: Path | None = None,
           progress: Progress | None = None) -> BuildResult:
     """Build the briefing: load, compose once, render each format, then publish the files atomically."""
     from .workspace import load_or_raise
@@ -178,6 +180,13 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
                     raise BriefingError(f"cannot write the PDF: {exc.strerror or exc}; the previous file is"
                                         " untouched", str(targets["pdf"])) from None
                 say(f"PDF rendered ({result.pages} pages)")
+            if "html" in formats:
+                try:
+                    _render_html(ws, doc, charts, temps["html"], root)
+                except OSError as exc:
+                    raise BriefingError(f"cannot write the HTML: {exc.strerror or exc}; the previous file is"
+                                        " untouched", str(targets["html"])) from None
+                say("HTML rendered")
             if job:
                 try:
                     job.wait()
@@ -248,6 +257,31 @@ def _render_pdf(ws, doc, charts, tmp: Path, root: Path) -> int:
         raise BriefingError(f"PDF: {exc}", aud.path) from None
 
 
+def _render_html(ws, doc, charts, tmp: Path, root: Path) -> None:
+    from .render_html import HtmlOptions, logo_uri, render_html, theme
+
+    aud = doc.audience
+    logo = None
+    if aud.logo:
+        try:
+            logo = logo_uri(_workspace_file(root, aud.logo, aud.path, "logo", aud.lines.get("logo", 0)))
+        except ValueError as exc:
+            raise BriefingError(f"HTML: {exc}", aud.path, aud.lines.get("logo", 0)) from None
+    font = (_workspace_file(root, aud.body_font, aud.path, "body_font", aud.lines.get("body_font", 0))
+            if aud.body_font else None)
+    try:
+        look = theme(brand_color=aud.brand_color, base_font_size=aud.font_size or 10.0, paper=aud.paper,
+                     body_font=font)
+    except ValueError as exc:  # a body font that is not a usable TrueType font
+        raise BriefingError(f"HTML: {exc}", aud.path, aud.lines.get("body_font", 0)) from None
+    options = HtmlOptions(theme=look, logo=logo)
+    try:
+        page = render_html(doc.ast, charts={k: v.svg for k, v in charts.items()}, options=options)
+    except ValueError as exc:  # e.g. a chart the document shows but nobody drew
+        raise BriefingError(f"HTML: {exc}", aud.path) from None
+    Path(tmp).write_bytes(page.encode("utf-8"))
+
+
 def _workspace_file(root: Path, rel: str, where: str, what: str, line: int = 0) -> Path:
     """A file named in a template option, refused if it escapes the workspace."""
     path = (root / rel).resolve()
@@ -295,9 +329,18 @@ def _record_failure(out_dir: Path, digest: str, error: str) -> None:
         write_text(_manifest_path(out_dir), json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+def parse_formats(text: str | None) -> tuple[str, ...]:
+    """The formats named in a --format value ('pdf,html'); the defaults when none is given."""
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in (text or "").split(",") if f.strip()))
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise BriefingError(f"unknown format '{bad[0]}'; choose from: {', '.join(FORMATS)}")
+    return formats or DEFAULT_FORMATS
+
+
 def build_command(args) -> int:
     """`briefing build`: build, print warnings and the summary line."""
-    formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
+    formats = parse_formats(args.format)
     progress = Progress(sys.stderr.isatty() and not os.environ.get("CI"))
     result = build(Path(args.workspace), audience=args.audience, formats=formats,
                    out_dir=Path(args.out) if args.out else None, progress=progress)

@@ -60,6 +60,9 @@ def _lazy(module: str, func: str):
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
+    from .build import DEFAULT_FORMATS, FORMATS
+
+    formats, default = ", ".join(FORMATS), ",".join(DEFAULT_FORMATS)
     p = argparse.ArgumentParser(prog="briefing", description="Turn confidence-tagged evidence into briefings.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -70,9 +73,9 @@ def parser() -> argparse.ArgumentParser:
         return c
 
     cmd("check", _check, "Validate the workspace and list every problem as path:line:column.")
-    b = cmd("build", _build, "Build the briefing as PDF and DOCX.")
+    b = cmd("build", _build, "Build the briefing as PDF and DOCX (or HTML).")
     b.add_argument("--audience", "-a", help="the audience (default: briefing.yaml's audience)")
-    b.add_argument("--format", "-f", default="pdf,docx", help="comma-separated: pdf, docx (default: both)")
+    b.add_argument("--format", "-f", default=default, help=f"comma-separated: {formats} (default: {default})")
     b.add_argument("--out", "-o", help="output folder (default: WORKSPACE/out)")
     i = cmd("init", _init, "Create a new, valid workspace for another topic.")
     i.add_argument("dir", metavar="DIR", help="folder to create (must not exist or be empty)")
@@ -105,8 +108,13 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--since", metavar="EDITION", help="the edition number to compare with")
     wt = cmd("watch", _lazy("watch", "watch_command"), "Rebuild on every change to the workspace.")
     wt.add_argument("--audience", "-a", help="the audience")
-    wt.add_argument("--format", "-f", default="pdf,docx", help="comma-separated: pdf, docx")
+    wt.add_argument("--format", "-f", default=default, help=f"comma-separated: {formats}")
     wt.add_argument("--out", "-o", help="output folder (default: WORKSPACE/out)")
+    pv = cmd("preview", _lazy("preview", "preview_command"),
+             "Serve the HTML edition on 127.0.0.1 and refresh the page on every change.")
+    pv.add_argument("--audience", "-a", help="the audience")
+    pv.add_argument("--port", "-p", type=int, default=0, help="the port (default: any free port)")
+    pv.add_argument("--out", "-o", help="output folder (default: a temporary folder, removed on exit)")
     return p
 
 

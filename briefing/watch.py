@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from .build import FORMATS, build, input_digest
+from .build import DEFAULT_FORMATS, build, input_digest, parse_formats
 from .errors import BriefingError, errors_in
 
 WATCHED_FILES = frozenset({"briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml"})
@@ -77,13 +77,15 @@ def _describe(root: Path, changes) -> str:
     return f"rebuilt after {', '.join(names[:2])}{more} changed"
 
 
-def watch(root: Path, *, audience: str | None = None, formats=FORMATS, out_dir: Path | None = None,
+def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, out_dir: Path | None = None,
           stop: threading.Event | None = None, max_builds: int | None = None,
           echo: Callable[[str], None] = print, on_ready: Callable[[], None] | None = None,
+          on_build: Callable[[object, list[str]], None] | None = None,
           step_ms: int = 100, timeout_ms: int = 1000) -> int:
     """Build now, then after every change until `stop` is set or `max_builds` builds ran; returns the build count.
 
-    `on_ready` is called once, when file events are first being received.
+    `on_ready` is called once, when file events are first being received; `on_build(result, errors)` after
+    every build (result None and the error lines when it failed).
     """
     import watchfiles
 
@@ -101,11 +103,18 @@ def watch(root: Path, *, audience: str | None = None, formats=FORMATS, out_dir: 
             for line in errors:
                 echo(line)
             echo(f"build failed with {len(errors)} error(s); the last good briefing stays in place")
+            if on_build:
+                on_build(None, errors)
         except Exception as exc:  # a renderer bug must not end the watch
-            echo(f"error: internal error: {type(exc).__name__}: {exc}; the last good briefing stays in place")
+            error = f"error: internal error: {type(exc).__name__}: {exc}"
+            echo(f"{error}; the last good briefing stays in place")
+            if on_build:
+                on_build(None, [error])
         else:
             warn = len(result.warnings)
             echo(f"{what}: {result.summary()}" + (f" ({warn} warning(s); `briefing check` lists them)" if warn else ""))
+            if on_build:
+                on_build(result, [])
 
     def done() -> bool:
         return bool(stop and stop.is_set()) or (max_builds is not None and state["builds"] >= max_builds)
@@ -136,10 +145,7 @@ def watch(root: Path, *, audience: str | None = None, formats=FORMATS, out_dir: 
 
 def watch_command(args) -> int:
     """`briefing watch`: rebuild on every change until interrupted."""
-    formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
-    bad = [f for f in formats if f not in FORMATS]
-    if bad:
-        raise BriefingError(f"unknown format '{bad[0]}'; choose from: {', '.join(FORMATS)}")
+    formats = parse_formats(args.format)
     root = Path(args.workspace)
     if not (root / "briefing.yaml").is_file():
         raise BriefingError("no briefing.yaml: is this a workspace? (create one with `briefing init DIR`)",

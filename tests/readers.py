@@ -160,3 +160,78 @@ def temp_leftovers(*folders: Path) -> list[Path]:
             if p.name.endswith(".tmp") or p.name.startswith("briefing-"):
                 found.append(p)
     return found
+
+
+# -- the HTML edition, read as text the way a browser shows it -------------------------------------
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+def _read_html(path: Path) -> tuple[list[tuple[str, str]], str]:
+    """The page's blocks as (tag, text), and its whole visible text.
+
+    The head, the style sheet, inline SVG (charts are read by their alt text) and the back-links of
+    the references (navigation, not content) are left out, as a reader's eye skips them.
+    """
+    from html.parser import HTMLParser
+
+    blocks = {"h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "td", "th", "caption", "figcaption", "dt", "dd",
+              "pre", "div", "span"}
+
+    class Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.stack: list[tuple[str, bool, bool]] = []  # (tag, skipped, recorded as a block)
+            self.open: list[int] = []  # indexes into out of the blocks open now
+            self.out: list[tuple[str, list[str]]] = []
+            self.flat: list[str] = []  # all the text, blocks separated by spaces
+
+        def skipping(self) -> bool:
+            return any(s for _, s, _ in self.stack)
+
+        def handle_starttag(self, tag, attrs):
+            if tag in _VOID:
+                if tag == "br" and self.open:
+                    self.out[self.open[-1]][1].append(" ")
+                self.flat.append(" ")
+                return
+            cls = dict(attrs).get("class") or ""
+            skip = tag in ("head", "style", "svg", "script") or "backlinks" in cls.split()
+            record = tag in blocks - {"span", "div"} or (tag == "span" and "ref-label" in cls.split())
+            self.stack.append((tag, skip, record))
+            if tag in blocks - {"span"}:
+                self.flat.append(" ")
+            if record:
+                self.open.append(len(self.out))
+                self.out.append((tag, []))
+
+        def handle_endtag(self, tag):
+            if tag in blocks - {"span"}:
+                self.flat.append(" ")
+            while self.stack:
+                t, _, record = self.stack.pop()
+                if record:
+                    self.open.pop()
+                if t == tag:
+                    break
+
+        def handle_data(self, data):
+            if not self.skipping() and self.stack:
+                if self.open:
+                    self.out[self.open[-1]][1].append(data)
+                self.flat.append(data)
+
+    reader = Reader()
+    reader.feed(Path(path).read_text("utf-8"))
+    blocks_ = [(tag, fold("".join(parts))) for tag, parts in reader.out if fold("".join(parts))]
+    return blocks_, fold("".join(reader.flat))
+
+
+def html_blocks(path: Path) -> list[tuple[str, str]]:
+    """(tag, text) of every heading, paragraph, list item, cell and caption of the page body, in order."""
+    return _read_html(path)[0]
+
+
+def html_text(path: Path) -> str:
+    """The HTML page's visible text, whitespace folded."""
+    return _read_html(path)[1]
