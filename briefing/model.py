@@ -79,6 +79,7 @@ class Source:
     interested: bool = False
     derived_from: tuple[str, ...] = ()
     retracted: str = ""  # empty, or the reason it was retracted or discredited
+    retracted_on: str = ""  # ISO date of the retraction, possibly partial (only with `retracted`)
     note: str = ""
     extra: tuple[tuple[str, object], ...] = ()  # other CSL variables, passed through to citeproc
     pos: Pos = Pos("sources.yaml")

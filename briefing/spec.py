@@ -129,6 +129,7 @@ SOURCE = _map("A source, in CSL YAML plus kind, interested, derived_from and ret
     "interested": Field("bool", "true when the publisher is a party to what it reports"),
     "derived_from": Field("ids", "The source(s) this one merely relays"),
     "retracted": S("Why the source was retracted or discredited"),
+    "retracted_on": Field("date", "When it was retracted: 2026-03-04, 2026-03 or 2026 (needs retracted)"),
 }, extra=CSL_VARIABLES)
 
 SOURCES_FILE = _map("The sources list", {

@@ -124,7 +124,12 @@ def _sources(root: Path, problems: list[Problem]) -> list[Source]:
                                literal=a.get("literal", "")) for a in s.get("author") or []),
             issued=s.get("issued") or "", url=s.get("URL") or "", interested=bool(s.get("interested")),
             derived_from=tuple(s.get("derived_from") or ()), retracted=s.get("retracted") or "",
+            retracted_on=s.get("retracted_on") or "" if s.get("retracted") else "",
             note=s.get("note") or "", extra=extra, pos=s["__pos__"]))
+        if s.get("retracted_on") and not s.get("retracted"):
+            at = s["__key_pos__"].get("retracted_on", s["__pos__"])
+            problems.append(Problem.at(at, "error", f"source '{s['id']}' has retracted_on but no retracted:"
+                                       " give the reason it was retracted"))
     return out
 
 
