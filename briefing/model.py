@@ -145,6 +145,7 @@ class Evidence:
     section: str = ""  # optional hint: documented | alleged | not_shown
     reason: str = ""  # why the confidence is what it is (required when it changes)
     event: str = ""  # short label when the claim is a dated event for the timeline
+    alleged_by: tuple[str, ...] = ()  # who makes the claim, when its accuser actors are not (see Queries.attribution)
     pos: Pos = Pos("")
 
     @property

@@ -112,9 +112,9 @@ def _and(names) -> str:
 class Attribution:
     """Who alleges a claim and who disputes it: what a reader needs to weigh an allegation.
 
-    Empty (false) unless the claim is an allegation (alleged section, or disputed). `verb` is "alleged" when the accusers are the
-    claim's actors with role accuser or its interested origins, "reported" when only disinterested
-    origins stand behind it.
+    Empty (false) unless the claim is an allegation (alleged section, or disputed). `verb` is
+    "alleged" when the accusers are the claim's actors with role accuser or its interested origins,
+    "reported" when only disinterested origins stand behind it.
     """
 
     alleged_by: tuple[str, ...] = ()
@@ -303,16 +303,18 @@ class Queries:
         return bool(item.disputes) or self.section_of(item) == "alleged"
 
     def attribution(self, item: Evidence) -> Attribution:
-        """Who alleges a claim (its accusers; else its interested origins; else its origins, as "reported")
-        and who disputes it; empty unless the claim is an allegation (see is_allegation)."""
+        """Who alleges a claim (its `alleged_by`; else its actors with role accuser; else its interested
+        origins' publishers; else its origins, as "reported") and who disputes it; empty unless the claim
+        is an allegation (see is_allegation)."""
         if not self.is_allegation(item):
             return Attribution()
         disputed = tuple(dict.fromkeys(d.by for d in item.disputes))
-        accusers = tuple(dict.fromkeys(self.actors(item, "accuser")))
+        accusers = item.alleged_by or tuple(dict.fromkeys(self.actors(item, "accuser")))
         if accusers:
             return Attribution(accusers, disputed)
         ors = [self._ws.source(o) for o in sorted(origins(self._ws, item, retracted=True))]
-        interested = tuple(dict.fromkeys(source_name(o) for o in ors if o.interested))
+        # The party itself (Anthropic), not the channel it published through (Anthropic News).
+        interested = tuple(dict.fromkeys(o.publisher or source_name(o) for o in ors if o.interested))
         if interested:
             return Attribution(interested, disputed)
         return Attribution(tuple(dict.fromkeys(source_name(o) for o in ors)), disputed, "reported")
@@ -348,7 +350,9 @@ class Queries:
         for e in self.rests_on(judgement):
             gone = retracted_list(self._ws, retracted_behind(self._ws, e))
             if gone:
-                out.append(f"Rests on “{e.title}” ({self.level(e).label.lower()}), which rests on {gone}.")
+                who = self.attribution(e)
+                out.append(f"Rests on “{e.title}” ({self.level(e).label.lower()}{'; ' + who.text if who else ''}),"
+                           f" which rests on {gone}.")
         return out
 
     # -- figures ---------------------------------------------------------------------------
@@ -378,6 +382,11 @@ class Queries:
     def judgements(self, name: str) -> list[Judgement]:
         """The analysis judgements of a section (e.g. 'implications'), for this audience."""
         return [j for j in self._ws.judgements(name) if not j.audiences or self._audience in j.audiences]
+
+    def judgement(self, jid: str) -> Judgement | None:
+        """One judgement by id (of any section), if it is meant for this audience."""
+        return next((j for _, js in self._ws.analysis for j in js
+                     if j.id == jid and (not j.audiences or self._audience in j.audiences)), None)
 
     def rests_on(self, judgement: Judgement) -> list[Evidence]:
         """The claims a judgement rests on."""

@@ -115,7 +115,7 @@ def retraction_text(s: Source) -> str:
     """'Retracted on 4 March 2026: reason' (no date when none is given); empty when not retracted."""
     if not s.retracted:
         return ""
-    when = f" on {_human_date(s.retracted_on)}" if s.retracted_on else ""
+    when = _when(s.retracted_on)
     return f"Retracted{when}: {s.retracted.rstrip('.')}"
 
 
@@ -126,7 +126,7 @@ def retracted_list(ws: Workspace, source_ids) -> str:
         return ""
     parts = []
     for s in gone:
-        when = f" on {_human_date(s.retracted_on)}" if s.retracted_on else ""
+        when = _when(s.retracted_on)
         parts.append(f"“{s.title}”, retracted{when} ({s.retracted.rstrip('.')})")
     return ("a retracted source: " if len(gone) == 1 else "retracted sources: ") + "; ".join(parts)
 
@@ -137,10 +137,13 @@ def retraction_note(ws: Workspace, item: Evidence) -> str:
     return f"Rests on {gone}." if gone else ""
 
 
-def _human_date(iso: str) -> str:
+def _when(iso: str) -> str:
+    """' on 2 April 2026', ' in April 2026', or '' without a date."""
+    if not iso:
+        return ""
     from .queries import human_date  # queries imports this module
 
-    return human_date(iso)
+    return f" {'on' if len(iso) == 10 else 'in'} {human_date(iso)}"
 
 
 def cap_note(ws: Workspace, item: Evidence, *, reader: bool = False) -> str:

@@ -114,6 +114,7 @@ EVIDENCE = _map("One claim", {
     "section": Field("enum", "Optional hint: place the claim in a less certain section", choices=SECTIONS),
     "reason": S("Why the claim has this confidence (required when it changes between editions)"),
     "event": S("A short label: puts the claim on the timeline"),
+    "alleged_by": _lst(S("A name"), "Who makes the claim, when that is not its actors with role accuser"),
 })
 
 SOURCE = _map("A source, in CSL YAML plus kind, interested, derived_from and retracted", {

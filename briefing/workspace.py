@@ -157,6 +157,7 @@ def _evidence_item(d: dict, rel: str) -> Evidence | None:
         caveats=tuple(" ".join(c.split()) for c in items("caveats")),
         tags=tuple(items("tags")), section=d.get("section") or "",
         reason=" ".join((d.get("reason") or "").split()), event=(d.get("event") or "").strip(),
+        alleged_by=tuple(dict.fromkeys(" ".join(n.split()) for n in items("alleged_by") if n.strip())),
         pos=d.get("__pos__", here))
 
 
