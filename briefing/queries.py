@@ -313,7 +313,7 @@ class Queries:
         if accusers:
             return Attribution(accusers, disputed)
         ors = [self._ws.source(o) for o in sorted(origins(self._ws, item, retracted=True))]
-        # The party itself (Anthropic), not the channel it published through (Anthropic News).
+        # The party itself (its publisher), not the channel it published through (a blog or outlet name).
         interested = tuple(dict.fromkeys(o.publisher or source_name(o) for o in ors if o.interested))
         if interested:
             return Attribution(interested, disputed)

@@ -214,6 +214,7 @@ def test_the_what_changed_box_attributes_new_claims(water):
                    if "Key figures" in text else None][:3000]
         assert f"Residents accuse the utility of withholding results (alleged by {COALITION}; disputed by" \
                f" {UTILITY})" in box
+        assert "Lead in Eastside tap water (retracted on 2 April 2026: the authors found a sampling error)" in box
 
 
 # -- retractions -----------------------------------------------------------------------------------
