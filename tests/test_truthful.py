@@ -329,3 +329,21 @@ def test_shipped_executive_carries_the_retraction_to_judgements_and_references(s
             for window in _windows(body, needle, after=2500):
                 assert "retracted on 1 June 2026 (withdrawn by the firm)" in window, (fmt, needle)
         assert "Retracted on 1 June 2026: withdrawn by the firm" in fold(refs), fmt
+
+
+def test_a_users_own_audience_built_from_the_shipped_sections_attributes_too(tmp_path):
+    root = make_water_workspace(tmp_path / "riverton")
+    (root / "templates" / "audiences").mkdir(parents=True, exist_ok=True)
+    (root / "templates" / "audiences" / "council.yaml").write_text(
+        "description: Councillors - the bottom line, one allegation, and the options\n"
+        "sections: [bottom_line, alleged, policy_options, references]\n"
+        "claims_per_section: 1\nrank_by: [bottom_line]\nfull_edition: analyst\npage_budget: 4\n", encoding="utf-8")
+    result = build(root, audience="council", formats=("docx",), out_dir=root / "out")
+    text = docx_text(root / "out" / Path(result.outputs["docx"]).name)
+    body, refs = _body_and_refs(text)
+    # The one allegation shown names both parties, and the section says what it left out.
+    assert re.search(r"\((alleged|reported) by [^)]*; disputed by [^)]*\)", body)
+    assert "2 further claims in the analyst edition" in body
+    for window in _windows(body, "Hand out filters"):
+        assert all(r in window for r in RETRACTION), window
+    assert "Retracted on 2 April 2026: the authors found a sampling error" in fold(refs)
