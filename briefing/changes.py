@@ -214,7 +214,7 @@ def compare(old: Edition, new: Edition, ws: Workspace) -> Changes:
         if moved:
             e = current.get(c.id)
             reason = " ".join(x for x in (c.reason if c.confidence != o.confidence else "",
-                                          cap_note(ws, e) if e else "") if x) or c.reason
+                                          cap_note(ws, e, reader=True) if e else "") if x) or c.reason
             m = Move(c.id, c.title, c.date, o.shown, c.shown, scale.get(o.shown), scale.get(c.shown), reason)
             (ups if m.up else downs if m.up is False else others).append(m)
         fig = _figure_changes(o, c)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +16,18 @@ from .csl import bibliography
 from .errors import BriefingError
 from .markdown import attr, escape
 from .model import Level, Workspace
-from .queries import ChartRef, Queries, amount, cite, disputed_markup, human_date, human_number, label_markup
+from .queries import (
+    ChartRef,
+    Queries,
+    amount,
+    cite,
+    disputed_markup,
+    human_date,
+    human_number,
+    label_markup,
+    source_name,
+)
+from .sourcing import roots
 from .templating import environment, render
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -163,7 +175,7 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
         "audience_metrics": tuple(dict.fromkeys(metrics)),
     }
     filters = {
-        "cite": cite, "label": label, "disputed": disputed_markup, "human_date": human_date,
+        "cite": cite, "label": label, "disputed": disputed_markup, "human_date": human_date, "source_name": source_name,
         "number": human_number, "amount": amount, "meta_value": _meta_value, "attr": lambda v: Markup(attr(v)),
     }
     return variables, placer, filters
@@ -176,6 +188,7 @@ def compose(ws: Workspace, audience_name: str | None = None, changes=None) -> Co
     variables, placer, filters = context(ws, audience, changes)
     env = environment(root / "templates", PACKAGE_TEMPLATES, filters)
     markdown = render(env, audience.template, variables)
+    markdown += _origins_nocite(ws, markdown)
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
     ast = pandoc.parse(markdown, bibliography=bibliography(ws.sources), csl=csl, source_date_epoch=epoch)
@@ -185,6 +198,22 @@ def compose(ws: Workspace, audience_name: str | None = None, changes=None) -> Co
     datas = tuple(chart_data(ws, d.spec, refs=numbers) for d in placer.placed_data())
     _set_alt(ast, {d.spec.id: d.alt for d in datas})
     return Composed(markdown, ast, datas, audience, epoch)
+
+
+# A citation in the composed Markdown: `@{id}` (what the cite filter writes) or `@id`; `\@` is escaped text.
+_CITED = re.compile(r"(?<![\\\w])@(?:\{([^}]+)\}|([A-Za-z0-9][A-Za-z0-9_.:-]*[A-Za-z0-9]|[A-Za-z0-9]))")
+
+
+def _origins_nocite(ws: Workspace, markdown: str) -> str:
+    """A metadata block listing (nocite) the origins behind the cited sources that nothing cites directly,
+    so the reference list holds every document the briefing's sources trace back to."""
+    cited = {a or b for a, b in _CITED.findall(markdown)}
+    cited = {sid for sid in cited if ws.source(sid)}
+    extra = sorted({o for sid in cited for o in roots(ws, sid)} - cited)
+    if not extra:
+        return ""
+    # Pandoc merges metadata blocks anywhere in the document; ids are validated, so braces suffice.
+    return "\n\n---\nnocite: |\n  " + ", ".join("@{" + o + "}" for o in extra) + "\n...\n"
 
 
 def _template_file(root: Path, name: str) -> Path:

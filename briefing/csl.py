@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .model import Source
+from .sourcing import retraction_text
 
 
 def _date(iso: str) -> dict:
@@ -23,6 +24,9 @@ def csl_item(s: Source) -> dict:
         item["issued"] = _date(s.issued)
     if s.url:
         item["URL"] = s.url
+    if s.retracted:
+        # CSL's `status` variable: the packaged style prints it after the entry, so the list says so.
+        item["status"] = retraction_text(s)
     for key, value in s.extra:
         if key in ("accessed", "original-date", "event-date", "submitted", "available-date") and isinstance(value, str):
             try:

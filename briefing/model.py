@@ -85,6 +85,7 @@ class Source:
     interested: bool = False
     derived_from: tuple[str, ...] = ()
     retracted: str = ""  # empty, or the reason it was retracted or discredited
+    retracted_on: str = ""  # ISO date of the retraction, possibly partial (only with `retracted`)
     note: str = ""
     extra: tuple[tuple[str, object], ...] = ()  # other CSL variables, passed through to citeproc
     pos: Pos = Pos("sources.yaml")
@@ -160,6 +161,7 @@ class Evidence:
     section: str = ""  # optional hint: documented | alleged | not_shown
     reason: str = ""  # why the confidence is what it is (required when it changes)
     event: str = ""  # short label when the claim is a dated event for the timeline
+    alleged_by: tuple[str, ...] = ()  # who makes the claim, when its accuser actors are not (see Queries.attribution)
     pos: Pos = Pos("")
     key_pos: tuple[tuple[str, Pos], ...] = field(default=(), compare=False)  # where each key is written
 

@@ -10,7 +10,16 @@ from markupsafe import Markup
 
 from .markdown import attr, escape
 from .model import Citation, Evidence, Figure, Judgement, Level, Source, Workspace
-from .sourcing import disinterested, origins
+from .sourcing import (
+    chain,
+    disinterested,
+    origins,
+    retracted_behind,
+    retracted_list,
+    retraction_note,
+    retraction_text,
+    roots,
+)
 from .spec import SECTIONS
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -131,6 +140,55 @@ class Selection:
         return len(self.shown)
 
 
+def source_name(s: Source) -> str:
+    """A short name for a source: its outlet or publisher, else its first author, else its title."""
+    if s.outlet:
+        return s.outlet
+    if s.authors:
+        return str(s.authors[0]) + (" et al." if len(s.authors) > 1 else "")
+    return s.title
+
+
+def _and(names) -> str:
+    names = list(names)
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Who alleges a claim and who disputes it: what a reader needs to weigh an allegation.
+
+    Empty (false) unless the claim is an allegation (alleged section, or disputed). `verb` is
+    "alleged" when the accusers are the claim's actors with role accuser or its interested origins,
+    "reported" when only disinterested origins stand behind it.
+    """
+
+    alleged_by: tuple[str, ...] = ()
+    disputed_by: tuple[str, ...] = ()
+    verb: str = "alleged"
+
+    def __bool__(self) -> bool:
+        return bool(self.alleged_by or self.disputed_by)
+
+    @property
+    def alleged(self) -> str:
+        """'alleged by X and Y' (empty when nobody is named)."""
+        return f"{self.verb} by {_and(self.alleged_by)}" if self.alleged_by else ""
+
+    @property
+    def disputed(self) -> str:
+        """'disputed by Z' (empty when undisputed)."""
+        return f"disputed by {_and(self.disputed_by)}" if self.disputed_by else ""
+
+    @property
+    def text(self) -> str:
+        """The compact form: 'alleged by X; disputed by Y'."""
+        return "; ".join(p for p in (self.alleged, self.disputed) if p)
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass(frozen=True)
 class CitedSource:
     """One source a claim cites: the citation (with its locator), the source, and the figures it reports."""
@@ -150,14 +208,7 @@ class CitedSource:
     @property
     def name(self) -> str:
         """A short name for the source: its outlet or publisher, else its first author, else its title."""
-        s = self.source
-        if s is None:
-            return self.citation.source
-        if s.outlet:
-            return s.outlet
-        if s.authors:
-            return str(s.authors[0]) + (" et al." if len(s.authors) > 1 else "")
-        return s.title
+        return source_name(self.source) if self.source else self.citation.source
 
 
 class Queries:
@@ -292,6 +343,64 @@ class Queries:
         """How many of a claim's origins have no stake in the matter."""
         return len(disinterested(self._ws, origins(self._ws, item)))
 
+    # -- attribution, provenance and retractions ---------------------------------------------
+    def is_allegation(self, item: Evidence) -> bool:
+        """True for an allegation: a claim in the alleged section, or one that someone disputes."""
+        return bool(item.disputes) or self.section_of(item) == "alleged"
+
+    def attribution(self, item: Evidence) -> Attribution:
+        """Who alleges a claim (its `alleged_by`; else its actors with role accuser; else its interested
+        origins' publishers; else its origins, as "reported") and who disputes it; empty unless the claim
+        is an allegation (see is_allegation)."""
+        if not self.is_allegation(item):
+            return Attribution()
+        disputed = tuple(dict.fromkeys(d.by for d in item.disputes))
+        accusers = item.alleged_by or tuple(dict.fromkeys(self.actors(item, "accuser")))
+        if accusers:
+            return Attribution(accusers, disputed)
+        ors = [self._ws.source(o) for o in sorted(origins(self._ws, item, retracted=True))]
+        # The party itself (its publisher), not the channel it published through (a blog or outlet name).
+        interested = tuple(dict.fromkeys(o.publisher or source_name(o) for o in ors if o.interested))
+        if interested:
+            return Attribution(interested, disputed)
+        return Attribution(tuple(dict.fromkeys(source_name(o) for o in ors)), disputed, "reported")
+
+    def origin_sources(self, item: Evidence) -> list[Source]:
+        """The origins a claim's cited sources trace to (retracted ones included), in sources.yaml order."""
+        ids = origins(self._ws, item, retracted=True)
+        return [s for s in self.sources if s.id in ids]
+
+    def relays(self, source_id: str) -> list[Source]:
+        """The origins a source merely relays, following `derived_from` to the roots (empty for an origin)."""
+        ids = roots(self._ws, source_id) - {source_id}
+        return [s for s in self.sources if s.id in ids]
+
+    def retracted(self, source_id: str) -> str:
+        """Why a reader must not rely on a source: 'Retracted on 4 March 2026: reason', or 'Relays a
+        retracted source: …'; empty when neither. For flagging a figure or a reference."""
+        src = self._ws.source(source_id)
+        if src is None:
+            return ""
+        if src.retracted:
+            return retraction_text(src)
+        gone = retracted_list(self._ws, sorted(chain(self._ws, source_id) - {source_id}))
+        return f"Relays {gone}" if gone else ""
+
+    def retraction_note(self, item: Evidence) -> str:
+        """The caveat for a claim resting on a retracted source (cited, for a figure, or relayed); else empty."""
+        return retraction_note(self._ws, item)
+
+    def judgement_caveats(self, judgement: Judgement) -> list[str]:
+        """One caveat per claim a judgement rests on that itself rests on a retracted source."""
+        out = []
+        for e in self.rests_on(judgement):
+            gone = retracted_list(self._ws, retracted_behind(self._ws, e))
+            if gone:
+                who = self.attribution(e)
+                out.append(f"Rests on “{e.title}” ({self.level(e).label.lower()}{'; ' + who.text if who else ''}),"
+                           f" which rests on {gone}.")
+        return out
+
     # -- figures ---------------------------------------------------------------------------
     def figures(self, metric: str = "", actor: str = "") -> list[tuple[Figure, Evidence]]:
         """Every figure, with its claim, optionally for one metric or actor."""
@@ -305,11 +414,6 @@ class Queries:
     def unit(self, fig: Figure) -> str:
         """A figure's unit: its own, else its metric's."""
         return self._ws.figure_unit(fig)
-
-    def retracted(self, sid: str) -> bool:
-        """True when a source is retracted."""
-        s = self._ws.source(sid)
-        return bool(s and s.retracted)
 
     def key_figures(self, metrics=()) -> list[FigureRow]:
         """Figures grouped by actor and metric, largest first; equal values from several sources are one."""
@@ -351,6 +455,11 @@ class Queries:
     def judgements(self, name: str) -> list[Judgement]:
         """The analysis judgements of a section (e.g. 'implications'), for this audience."""
         return [j for j in self._ws.judgements(name) if not j.audiences or self._audience in j.audiences]
+
+    def judgement(self, jid: str) -> Judgement | None:
+        """One judgement by id (of any section), if it is meant for this audience."""
+        return next((j for _, js in self._ws.analysis for j in js
+                     if j.id == jid and (not j.audiences or self._audience in j.audiences)), None)
 
     def rests_on(self, judgement: Judgement) -> list[Evidence]:
         """The claims a judgement rests on."""

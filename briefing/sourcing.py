@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from .model import Evidence, Level, Workspace
+from .model import Evidence, Level, Source, Workspace
 
 
 def roots(ws: Workspace, source_id: str, *, retracted: bool = True) -> frozenset[str]:
@@ -111,12 +111,51 @@ def effective_level(ws: Workspace, item: Evidence) -> Level | None:
     return next((lv for lv in lower if not supports(ws, item, lv)), levels[-1])
 
 
-def cap_note(ws: Workspace, item: Evidence) -> str:
-    """Why a claim's level is capped (empty when it is not): the line the briefing and `check` print."""
+def retraction_text(s: Source) -> str:
+    """'Retracted on 4 March 2026: reason' (no date when none is given); empty when not retracted."""
+    if not s.retracted:
+        return ""
+    when = _when(s.retracted_on)
+    return f"Retracted{when}: {s.retracted.rstrip('.')}"
+
+
+def retracted_list(ws: Workspace, source_ids) -> str:
+    """'a retracted source: “T”, retracted on 4 March 2026 (reason)' for those of the ids retracted."""
+    gone = [ws.source(s) for s in source_ids if ws.source(s) and ws.source(s).retracted]
+    if not gone:
+        return ""
+    parts = []
+    for s in gone:
+        when = _when(s.retracted_on)
+        parts.append(f"“{s.title}”, retracted{when} ({s.retracted.rstrip('.')})")
+    return ("a retracted source: " if len(gone) == 1 else "retracted sources: ") + "; ".join(parts)
+
+
+def retraction_note(ws: Workspace, item: Evidence) -> str:
+    """The caveat a reader sees beside a claim resting on a retracted source (empty when none)."""
+    gone = retracted_list(ws, retracted_behind(ws, item))
+    return f"Rests on {gone}." if gone else ""
+
+
+def _when(iso: str) -> str:
+    """' on 2 April 2026', ' in April 2026', or '' without a date."""
+    if not iso:
+        return ""
+    from .queries import human_date  # queries imports this module
+
+    return f" {'on' if len(iso) == 10 else 'in'} {human_date(iso)}"
+
+
+def cap_note(ws: Workspace, item: Evidence, *, reader: bool = False) -> str:
+    """Why a claim's level is capped (empty when it is not): the line `check` prints, or with reader=True
+    the briefing's caveat, which names sources by title and date rather than by id."""
     declared, shown = ws.scale.get(item.confidence), effective_level(ws, item)
     if declared is None or shown is None or shown.key == declared.key:
         return ""
     gone = retracted_behind(ws, item)
+    if reader:
+        return (f"Confidence capped at {shown.label.lower()} (declared: {declared.label.lower()}) because it"
+                f" rests on {retracted_list(ws, gone) or 'a retracted source'}.")
     why = "; ".join(f"'{s}' ({ws.source(s).retracted})" for s in gone) or "a source is retracted"
     return (f"Confidence capped at {shown.label.lower()} (declared: {declared.label.lower()}) because it rests"
             f" on retracted source{'s' if len(gone) > 1 else ''} {why}.")
@@ -126,9 +165,11 @@ def capped(ws: Workspace) -> Workspace:
     """The workspace as the briefing presents it: each capped claim at its effective level, with a caveat saying so."""
     items, changed = [], False
     for e in ws.evidence:
-        note = cap_note(ws, e)
+        # Capped or not, a claim resting on a retracted source says so wherever its caveats are printed.
+        note = cap_note(ws, e, reader=True) or retraction_note(ws, e)
         if note:
-            e = dataclasses.replace(e, confidence=effective_level(ws, e).key, caveats=(*e.caveats, note))
+            e = dataclasses.replace(e, confidence=(effective_level(ws, e) or ws.scale.get(e.confidence)).key,
+                                    caveats=(*e.caveats, note))
             changed = True
         items.append(e)
     # A fresh _index: the lookup caches of the original point at the uncapped claims.

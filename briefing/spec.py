@@ -114,6 +114,7 @@ EVIDENCE = _map("One claim", {
     "section": Field("enum", "Optional hint: place the claim in a less certain section", choices=SECTIONS),
     "reason": S("Why the claim has this confidence (required when it changes between editions)"),
     "event": S("A short label: puts the claim on the timeline"),
+    "alleged_by": _lst(S("A name"), "Who makes the claim, when that is not its actors with role accuser"),
 })
 
 SOURCE = _map("A source, in CSL YAML plus kind, interested, derived_from and retracted", {
@@ -129,6 +130,7 @@ SOURCE = _map("A source, in CSL YAML plus kind, interested, derived_from and ret
     "interested": Field("bool", "true when the publisher is a party to what it reports"),
     "derived_from": Field("ids", "The source(s) this one merely relays"),
     "retracted": S("Why the source was retracted or discredited"),
+    "retracted_on": Field("date", "When it was retracted: 2026-03-04, 2026-03 or 2026 (needs retracted)"),
 }, extra=CSL_VARIABLES)
 
 SOURCES_FILE = _map("The sources list", {

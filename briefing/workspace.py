@@ -154,7 +154,12 @@ def _sources(root: Path, problems: list[Problem]) -> list[Source]:
                                literal=a.get("literal", "")) for a in s.get("author") or []),
             issued=s.get("issued") or "", url=s.get("URL") or "", interested=bool(s.get("interested")),
             derived_from=tuple(s.get("derived_from") or ()), retracted=s.get("retracted") or "",
+            retracted_on=s.get("retracted_on") or "" if s.get("retracted") else "",
             note=s.get("note") or "", extra=extra, pos=s["__pos__"]))
+        if s.get("retracted_on") and not s.get("retracted"):
+            at = s["__key_pos__"].get("retracted_on", s["__pos__"])
+            problems.append(Problem.at(at, "error", f"source '{s['id']}' has retracted_on but no retracted:"
+                                       " give the reason it was retracted"))
     return out
 
 
@@ -182,6 +187,7 @@ def _evidence_item(d: dict, rel: str) -> Evidence | None:
         caveats=tuple(" ".join(c.split()) for c in items("caveats")),
         tags=tuple(items("tags")), section=d.get("section") or "",
         reason=" ".join((d.get("reason") or "").split()), event=(d.get("event") or "").strip(),
+        alleged_by=tuple(dict.fromkeys(" ".join(n.split()) for n in items("alleged_by") if n.strip())),
         pos=d.get("__pos__", here), key_pos=tuple((d.get("__key_pos__") or {}).items()))
 
 

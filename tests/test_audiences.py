@@ -28,9 +28,9 @@ WORKSPACE_FILES = ("briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yam
 
 # What each shipped audience must show, as Word Heading 1 paragraphs (in this order), and must not.
 EXPECTED = {
-    "executive": (["Key figures", "What is documented", "What the evidence does not show",
-                   "Implications for leaders", "References"],
-                  ["What is alleged or disputed", "Appendix: claims ledger", "Note on methodology"]),
+    "executive": (["Key figures", "What is documented", "What is alleged or disputed",
+                   "What the evidence does not show", "Implications for leaders", "References"],
+                  ["Appendix: claims ledger", "Note on methodology"]),
     "board": (["What the evidence shows", "For the board", "References"],
               ["What is documented", "Appendix: claims ledger", "Key figures"]),
     "policy": (["Legal avenues and their viability", "The political and regulatory timeline", "Policy options",

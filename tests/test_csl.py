@@ -151,3 +151,18 @@ def test_partial_dates(tmp_path, issued, expected):
     bib = [{"id": "x", "type": "webpage", "title": "T", "container-title": "C", "issued": issued}]
     ast = citeproc("[@x]\n", tmp_path, bib)
     assert entries(ast)["ref-x"] == f"1. \u201cT.\u201d C, {expected}."
+
+
+def test_a_retracted_source_says_so_with_date_and_reason(tmp_path):
+    from briefing.csl import csl_item
+    from briefing.model import Source
+
+    src = Source(id="study", title="A study", kind="academic", csl_type="report", publisher="Lab",
+                 issued="2026-02", retracted="the authors found a sampling error.", retracted_on="2026-04-02")
+    item = csl_item(src)
+    assert item["status"] == "Retracted on 2 April 2026: the authors found a sampling error"
+    assert "status" not in csl_item(Source(id="ok", title="Fine", kind="news"))
+    undated = csl_item(Source(id="u", title="U", kind="news", retracted="withdrawn"))
+    assert undated["status"] == "Retracted: withdrawn"
+    text = entries(citeproc("See [@study].", tmp_path, [item]))["ref-study"]
+    assert text.endswith("Retracted on 2 April 2026: the authors found a sampling error.")

@@ -232,3 +232,70 @@ def test_amount_prints_the_unit():
     assert amount(45, False, "%") == "45%"
     assert amount(13_000_000, False, "exchanges") == "13 million exchanges"
     assert amount(3, False, "") == "3"
+
+
+def test_attribution_names_accusers_and_disputers_of_allegations_only(ws):
+    q = Queries(ws)
+    mod = q.item("c-mod")
+    assert q.is_allegation(mod) and not q.is_allegation(q.item("c-high")) and not q.is_allegation(q.item("c-low"))
+    a = q.attribution(mod)
+    assert (a.alleged_by, a.disputed_by, a.text) == (("Acme",), ("Beta",), "alleged by Acme; disputed by Beta")
+    assert str(a) == a.text and a.alleged == "alleged by Acme" and a.disputed == "disputed by Beta"
+    # A documented claim carries no attribution even though an accuser is among its actors.
+    assert not q.attribution(q.item("c-high")) and q.attribution(q.item("c-high")).text == ""
+
+
+def test_attribution_without_an_accuser_falls_back_to_the_origins(make_workspace):
+    sources = [*SOURCES, {"id": "relay", "type": "webpage", "title": "Relay", "container-title": "Wire",
+                          "kind": "news", "derived_from": ["src-c"]}]
+    evidence = {
+        "a.yaml": {"id": "a", "title": "Interested", "claim": "X.", "date": "2026", "confidence": "moderate",
+                   "sources": ["relay"]},
+        "b.yaml": {"id": "b", "title": "Reported", "claim": "Y.", "date": "2026", "confidence": "moderate",
+                   "sources": ["src-b"], "disputes": [{"by": "Gamma", "text": "No."}, {"by": "Delta", "text": "No."}]},
+    }
+    q = Queries(load_or_raise(make_workspace(sources=sources, evidence=evidence))[0])
+    # The relay traces to Acme's own post, an interested party: Acme alleges it.
+    assert q.attribution(q.item("a")).text == "alleged by Acme"
+    assert q.attribution(q.item("b")).text == "reported by Daily B; disputed by Gamma and Delta"
+
+
+def test_provenance_relays_and_origins(make_workspace):
+    sources = [*SOURCES, {"id": "wire", "type": "webpage", "title": "Wire copy", "container-title": "Wire",
+                          "kind": "news", "derived_from": ["src-c"]},
+               {"id": "paper", "type": "webpage", "title": "Paper", "container-title": "Paper", "kind": "news",
+                "derived_from": ["wire"]}]
+    evidence = {"a.yaml": {"id": "a", "title": "A", "claim": "X.", "date": "2026", "confidence": "moderate",
+                           "sources": ["paper", "src-b"]}}
+    q = Queries(load_or_raise(make_workspace(sources=sources, evidence=evidence))[0])
+    assert [s.id for s in q.relays("paper")] == ["src-c"] and q.relays("src-b") == []
+    assert [s.id for s in q.origin_sources(q.item("a"))] == ["src-b", "src-c"]
+
+
+def test_retractions_reach_figures_claims_and_judgements(make_workspace):
+    sources = [*SOURCES[:3], {**SOURCES[3], "retracted": "fabricated quotes", "retracted_on": "2026-03"},
+               {"id": "relay", "type": "webpage", "title": "Relay", "kind": "news", "derived_from": ["src-d"]}]
+    evidence = {"a.yaml": {"id": "a", "title": "Blog claim", "claim": "X.", "date": "2026", "confidence": "low",
+                           "sources": ["relay"]},
+                "b.yaml": {"id": "b", "title": "Clean", "claim": "Y.", "date": "2026", "confidence": "moderate",
+                           "sources": ["src-a"]}}
+    analysis = {"implications": [{"id": "i", "title": "Act", "text": "Do.", "rests_on": ["a", "b"]}]}
+    q = Queries(load_or_raise(make_workspace(sources=sources, evidence=evidence,
+                                             files={"analysis.yaml": analysis}))[0])
+    assert q.retracted("src-d") == "Retracted in March 2026: fabricated quotes"
+    assert q.retracted("relay") == ("Relays a retracted source: “A blog post”, retracted in March 2026"
+                                    " (fabricated quotes)")
+    assert q.retracted("src-a") == "" and q.retracted("nope") == ""
+    assert q.retraction_note(q.item("a")).startswith("Rests on a retracted source: “A blog post”")
+    assert q.retraction_note(q.item("b")) == ""
+    [caveat] = q.judgement_caveats(q.judgement("i"))
+    assert caveat.startswith("Rests on “Blog claim” (low confidence), which rests on a retracted source")
+    assert q.judgement("missing") is None
+
+
+def test_alleged_by_overrides_the_accuser_actors(make_workspace):
+    evidence = {"a.yaml": {"id": "a", "title": "Beta denies it", "claim": "Beta says no.", "date": "2026",
+                           "confidence": "moderate", "sources": ["src-b"], "alleged_by": ["Beta", " Beta "],
+                           "actors": [{"name": "Acme", "role": "accuser"}, {"name": "Beta", "role": "accused"}]}}
+    q = Queries(load_or_raise(make_workspace(sources=SOURCES, evidence=evidence))[0])
+    assert q.attribution(q.item("a")).text == "alleged by Beta"

@@ -104,3 +104,29 @@ def test_origins_in_a_loaded_workspace(make_workspace):
                                        evidence={"a.yaml": {**CLAIM, "sources": ["paper", "study"]}}))
     assert errors_in(problems) == []
     assert origins(ws, ws.item("claim-a")) == {"pr", "study"}
+
+
+def test_a_retraction_reaches_the_reader_by_title_date_and_reason():
+    from briefing.sourcing import cap_note, capped, retraction_note
+
+    gone = src("study", kind="academic", retracted="sampling error", retracted_on="2026-04-02")
+    ws, item = model(Source(**gone), Source(id="b", title="B", kind="news"), cites=("study", "b"))
+    note = "Rests on a retracted source: “STUDY”, retracted on 2 April 2026 (sampling error)."
+    assert retraction_note(ws, item) == note
+    # `check` names the id; the briefing's caveat names the title and date instead.
+    assert "'study' (sampling error)" in cap_note(ws, item)
+    reader = cap_note(ws, item, reader=True)
+    assert reader.startswith("Confidence capped at moderate confidence (declared: high confidence)")
+    assert "“STUDY”, retracted on 2 April 2026 (sampling error)" in reader and "'study'" not in reader
+    shown = capped(ws).evidence[0]
+    assert shown.confidence == "moderate" and shown.caveats == (reader,)
+
+
+def test_a_claim_still_supported_after_a_retraction_gets_the_caveat_but_keeps_its_level():
+    from briefing.sourcing import capped
+
+    ws, item = model(Source(id="a", title="A", kind="news"), Source(id="b", title="B", kind="academic"),
+                     Source(id="c", title="C", kind="news", retracted="fabricated"), cites=("a", "b", "c"))
+    shown = capped(ws).evidence[0]
+    assert shown.confidence == "high"
+    assert shown.caveats == ("Rests on a retracted source: “C”, retracted (fabricated).",)

@@ -303,3 +303,15 @@ def test_the_docs_evidence_example_loads_without_errors(make_workspace):
     assert errors_in(problems) == [], "\n".join(map(str, problems))
     assert [e.id for e in ws.evidence] == [data["id"]]
     assert {r["id"] for r in refs} >= cited
+
+
+def test_retracted_on_is_a_date_and_needs_a_reason(make_workspace):
+    ws = make_workspace(sources=[SOURCES[0], {**SOURCES[1], "retracted_on": "2026-04-02"}])
+    p = one(problems_of(ws), "has retracted_on but no retracted")
+    assert (p.path, p.line) == ("sources.yaml", line_of(ws / "sources.yaml", "retracted_on"))
+    ws = make_workspace(sources=[SOURCES[0], {**SOURCES[1], "retracted": "withdrawn", "retracted_on": "April"}])
+    p = one(problems_of(ws), "is not a date")
+    assert (p.path, p.line) == ("sources.yaml", line_of(ws / "sources.yaml", "retracted_on"))
+    ws = make_workspace(sources=[SOURCES[0], {**SOURCES[1], "retracted": "withdrawn", "retracted_on": "2026-04-02"}])
+    model, problems = load(ws)
+    assert not errors_in(problems) and model.source("src-b").retracted_on == "2026-04-02"
