@@ -273,3 +273,30 @@ def test_a_long_title_and_marking_never_overdraw_the_body(tmp_path, marking_char
     assert fold(title) in fold(docx_text(docx))
     header = re.sub(r"<[^>]+>", "", docx_xml(docx, "word/header1.xml"))
     assert fold(marking) in fold(header)  # Word lets a long header grow; nothing to cut there
+
+
+@NEEDS_PDFTOTEXT
+def test_a_long_organisation_beside_a_logo_and_a_long_author_and_edition_fit_the_page(tmp_path):
+    # Table rows cannot break across pages: the title block must not put a page-long text in one.
+    from PIL import Image
+
+    from briefing.render_pdf import PdfOptions, render_pdf
+    from briefing.render_pdf.document import MARGIN_BOTTOM, MARGIN_TOP
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (240, 80), (31, 58, 95)).save(logo)
+    meta = {"title": "Short title", "organisation": "ORG " + _words(3_000), "author": "AUTHOR " + _words(3_000),
+            "edition": "EDITION " + _words(500), "date": "1 January 2026", "marking": "Official"}
+    ast = {"pandoc-api-version": [1, 23, 1], "meta": {k: {"t": "MetaString", "c": v} for k, v in meta.items()},
+           "blocks": [{"t": "Para", "c": [{"t": "Str", "c": "Body."}]}]}
+    pdf = tmp_path / "out.pdf"
+    pages = render_pdf(ast, pdf, charts={}, options=PdfOptions(logo=logo))
+    assert pages >= 2
+    boxes = pdf_word_boxes(pdf)
+    assert words_off_page(pdf) == [] and _overlaps(boxes) == []
+    body = " ".join(b["text"] for b in boxes
+                    if MARGIN_TOP - 1 <= b["yMin"] and b["yMax"] <= b["height"] - MARGIN_BOTTOM + 1)
+    for key in ("organisation", "author", "edition"):
+        assert fold(meta[key]).upper() in fold(body).upper(), key
+    foot = [b for b in boxes if b["page"] == 2 and b["yMin"] >= b["height"] - MARGIN_BOTTOM]
+    assert len({round(b["yMax"]) for b in foot}) == 1  # the long edition is cut in the footer
