@@ -205,7 +205,13 @@ def pause(*args, **kwargs):
     flag.touch()
     time.sleep(120)
 
-if point == "pdf":  # ReportLab at work, pandoc writing the DOCX beside it
+if point == "load":  # reading the workspace
+    import briefing.workspace
+    briefing.workspace.load_or_raise = pause
+elif point == "compose":  # templates rendered, pandoc parsing
+    import briefing.compose
+    briefing.compose.compose = pause
+elif point == "pdf":  # ReportLab at work, pandoc writing the DOCX beside it
     import briefing.render_pdf
     briefing.render_pdf.render_pdf = pause
 else:  # the PDF done, waiting on pandoc
@@ -233,7 +239,7 @@ def _processes_mentioning(text: str) -> list[str]:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="looks for stray processes in /proc")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-@pytest.mark.parametrize("point", ["pdf", "docx-wait"])
+@pytest.mark.parametrize("point", ["load", "compose", "pdf", "docx-wait"])
 def test_an_interrupted_build_leaves_the_previous_briefing_and_no_temp_files(ws, tmp_path, sig, point):
     before = outputs(ws / "out")
     edit(ws)
@@ -249,7 +255,8 @@ def test_an_interrupted_build_leaves_the_previous_briefing_and_no_temp_files(ws,
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the build never reached the pause"
             time.sleep(0.02)
-        assert temp_leftovers(ws / "out", tmp)  # mid-build: the temporary files are there
+        if point in ("pdf", "docx-wait"):
+            assert temp_leftovers(ws / "out", tmp)  # mid-build: the temporary files are there
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -261,6 +268,8 @@ def test_an_interrupted_build_leaves_the_previous_briefing_and_no_temp_files(ws,
     assert outputs(ws / "out") == before
     assert temp_leftovers(ws / "out", tmp) == []
     assert _processes_mentioning(str(tmp)) == []  # pandoc did not outlive the build
+    manifest = json.loads((ws / "out" / "manifest.json").read_text())
+    assert (manifest["status"], manifest["error"]) == ("failed", "error: the build was interrupted")
 
 
 def test_sigterm_during_page_layout_is_reported_as_terminated(ws, capsys, monkeypatch):
