@@ -9,6 +9,7 @@ import importlib
 import json
 import os
 import re
+import shutil
 import sys
 import threading
 import time
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import atomic_path, write_text
-from .errors import BriefingError
+from .errors import BriefingError, errors_in
 from .yamlsafe import MAX_BYTES
 
 FORMATS = ("pdf", "docx", "html")  # every format a build can write: the one list the commands read
@@ -120,20 +121,67 @@ def build(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, o
     started = time.perf_counter()
     say = progress or Progress(False)
     root = Path(root)
-    out_dir = Path(out_dir) if out_dir else root / "out"
+    shown = Path(out_dir) if out_dir else root / "out"  # as the user wrote it, for the summary line
+    # Every path the build hands on is absolute: the chart cache is written here and read by pandoc
+    # from its own work folder, so a path relative to the current folder would point elsewhere.
+    out_dir = (Path(out_dir) if out_dir else root / "out").absolute()
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise BriefingError(f"unknown format '{bad[0]}'; choose from: {', '.join(FORMATS)}")
     digest = input_digest(root)
     with build_lock(out_dir):
+        clean_stale(out_dir)
         try:
             result = _build_locked(root, audience, formats, out_dir, say, load_or_raise)
-        except BriefingError as exc:
-            _record_failure(out_dir, digest, str(exc.problems[0] if exc.problems else exc))
+        except BaseException as exc:  # an error, a bug or a signal: the manifest must not still say "built"
+            _record_failure(out_dir, digest, failure_text(exc))
             raise
+        finally:
+            with contextlib.suppress(OSError):  # empty once pandoc's work folder is gone
+                (out_dir / WORK_DIR).rmdir()
         result.seconds = time.perf_counter() - started
+        result.outputs = {fmt: _display(shown / path.name) for fmt, path in result.outputs.items()}
         _write_manifest(out_dir, digest, result, audience)
     return result
+
+
+def failure_text(exc: BaseException) -> str:
+    """What the manifest records as the reason a build failed: the first error, never a warning."""
+    if _interrupted(exc):
+        return "error: the build was interrupted"
+    if isinstance(exc, BriefingError):
+        first = (errors_in(exc.problems) or exc.problems)[:1]
+        return str(first[0]) if first else str(exc)
+    return f"error: internal error: {type(exc).__name__}: {exc}"
+
+
+def _interrupted(exc: BaseException | None) -> bool:
+    """True if a Ctrl-C or signal is behind `exc`, even when a library turned it into another exception."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+# A killed build (kill -9) runs no cleanup: the next build into the same folder removes what it left.
+# Only names our own writers make are touched: `.{target}.{random}.tmp` and the work folder.
+WORK_DIR = ".tmp"
+_STALE = {".": (".*.pdf.*.tmp", ".*.docx.*.tmp", ".manifest.json.*.tmp"),
+          ".cache/charts": (".*.svg.*.tmp", ".*.png.*.tmp")}
+
+
+def clean_stale(out_dir: Path) -> None:
+    """Remove temporary files and work folders an earlier, killed build left in `out_dir` (hold the build lock)."""
+    for sub, patterns in _STALE.items():
+        folder = out_dir / sub
+        for pattern in patterns:
+            for p in folder.glob(pattern):
+                with contextlib.suppress(OSError):
+                    p.unlink()
+    shutil.rmtree(out_dir / WORK_DIR, ignore_errors=True)
 
 
 def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> BuildResult:
@@ -171,11 +219,11 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
         temps = {fmt: stack.enter_context(atomic_path(path)) for fmt, path in targets.items()}
         job = None
         if "docx" in formats:
-            job = _start_docx(ws, doc, charts, temps["docx"], root)
+            job = _start_docx(ws, doc, charts, temps["docx"], root.absolute(), out_dir / WORK_DIR, targets["docx"])
         try:
             if "pdf" in formats:
                 try:
-                    result.pages = _render_pdf(ws, doc, charts, temps["pdf"], root)
+                    result.pages = _render_pdf(ws, doc, charts, temps["pdf"], root.absolute())
                 except OSError as exc:  # e.g. a full disk while ReportLab writes
                     raise BriefingError(f"cannot write the PDF: {exc.strerror or exc}; the previous file is"
                                         " untouched", str(targets["pdf"])) from None
@@ -198,7 +246,7 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
                 job.kill()
             raise
         # Leaving the stack renames every temporary file onto its target.
-    result.outputs = {fmt: _display(path) for fmt, path in targets.items()}
+    result.outputs = dict(targets)
     budget = doc.audience.page_budget
     if budget and result.pages > budget:
         result.warnings.append(f"{doc.audience.path}: warning: the PDF has {result.pages} pages;"
@@ -228,7 +276,7 @@ def _result_from(ws, doc) -> BuildResult:
     return BuildResult(claims=len(ws.evidence), references=_count_refs(doc.ast["blocks"]), charts=len(doc.charts))
 
 
-def _start_docx(ws, doc, charts, tmp: Path, root: Path):
+def _start_docx(ws, doc, charts, tmp: Path, root: Path, work: Path, target: Path):
     from .reference_docx import reference_docx
     from .render_docx import start_docx
 
@@ -237,9 +285,11 @@ def _start_docx(ws, doc, charts, tmp: Path, root: Path):
         ref = reference_docx(levels=ws.scale.levels, marking=aud.marking or ws.meta.marking, title=ws.meta.title,
                              brand_color=aud.brand_color, paper=aud.paper, font=aud.docx_font or "Calibri")
         return start_docx(doc.ast, tmp, charts={k: v.png for k, v in charts.items()}, reference=ref,
-                          source_date_epoch=doc.source_date_epoch, resource_dir=root)
-    except (RuntimeError, ValueError) as exc:
+                          source_date_epoch=doc.source_date_epoch, resource_dir=root, work_dir=work)
+    except ValueError as exc:
         raise BriefingError(f"DOCX: {exc}") from None
+    except RuntimeError as exc:  # pandoc could not start, e.g. a full disk for its work files in out/
+        raise BriefingError(f"DOCX: {exc}", str(target)) from None
 
 
 def _render_pdf(ws, doc, charts, tmp: Path, root: Path) -> int:

@@ -121,14 +121,19 @@ def parser() -> argparse.ArgumentParser:
 class Interrupted(KeyboardInterrupt):
     """A SIGTERM or SIGINT: unwinds the stack like Ctrl-C, so every cleanup (temp files, pandoc) runs."""
 
-    def __init__(self, signum: int):
+    def __init__(self, signum: int | str = signal.SIGINT):
         super().__init__(signum)
-        self.signum = signum
+        # Libraries may re-raise it rebuilt from a message (ReportLab's annotateException does): main()
+        # takes the signal from what the handler recorded, never from this attribute alone.
+        self.signum = signum if isinstance(signum, int) else signal.SIGINT
 
 
 @contextlib.contextmanager
-def _signals_unwind():
-    """While a command runs, SIGTERM behaves as SIGINT does; a second signal cannot cut the cleanup short."""
+def _signals_unwind(received: list[int]):
+    """While a command runs, SIGTERM behaves as SIGINT does; a second signal cannot cut the cleanup short.
+
+    Each signal caught is appended to `received`, so the caller knows one arrived whatever exception it became.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -136,6 +141,7 @@ def _signals_unwind():
     def handler(signum, frame):
         for s in old:  # once: the unwinding (removing temp files, killing pandoc) must run to the end
             signal.signal(s, signal.SIG_IGN)
+        received.append(signum)
         raise Interrupted(signum)
 
     old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
@@ -151,28 +157,35 @@ def _signals_unwind():
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = parser().parse_args(argv)
+    received: list[int] = []
     try:
-        with _signals_unwind():
+        with _signals_unwind(received):
             return args.func(args)
-    except Interrupted as exc:
-        what = "terminated" if exc.signum == signal.SIGTERM else "interrupted"
+    except BaseException as exc:  # noqa: BLE001 - each kind is reported below; SystemExit passes through
+        return _report(exc, received)
+
+
+def _report(exc: BaseException, received: list[int]) -> int:
+    """Print the one line an exception deserves and return the exit code."""
+    if received or isinstance(exc, KeyboardInterrupt):
+        # A signal wins over whatever exception it surfaced as (a library may have wrapped it).
+        signum = received[0] if received else signal.SIGINT
+        what = "terminated" if signum == signal.SIGTERM else "interrupted"
         print(f"error: {what}; previous outputs are untouched", file=sys.stderr)
-        return 128 + exc.signum
-    except BriefingError as exc:
+        return 128 + signum
+    if isinstance(exc, BriefingError):
         for p in exc.problems:
             print(p, file=sys.stderr)
         if not exc.problems:
             print(exc, file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("error: interrupted; previous outputs are untouched", file=sys.stderr)
-        return 130
-    except Exception as exc:  # the last guard: no traceback reaches the user
-        if os.environ.get("BRIEFING_DEBUG"):
-            raise
-        print(f"error: internal error: {type(exc).__name__}: {exc} (set BRIEFING_DEBUG=1 for details)",
-              file=sys.stderr)
-        return 2
+    if not isinstance(exc, Exception):  # SystemExit, GeneratorExit: not ours to report
+        raise exc
+    if os.environ.get("BRIEFING_DEBUG"):
+        raise exc
+    print(f"error: internal error: {type(exc).__name__}: {exc} (set BRIEFING_DEBUG=1 for details)",
+          file=sys.stderr)
+    return 2
 
 
 def run() -> None:

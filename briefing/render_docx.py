@@ -294,10 +294,20 @@ def start_docx(
     source_date_epoch: int,
     resource_dir: Path,
     pandoc: str | None = None,
+    work_dir: Path | None = None,
 ) -> DocxJob:
-    """Start pandoc writing the DOCX and return at once; the caller must wait() on the job."""
+    """Start pandoc writing the DOCX and return at once; the caller must wait() on the job.
+
+    Pandoc's work folder (holding the whole document) is made in `work_dir` (default: the system's temporary
+    folder), so a caller can clean what a killed process left.
+    """
     doc, media = _prepare(ast, charts, resource_dir)  # errors in the AST raise here, synchronously
-    workdir = Path(tempfile.mkdtemp(prefix="briefing-docx-"))
+    try:
+        if work_dir is not None:
+            Path(work_dir).mkdir(parents=True, exist_ok=True)
+        workdir = Path(tempfile.mkdtemp(prefix="briefing-docx-", dir=work_dir))
+    except OSError as exc:
+        raise RuntimeError(f"pandoc (docx): cannot make a work folder: {exc.strerror or exc}") from exc
     try:
         (workdir / "data").mkdir()
         for name, src in media.items():

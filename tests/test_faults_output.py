@@ -205,7 +205,13 @@ def pause(*args, **kwargs):
     flag.touch()
     time.sleep(120)
 
-if point == "pdf":  # ReportLab at work, pandoc writing the DOCX beside it
+if point == "load":  # reading the workspace
+    import briefing.workspace
+    briefing.workspace.load_or_raise = pause
+elif point == "compose":  # templates rendered, pandoc parsing
+    import briefing.compose
+    briefing.compose.compose = pause
+elif point == "pdf":  # ReportLab at work, pandoc writing the DOCX beside it
     import briefing.render_pdf
     briefing.render_pdf.render_pdf = pause
 else:  # the PDF done, waiting on pandoc
@@ -233,7 +239,7 @@ def _processes_mentioning(text: str) -> list[str]:
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="looks for stray processes in /proc")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-@pytest.mark.parametrize("point", ["pdf", "docx-wait"])
+@pytest.mark.parametrize("point", ["load", "compose", "pdf", "docx-wait"])
 def test_an_interrupted_build_leaves_the_previous_briefing_and_no_temp_files(ws, tmp_path, sig, point):
     before = outputs(ws / "out")
     edit(ws)
@@ -249,7 +255,8 @@ def test_an_interrupted_build_leaves_the_previous_briefing_and_no_temp_files(ws,
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "the build never reached the pause"
             time.sleep(0.02)
-        assert temp_leftovers(ws / "out", tmp)  # mid-build: the temporary files are there
+        if point in ("pdf", "docx-wait"):
+            assert temp_leftovers(ws / "out", tmp)  # mid-build: the temporary files are there
         proc.send_signal(sig)
         _, err = proc.communicate(timeout=60)
     finally:
@@ -261,3 +268,103 @@ def test_an_interrupted_build_leaves_the_previous_briefing_and_no_temp_files(ws,
     assert outputs(ws / "out") == before
     assert temp_leftovers(ws / "out", tmp) == []
     assert _processes_mentioning(str(tmp)) == []  # pandoc did not outlive the build
+    manifest = json.loads((ws / "out" / "manifest.json").read_text())
+    assert (manifest["status"], manifest["error"]) == ("failed", "error: the build was interrupted")
+
+
+def test_sigterm_during_page_layout_is_reported_as_terminated(ws, capsys, monkeypatch):
+    # ReportLab's paragraph parser catches every exception and re-raises it rebuilt from a message
+    # (annotateException): the signal must still be reported as such, not as a traceback.
+    from reportlab.platypus import paraparser
+
+    before = outputs(ws / "out")
+    real = paraparser.ParaParser.handle_starttag
+    calls = []
+
+    def starttag(self, tag, attrs):
+        calls.append(tag)
+        if len(calls) == 3:  # mid-layout, inside the parser's try/except
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(self, tag, attrs)
+
+    monkeypatch.setattr(paraparser.ParaParser, "handle_starttag", starttag)
+    edit(ws)
+    assert main(["build", "--workspace", str(ws)]) == 128 + signal.SIGTERM
+    assert len(calls) >= 3
+    assert capsys.readouterr().err.splitlines() == ["error: terminated; previous outputs are untouched"]
+    assert outputs(ws / "out") == before
+    assert not temp_leftovers(ws / "out")
+    manifest = json.loads((ws / "out" / "manifest.json").read_text())
+    assert (manifest["status"], manifest["error"]) == ("failed", "error: the build was interrupted")
+
+
+def test_an_unexpected_exception_leaves_a_manifest_that_says_failed(ws, capsys, monkeypatch):
+    import briefing.render_pdf.document
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a renderer bug")
+
+    before = outputs(ws / "out")
+    built = json.loads((ws / "out" / "manifest.json").read_text())
+    assert built["status"] == "built"
+    monkeypatch.setattr(briefing.render_pdf.document, "build", broken)
+    edit(ws)
+    assert main(["build", "--workspace", str(ws)]) == 2
+    assert "internal error: RuntimeError: a renderer bug" in capsys.readouterr().err
+    assert outputs(ws / "out") == before
+    assert not temp_leftovers(ws / "out")
+    manifest = json.loads((ws / "out" / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert manifest["error"] == "error: internal error: RuntimeError: a renderer bug"
+    assert manifest["inputs_sha256"] == built["inputs_sha256"]  # what the files on disk were built from
+    assert manifest["failed_inputs_sha256"] != built["inputs_sha256"]
+
+
+def test_the_manifest_of_a_failed_build_records_the_error_not_a_warning(ws, capsys):
+    from conftest import CLAIM, SOURCES
+
+    # claim-a rests on a retracted source (a warning, listed first); claim-b has an unknown level (an error).
+    sources = [SOURCES[0], {**SOURCES[1], "retracted": "withdrawn by the publisher"}]
+    (ws / "sources.yaml").write_text(json.dumps({"references": sources}), "utf-8")
+    (ws / "evidence" / "claim-b.yaml").write_text(
+        json.dumps({**CLAIM, "id": "claim-b", "confidence": "certain"}), "utf-8")
+    assert main(["check", "--workspace", str(ws)]) == 1
+    problems = capsys.readouterr().out.splitlines()
+    assert ": warning: " in problems[0] and any(": error: " in p for p in problems[1:]), problems
+    assert main(["build", "--workspace", str(ws)]) == 1
+    manifest = json.loads((ws / "out" / "manifest.json").read_text())
+    assert manifest["status"] == "failed"
+    assert manifest["error"] == next(p for p in problems if ": error: " in p)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="looks for stray processes in /proc")
+def test_kill_9_then_rebuild_leaves_no_temporary_file(ws, tmp_path):
+    before = outputs(ws / "out")
+    edit(ws)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    flag = tmp_path / "paused"
+    proc = subprocess.Popen([sys.executable, "-c", PAUSED, str(flag), "docx-wait", "build", "--workspace", str(ws)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, TMPDIR=str(tmp)))
+    try:
+        deadline = time.monotonic() + 120
+        while not flag.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the build never reached the pause"
+            time.sleep(0.02)
+        proc.kill()  # SIGKILL: no cleanup runs
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    left = temp_leftovers(ws / "out", tmp)
+    # Both temporary outputs and pandoc's work folder (holding the whole document) are left, all in out/.
+    assert {p.name.split(".")[1] for p in left if p.name.endswith(".tmp")} >= {"test-briefing"}
+    assert any(p.name.startswith("briefing-docx-") and p.is_relative_to(ws / "out") for p in left), left
+    assert temp_leftovers(tmp) == []
+    assert outputs(ws / "out") == before
+    assert main(["build", "--workspace", str(ws)]) == 0
+    assert temp_leftovers(ws / "out", tmp) == []
+    assert "Something else happened." in docx_text(ws / "out" / "test-briefing.docx")
+    assert json.loads((ws / "out" / "manifest.json").read_text())["status"] == "built"

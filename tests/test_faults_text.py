@@ -21,6 +21,7 @@ from tests.readers import (
     assert_valid_docx,
     assert_valid_pdf,
     docx_text,
+    docx_xml,
     fold,
     pdf_pages,
     pdf_text,
@@ -181,3 +182,121 @@ def test_a_character_no_font_has_is_drawn_as_a_replacement_not_glyph_0():
     unassigned = "\U000e0fff"  # in no font: drawn as U+FFFD from DejaVu, never as an empty box that extracts as NUL
     assert fonts.markup(f"a{unassigned}b") == "a\ufffdb"
     assert 'name="SymbolFallback"' in fonts.markup("go \U0001f680") or fonts.find_symbol_font() is None
+
+
+# -- long titles and markings: linear cost, never over the body ---------------------------------
+
+def _words(n: int) -> str:
+    """About `n` characters of ordinary words."""
+    vocab = "allegation disputed regulator filing evidence source campaign export contract marking".split()
+    text, i = "", 0
+    while len(text) < n:
+        text += vocab[i % len(vocab)] + " "
+        i += 1
+    return text[:n].strip()
+
+
+def test_fitting_a_long_title_measures_each_character_once(monkeypatch):
+    # The running header cuts the title to its slot. Cutting one character and measuring the whole
+    # text again was quadratic (2,000 characters: 82 s); now each distinct character is measured once.
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from briefing.render_pdf import fonts
+
+    fonts.ensure_fonts()
+    calls = []
+    real = TTFont.stringWidth
+    monkeypatch.setattr(TTFont, "stringWidth", lambda self, text, size, *a: calls.append(text) or real(
+        self, text, size, *a))
+    title = _words(200_000) + " \u4e2d\u6587 \U0001f680"
+    short = fonts.fit(title, fonts.SANS, 7.2, 160)
+    assert short.endswith("\u2026") and title.startswith(short[:-1])
+    assert len(calls) <= len(set(short)) + 2, len(calls)  # the characters kept, the ellipsis, the one that overflowed
+    assert fonts.text_width(short, fonts.SANS, 7.2) <= 160
+    assert fonts.fit("Short title", fonts.SANS, 7.2, 160) == "Short title"
+    # Glyphs from the fallback fonts are measured in those fonts, so a CJK title is cut to fit too.
+    cjk = fonts.fit("\u4e2d\u6587" * 200, fonts.SANS, 7.2, 160)
+    assert fonts.text_width(cjk, fonts.SANS, 7.2) <= 160 < fonts.text_width("\u4e2d\u6587" * 200, fonts.SANS, 7.2)
+
+
+def _overlaps(boxes: list[dict]) -> list[tuple[str, str]]:
+    """Pairs of words drawn over each other on the same page (boxes shrunk by half a point)."""
+    found = []
+    by_page: dict[int, list[dict]] = {}
+    for b in boxes:
+        by_page.setdefault(b["page"], []).append(b)
+    for words in by_page.values():
+        words.sort(key=lambda b: b["yMin"])
+        for i, a in enumerate(words):
+            for b in words[i + 1:]:
+                if b["yMin"] >= a["yMax"] - 0.5:
+                    break
+                if min(a["xMax"], b["xMax"]) - max(a["xMin"], b["xMin"]) > 0.5:
+                    found.append((a["text"], b["text"]))
+    return found
+
+
+@NEEDS_PDFTOTEXT
+@pytest.mark.parametrize("marking_chars", [1_400, 2_100])
+def test_a_long_title_and_marking_never_overdraw_the_body(tmp_path, marking_chars):
+    from reportlab.lib.units import mm
+
+    from briefing.render_pdf.document import MARGIN_BOTTOM, MARGIN_TOP
+
+    title, marking = "TITLE " + _words(1_994), "MARKING " + _words(marking_chars - 8)
+    root = write_workspace(tmp_path / "ws", briefing={"title": title, "date": "2026-01-01", "edition": "1",
+                                                               "marking": marking})
+    result = build(root)
+    pdf = root / "out" / Path(result.outputs["pdf"]).name
+    assert_valid_pdf(pdf)
+    boxes = pdf_word_boxes(pdf)
+    assert words_off_page(pdf) == []
+    assert _overlaps(boxes) == []
+    for page in range(1, result.pages + 1):
+        on = [b for b in boxes if b["page"] == page]
+        height = on[0]["height"]
+        head = [b for b in on if b["yMax"] <= MARGIN_TOP]
+        foot = [b for b in on if b["yMin"] >= height - MARGIN_BOTTOM]
+        # Nothing straddles the margins: a text is either furniture or body.
+        assert all(b in head or b in foot or MARGIN_TOP - 1 <= b["yMin"] and b["yMax"] <= height - MARGIN_BOTTOM + 1
+                   for b in on), page
+        # The running header and footer are one line each, cut with an ellipsis.
+        assert len({round(b["yMax"]) for b in head}) == 1 and len({round(b["yMax"]) for b in foot}) == 1, page
+        assert "MARKING" in [b["text"] for b in head] and "MARKING" in [b["text"] for b in foot], page
+        assert any(b["text"].endswith("\u2026") for b in foot), page
+        assert max(b["yMax"] for b in head) < MARGIN_TOP - 4 * mm  # above the header rule
+    # The title block shows both in full (read from the body, without the running header and footer).
+    body = " ".join(b["text"] for b in boxes
+                    if MARGIN_TOP - 1 <= b["yMin"] and b["yMax"] <= b["height"] - MARGIN_BOTTOM + 1)
+    assert fold(marking) in fold(body) and fold(title) in fold(body)
+    docx = root / "out" / Path(result.outputs["docx"]).name
+    assert fold(title) in fold(docx_text(docx))
+    header = re.sub(r"<[^>]+>", "", docx_xml(docx, "word/header1.xml"))
+    assert fold(marking) in fold(header)  # Word lets a long header grow; nothing to cut there
+
+
+@NEEDS_PDFTOTEXT
+def test_a_long_organisation_beside_a_logo_and_a_long_author_and_edition_fit_the_page(tmp_path):
+    # Table rows cannot break across pages: the title block must not put a page-long text in one.
+    from PIL import Image
+
+    from briefing.render_pdf import PdfOptions, render_pdf
+    from briefing.render_pdf.document import MARGIN_BOTTOM, MARGIN_TOP
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (240, 80), (31, 58, 95)).save(logo)
+    meta = {"title": "Short title", "organisation": "ORG " + _words(3_000), "author": "AUTHOR " + _words(3_000),
+            "edition": "EDITION " + _words(500), "date": "1 January 2026", "marking": "Official"}
+    ast = {"pandoc-api-version": [1, 23, 1], "meta": {k: {"t": "MetaString", "c": v} for k, v in meta.items()},
+           "blocks": [{"t": "Para", "c": [{"t": "Str", "c": "Body."}]}]}
+    pdf = tmp_path / "out.pdf"
+    pages = render_pdf(ast, pdf, charts={}, options=PdfOptions(logo=logo))
+    assert pages >= 2
+    boxes = pdf_word_boxes(pdf)
+    assert words_off_page(pdf) == [] and _overlaps(boxes) == []
+    body = " ".join(b["text"] for b in boxes
+                    if MARGIN_TOP - 1 <= b["yMin"] and b["yMax"] <= b["height"] - MARGIN_BOTTOM + 1)
+    for key in ("organisation", "author", "edition"):
+        assert fold(meta[key]).upper() in fold(body).upper(), key
+    foot = [b for b in boxes if b["page"] == 2 and b["yMin"] >= b["height"] - MARGIN_BOTTOM]
+    assert len({round(b["yMax"]) for b in foot}) == 1  # the long edition is cut in the footer

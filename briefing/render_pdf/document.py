@@ -7,6 +7,8 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
@@ -101,7 +103,11 @@ class BriefingDoc(BaseDocTemplate):
         self._outline_level = lvl
 
     def decorate(self, canv: Canvas, doc: BaseDocTemplate) -> None:
-        """Running header (short title, marking) and footer (marking, Page N of M)."""
+        """Running header (short title, marking) and footer (marking, Page N of M).
+
+        Every text is one line, cut with an ellipsis to its slot (the title block on page 1 shows each in
+        full): a marking that wrapped would run down over the body text or off the page.
+        """
         page = canv.getPageNumber()
         self.pages = max(self.pages, page)
         if page == 1:
@@ -111,27 +117,46 @@ class BriefingDoc(BaseDocTemplate):
         x, w = self.leftMargin, self.width
         canv.saveState()
         head_y = ph - MARGIN_TOP + 9 * mm
+        left = right = 0.0  # widths taken at each side, so the centred marking fits between them
         if page > 1 and m.title:
-            short = fonts.fit(m.title, fonts.SANS, st["running"].fontSize, w * 0.34)
-            _draw(canv, fonts.markup(short), st["running"], x, head_y, w * 0.4)
+            left = _one_line(canv, m.title, st["running"], x, head_y, w * 0.34)
+        org = _fitted(m.organisation, st["running_right"], w * 0.3) if m.organisation and page > 1 else None
+        if org:
+            right = org[1]
         if m.marking:
-            _draw(canv, fonts.markup(m.marking), st["running_mark"], x + w * 0.25, head_y, w * 0.5)
-        if m.organisation and page > 1:
-            org = fonts.fit(m.organisation, fonts.SANS, st["running"].fontSize, w * 0.3)
-            _draw(canv, fonts.markup(org), st["running_right"], x + w * 0.6, head_y, w * 0.4)
+            _centred(canv, m.marking, st["running_mark"], x, head_y, w, max(left, right))
+        if org:  # drawn after the marking: the text reads title, marking, organisation
+            _draw(canv, fonts.markup(org[0]), st["running_right"], x + w * 0.7, head_y, w * 0.3)
         canv.setStrokeColor(RULE)
         canv.setLineWidth(0.5)
         if m.marking or (page > 1 and (m.title or m.organisation)):
             canv.line(x, head_y - 4.5 * mm, x + w, head_y - 4.5 * mm)
         foot_y = MARGIN_BOTTOM - 9 * mm
         canv.line(x, foot_y + 1.5 * mm, x + w, foot_y + 1.5 * mm)
-        left = " \u00b7 ".join(p for p in (m.date, m.edition) if p)
-        if left:
-            _draw(canv, fonts.markup(left), st["running"], x, foot_y, w * 0.3)
+        dated = " \u00b7 ".join(p for p in (m.date, m.edition) if p)
+        left = _one_line(canv, dated, st["running"], x, foot_y, w * 0.3) if dated else 0.0
+        number = st["running_right"]
+        right = fonts.text_width("Page 8888 of 8888", number.fontName, number.fontSize)
         if m.marking:
-            _draw(canv, fonts.markup(m.marking), st["running_mark"], x + w * 0.25, foot_y, w * 0.5)
-        canv.page_number(x + w, foot_y - st["running_right"].fontSize)  # same baseline as the _draw texts
+            _centred(canv, m.marking, st["running_mark"], x, foot_y, w, max(left, right))
+        canv.page_number(x + w, foot_y - number.fontSize)  # same baseline as the _draw texts
         canv.restoreState()
+
+
+GAP = 3 * mm  # the least space between two running texts
+
+
+def _fitted(text: str, style, width: float) -> tuple[str, float]:
+    """`text` cut to one line of `width` in `style`, and the width it takes."""
+    short = fonts.fit(text, style.fontName, style.fontSize, width - 0.5)  # a margin for rounding in wrap()
+    return short, fonts.text_width(short, style.fontName, style.fontSize)
+
+
+def _one_line(canv: Canvas, text: str, style, x: float, top: float, width: float) -> float:
+    """Draw `text` on one line in a box of `width` (aligned as the style says); return the width it took."""
+    short, used = _fitted(text, style, width)
+    _draw(canv, fonts.markup(short), style, x, top, width)
+    return used
 
 
 def _draw(canv: Canvas, text: str, style, x: float, top: float, width: float) -> None:
@@ -141,21 +166,27 @@ def _draw(canv: Canvas, text: str, style, x: float, top: float, width: float) ->
     p.drawOn(canv, x, top - h)
 
 
-def title_block(meta: DocMeta, styles: Styles, options: PdfOptions, width: float) -> list[Flowable]:
-    """Page 1's title block: organisation (and logo), title, subtitle, rule, date/edition/marking."""
+def _centred(canv: Canvas, text: str, style, x: float, top: float, width: float, sides: float) -> None:
+    """Draw `text` centred on the line, on one line, clear of `sides` points taken at either end."""
+    room = max(width - 2 * (sides + GAP), 0.0)
+    _one_line(canv, text, style, x + (width - room) / 2, top, room)
+
+
+def title_block(meta: DocMeta, styles: Styles, options: PdfOptions, width: float,
+                height: float = float("inf")) -> list[Flowable]:
+    """Page 1's title block: organisation (and logo), title, subtitle, rule, date/edition/marking.
+
+    Every text is shown in full, in paragraphs that can break across pages; two texts share a row only
+    while the row stays short (a table row cannot break, so a long marking in one would not fit the page).
+    """
     out: list[Flowable] = []
     if not any(vars(meta).values()) and options.logo is None:
         return out
     org = Paragraph(fonts.markup(meta.organisation.upper()), styles["org"]) if meta.organisation else None
     if options.logo is not None:
         logo = _logo(Path(options.logo))
-        row = [[org or "", logo]]
-        t = Table(row, colWidths=[width - logo.drawWidth, logo.drawWidth], hAlign="LEFT")
-        t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), fonts.SANS), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-                               ("ALIGN", (1, 0), (1, 0), "RIGHT"),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                               ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
-        out += [t, Spacer(1, styles.base * 0.9)]
+        out += _row(org, logo, width - logo.drawWidth, width, height, valign="BOTTOM")
+        out.append(Spacer(1, styles.base * 0.9))
     elif org is not None:
         out.append(org)
     if meta.title:
@@ -167,15 +198,31 @@ def title_block(meta: DocMeta, styles: Styles, options: PdfOptions, width: float
     details = "\u2003\u00b7\u2003".join(fonts.markup(p) for p in (meta.date, meta.edition) if p)
     if meta.author:
         details += ("\u2003\u00b7\u2003" if details else "") + fonts.markup(meta.author)
-    cells = [[Paragraph(details, styles["titlemeta"]),
-              Paragraph(fonts.markup(meta.marking), styles["marking"]) if meta.marking else ""]]
-    t = Table(cells, colWidths=[width * 0.7, width * 0.3], hAlign="LEFT")
-    t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), fonts.SANS),
-                           ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                           ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
-                           ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-    out += [t, Spacer(1, styles.base * 1.6)]
+    marking = Paragraph(fonts.markup(meta.marking), styles["marking"]) if meta.marking else None
+    out += _row(Paragraph(details, styles["titlemeta"]), marking, width * 0.7, width, height, valign="MIDDLE")
+    out.append(Spacer(1, styles.base * 1.6))
     return out
+
+
+def _row(left: Flowable | None, right: Flowable | None, left_width: float, width: float, height: float,
+         *, valign: str) -> list[Flowable]:
+    """`left` and `right` side by side in one table row if it is at most a quarter page high, else stacked."""
+    right_width = width - left_width
+    tall = any(f is not None and f.wrap(w, height)[1] > height / 4
+               for f, w in ((left, left_width), (right, right_width)))
+    if tall:  # stacked, each at full width
+        if isinstance(right, Image):  # a logo goes above the organisation's name, at the right
+            right.hAlign = "RIGHT"
+            return [f for f in (right, left) if f is not None]
+        if isinstance(right, Paragraph):  # a full-width paragraph reads from the left margin
+            right.style = ParagraphStyle(f"{right.style.name}-stacked", parent=right.style, alignment=TA_LEFT)
+        return [f for f in (left, right) if f is not None]
+    t = Table([[left or "", right or ""]], colWidths=[left_width, right_width], hAlign="LEFT")
+    t.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), fonts.SANS), ("VALIGN", (0, 0), (-1, -1), valign),
+                           ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                           ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                           ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+    return [t]
 
 
 def _logo(path: Path) -> Image:
@@ -202,7 +249,7 @@ def build(ast: dict, out: str | os.PathLike | BinaryIO, *, charts: dict[str, Pat
     doc = BriefingDoc(out, options=options, styles=styles, meta=meta)
     state = State(targets=targets, link_color=LINK.hexval().replace("0x", "#"))
     renderer = Blocks(styles, state, charts, {}, frame_height=doc.height)
-    story = title_block(meta, styles, options, doc.width)
+    story = title_block(meta, styles, options, doc.width, doc.height)
     story += renderer.render(blocks, Ctx(doc.width))
     story += renderer.notes(doc.width)
     if not story:

@@ -297,21 +297,55 @@ def markup(text: str, *, mono: bool = False, base: str | None = None) -> str:
 
 
 def fit(text: str, font: str, size: float, width: float) -> str:
-    """`text` cut (with an ellipsis) to fit `width` on one line; glyphs DejaVu lacks count as 1 em."""
-    ensure_fonts()
-    cmap = _sans.face.charToGlyph
-    face = pdfmetrics.getFont(font)
+    """`text` cut (with an ellipsis) to fit `width` on one line, in one pass over the characters it keeps.
 
-    def w(s: str) -> float:
-        return sum(face.stringWidth(ch, size) if ord(ch) in cmap else size for ch in s)
-
-    if w(text) <= width:
-        return text
-    while text and w(text + "\u2026") > width:
-        text = text[:-1]
+    Each distinct character is measured once, in the font that will draw it (DejaVu's characters in
+    `font`, others in their fallback, 1 em if no font has them): the cost is linear in what fits, however
+    long the text (a cut-and-remeasure loop was quadratic: minutes for a 2,000-character title).
+    """
+    text = clean(text)
+    w = _measure(font, size)
+    room = width - w("\u2026")  # what the text may take when it is cut
+    total = 0.0
+    cut = None
+    for i, ch in enumerate(text):
+        total += w(ch)
+        if cut is None and total > room:
+            cut = i
+        if total > width:
+            break
+    else:
+        return text  # it fits whole
+    text = text[:cut]
     if " " in text.strip():  # prefer to cut at a word boundary
         text = text.rstrip().rsplit(" ", 1)[0]
     return text.rstrip(" ,;:-\u2013") + "\u2026"
+
+
+def text_width(text: str, font: str, size: float) -> float:
+    """The width of one line of plain text as `markup` will draw it (fallback glyphs in their own font)."""
+    w = _measure(font, size)
+    return sum(w(ch) for ch in clean(text))
+
+
+def _measure(font: str, size: float):
+    """A per-character width function, measuring each distinct character once."""
+    ensure_fonts()
+    cmap = _sans.face.charToGlyph
+    face = pdfmetrics.getFont(font)
+    widths: dict[str, float] = {}
+
+    def w(ch: str) -> float:
+        if ch not in widths:
+            code = ord(ch)
+            other = None if code in cmap or ch == " " else _fallback_font(code)
+            if other:
+                widths[ch] = pdfmetrics.getFont(other).stringWidth(ch, size)
+            else:  # DejaVu has it (drawn in `font`), or no font has it (drawn as U+FFFD: about 1 em)
+                widths[ch] = face.stringWidth(ch, size) if code in cmap or ch == " " else size
+        return widths[ch]
+
+    return w
 
 
 def find_symbol_font() -> Path | None:
