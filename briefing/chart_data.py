@@ -204,6 +204,13 @@ def long_number(value: float, approx: bool = False) -> str:
 # --- queries ----------------------------------------------------------------------------------
 
 
+def plotted_claims(ws: Workspace, spec: ChartSpec) -> list[Evidence]:
+    """The claims whose figures a bar chart plots (for its caption's attribution); none for other kinds."""
+    if spec.kind != "bar":
+        return []
+    return [e for e in _selected(ws, spec) if any(not spec.metrics or f.metric in spec.metrics for f in e.figures)]
+
+
 def _selected(ws: Workspace, spec: ChartSpec) -> list[Evidence]:
     """The evidence a chart covers: all of it, or the items carrying one of the spec's tags."""
     if not spec.tags:

@@ -11,7 +11,7 @@ from markupsafe import Markup
 
 from . import pandoc
 from .audiences import Audience, load_audience
-from .chart_data import ChartData, chart_data
+from .chart_data import ChartData, chart_data, plotted_claims
 from .csl import bibliography
 from .errors import BriefingError
 from .markdown import attr, escape
@@ -47,8 +47,9 @@ class Composed:
 class FigurePlacer:
     """Numbers charts in the order the template places them (a method call, allowed by the sandbox)."""
 
-    def __init__(self, datas: dict[str, ChartData]):
+    def __init__(self, datas: dict[str, ChartData], attribution=lambda d: ""):
         self._datas = datas
+        self._attribution = attribution  # ChartData -> "alleged by X; disputed by Y" for its caption
         self._placed: dict[str, ChartRef] = {}
 
     def place(self, chart_id: str) -> ChartRef | None:
@@ -59,7 +60,7 @@ class FigurePlacer:
         if d is None:
             return None
         ref = ChartRef(len(self._placed) + 1, d.spec.id, d.spec.title, d.spec.caption, d.source_ids, d.alt,
-                       _chart_note(d))
+                       _chart_note(d), self._attribution(d))
         self._placed[chart_id] = ref
         return ref
 
@@ -152,8 +153,8 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
     specs = {c.id: c for c in ws.charts}
     wanted = [i for i in audience.charts if i in specs]
     datas = {i: chart_data(ws, specs[i]) for i in wanted}
-    placer = FigurePlacer(datas)
     q = Queries(ws, audience.name, audience.rank_by)
+    placer = FigurePlacer(datas, lambda d: q.combined_attribution(plotted_claims(ws, d.spec)).text)
 
     def chart_ids(kind: str) -> list[str]:
         return [i for i in wanted if specs[i].kind == kind]

@@ -109,6 +109,12 @@ class FigureRow:
         return self.entries[0].figures[0][1]
 
     @property
+    def claims(self) -> tuple[Evidence, ...]:
+        """The claims behind the values a reader may rely on (every value's, when all are retracted)."""
+        pairs = (p for v in (self.live or self.entries) for p in v.figures)
+        return tuple({e.id: e for _, e in pairs}.values())
+
+    @property
     def top(self) -> float:
         return max(v.value for v in (self.live or self.entries))
 
@@ -124,6 +130,7 @@ class ChartRef:
     source_ids: tuple[str, ...]
     alt: str
     note: str = ""  # what the chart leaves out (retracted values, entries over the cap)
+    attribution: str = ""  # who alleges and who disputes the values it plots ("alleged by X; disputed by Y")
 
 
 @dataclass(frozen=True)
@@ -364,6 +371,14 @@ class Queries:
         if interested:
             return Attribution(interested, disputed)
         return Attribution(tuple(dict.fromkeys(source_name(o) for o in ors)), disputed, "reported")
+
+    def combined_attribution(self, items) -> Attribution:
+        """One attribution for several claims (a figure row, a chart): every accuser and disputer, once;
+        "alleged" when any of them is alleged, else "reported"."""
+        parts = [a for a in (self.attribution(e) for e in items) if a]
+        verb = "alleged" if any(a.verb == "alleged" for a in parts) or not parts else "reported"
+        return Attribution(tuple(dict.fromkeys(n for a in parts for n in a.alleged_by)),
+                           tuple(dict.fromkeys(n for a in parts for n in a.disputed_by)), verb)
 
     def origin_sources(self, item: Evidence) -> list[Source]:
         """The origins a claim's cited sources trace to (retracted ones included), in sources.yaml order."""

@@ -347,3 +347,37 @@ def test_a_users_own_audience_built_from_the_shipped_sections_attributes_too(tmp
     for window in _windows(body, "Hand out filters"):
         assert all(r in window for r in RETRACTION), window
     assert "Retracted on 2 April 2026: the authors found a sampling error" in fold(refs)
+
+
+# -- figures: the key-figures table, the board's figure line and chart captions attribute too ----------
+def test_figures_name_who_alleges_and_disputes_them_in_every_edition(shipped_executive, tmp_path):
+    """A figure is an allegation when its claim is: the row, the board's ranking and the chart caption say who."""
+    ws, texts = shipped_executive
+    q = Queries(capped(ws), "executive")
+    rows = [r for r in q.key_figures(("exchanges",)) if q.combined_attribution(r.claims)]
+    assert rows and any(q.combined_attribution(r.claims).disputed_by for r in rows)
+    for fmt, text in texts.items():
+        body, _ = _body_and_refs(text)
+        body, _ = _without_box(body)
+        table = body[body.index("Key figures"):]
+        for r in rows:
+            a = q.combined_attribution(r.claims)
+            window = _windows(table, r.actor, after=400)[0]
+            assert a.text in window, (fmt, r.actor, a.text, window)
+        caption = _windows(body, "Figure 1.", after=1200)[0]
+        assert "Values alleged by Anthropic" in caption, (fmt, caption)
+    root = copy_workspace(tmp_path)
+    result = build(root, audience="board", formats=FORMATS, out_dir=root / "out")
+    for fmt, p in result.outputs.items():
+        text = fold((pdf_text if fmt == "pdf" else docx_text)(root / "out" / Path(p).name))
+        line = text[text.index("Largest reported figures"):]
+        top = q.largest(metrics=("exchanges",))[0]
+        assert top.actor in line[:200] and q.combined_attribution(top.claims).text in line[:400], (fmt, line[:400])
+
+
+def test_combined_attribution_merges_the_claims_behind_a_row(water):
+    ws, _ = water
+    q = Queries(capped(ws), "analyst")
+    a = q.combined_attribution([q.item("utility-says-safe"), q.item("coalition-withheld")])
+    assert a.alleged_by == (UTILITY, COALITION) and a.disputed_by == (COALITION, UTILITY)
+    assert not q.combined_attribution([q.item("mains-replaced")])
