@@ -513,3 +513,34 @@ def test_qpdf_check(tmp_path: Path) -> None:
     result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "No syntax or stream encoding errors" in result.stdout
+
+
+def test_a_chart_shrinks_to_finish_a_page_but_not_below_its_floor():
+    """A tall chart that nearly fits shrinks (keeping its caption) instead of leaving half a page empty."""
+    from reportlab.graphics.shapes import Drawing, Rect
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Paragraph
+
+    from briefing.render_pdf.charts import Chart, FigureBlock
+    from briefing.render_pdf.flowables import Anchor, KeepWithNext
+
+    def block():
+        d = Drawing(400, 300)
+        d.add(Rect(0, 0, 400, 300))
+        return FigureBlock(Chart(d, max_height=1000), [Paragraph("Figure 1. A caption.", ParagraphStyle("c"))])
+
+    canvas = Canvas(io.BytesIO())
+    natural = block()
+    _, full = natural.wrapOn(canvas, 400, 10_000)
+    assert full > 300
+    fitted = block()
+    _, h = fitted.wrapOn(canvas, 400, full * 0.8)
+    assert h <= full * 0.8 and fitted.chart.height < 300  # shrunk, caption kept
+    floor = block()
+    _, h = floor.wrapOn(canvas, 400, full * 0.4)
+    assert h == full  # too little room: it moves whole to the next page instead
+    # Behind an anchor (a keepWithNext group), the group offers the chart the rest of the page.
+    group = KeepWithNext([Anchor("fig"), block()])
+    parts = group.splitOn(canvas, 400, full * 0.8)
+    assert isinstance(parts[-1], FigureBlock) and parts[-1].chart.height < 300

@@ -12,7 +12,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, HRFlowable, Paragraph, Spacer, TableStyle
 
 from . import fonts
-from .charts import Chart, load_svg
+from .charts import Chart, FigureBlock, load_svg
 from .flowables import Anchor, Indented, Para, SplitTable, widow_range
 from .inlines import LITERAL_RAW, NBSP, Inlines, State, stringify
 from .styles import AMBER, AMBER_TINT, QUOTE_RULE, RULE, Styles
@@ -251,6 +251,8 @@ class Blocks:
             image = _lone_image(block.get("c") or []) if block["t"] in ("Para", "Plain") else None
             body += self.image(image, ctx) if image else self.block(block, ctx)
         cap = self.render(caption, replace(ctx, style="caption", bullet=None, prefix=""))
+        if cap and len(body) == 1 and isinstance(body[0], Chart):
+            return anchor + [FigureBlock(body[0], cap)]
         if cap:
             for f in body:  # a keepWithNext chain (not a nested KeepTogether) holds chart and caption
                 f.keepWithNext = 1

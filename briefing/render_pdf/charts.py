@@ -66,11 +66,14 @@ class Chart(Flowable):
         self.drawing = drawing
         self.max_height = max_height
         self.scale = 1.0
+        self.fit_height = 0.0  # set by FigureBlock: the height to shrink to so that a page is finished
         self.hAlign = "CENTER"
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         d = self.drawing
         self.scale = min(availWidth / d.width, self.max_height / d.height)
+        if self.fit_height:
+            self.scale = min(self.scale, self.fit_height / d.height)
         self.width, self.height = d.width * self.scale, d.height * self.scale
         return self.width, self.height
 
@@ -81,3 +84,42 @@ class Chart(Flowable):
         self.canv.scale(self.scale, self.scale)
         renderPDF.draw(self.drawing, self.canv, 0, 0)
         self.canv.restoreState()
+
+
+class FigureBlock(Flowable):
+    """A chart and its caption, moved as one block. Rather than leave the rest of a page empty, the
+    chart shrinks (to no less than `min_scale` of its size) to fit there with its caption."""
+
+    shrinks = True  # tells a keepWithNext group to offer it the rest of the page (flowables.KeepWithNext)
+
+    def __init__(self, chart: Chart, caption: list[Flowable], min_scale: float = 0.6) -> None:
+        super().__init__()
+        self.chart, self.caption, self.min_scale = chart, caption, min_scale
+        self.spaceBefore = chart.getSpaceBefore()
+        self.spaceAfter = caption[-1].getSpaceAfter() if caption else 0
+        self._caption_h: list[float] = []
+
+    def _gap(self, i: int, f: Flowable) -> float:
+        """Space above caption flowable i (and below it, but for the last: the frame adds that)."""
+        return f.getSpaceBefore() + (f.getSpaceAfter() if i < len(self.caption) - 1 else 0)
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        self._caption_h = [f.wrapOn(self.canv, availWidth, availHeight)[1] for f in self.caption]
+        below = sum(self._caption_h) + sum(self._gap(i, f) for i, f in enumerate(self.caption))
+        self.chart.fit_height = 0.0
+        _, natural = self.chart.wrapOn(self.canv, availWidth, availHeight)
+        room = availHeight - below
+        if natural + below > availHeight and room >= natural * self.min_scale:
+            self.chart.fit_height = room
+            self.chart.wrapOn(self.canv, availWidth, availHeight)
+        self.width, self.height = availWidth, self.chart.height + below
+        return self.width, self.height
+
+    def draw(self) -> None:
+        y = self.height - self.chart.height
+        self.chart.drawOn(self.canv, (self.width - self.chart.width) / 2, y)
+        for i, (f, h) in enumerate(zip(self.caption, self._caption_h, strict=True)):
+            y -= f.getSpaceBefore() + h
+            f.drawOn(self.canv, 0, y)
+            if i < len(self.caption) - 1:
+                y -= f.getSpaceAfter()

@@ -105,16 +105,20 @@ def _widow_range(table: Table) -> tuple[int, int]:
 
 class KeepWithNext(KeepTogether):
     """keepWithNext groups: like KeepTogether, but a long last member (a table or paragraph) may
-    start on this page, so a heading followed by a long table does not leave half a page blank."""
+    start on this page, and a last chart may shrink to fit it, so a heading followed by a long table
+    or a tall chart does not leave half a page blank."""
 
     def split(self, aW: float, aH: float) -> list[Flowable]:  # noqa: N803
         heads, last = self._content[:-1], self._content[-1]
-        if heads and _splittable(last):
+        shrinks = getattr(last, "shrinks", False)  # a chart block that fits by shrinking (FigureBlock)
+        if heads and (shrinks or _splittable(last)):
             _, used = _listWrapOn(heads, aW, self.canv)
             room = aH - used - last.getSpaceBefore() - 1
             if room > 0:
                 _, h = last.wrapOn(self.canv, aW, room)
-                if h > room:
+                if shrinks and h <= room:
+                    return [*heads, last]
+                if h > room and not shrinks:
                     parts = last.splitOn(self.canv, aW, room)
                     if len(parts) >= 2:
                         return [*heads, *parts]
