@@ -164,3 +164,35 @@ def test_symlink_outside_is_refused(make_workspace, tmp_path, capsys):
     assert main(["check", "-w", str(ws)]) == 1
     out = capsys.readouterr().out
     assert "evidence/link.yaml:1:1: error: symbolic link points outside the workspace; refused" in out
+
+
+# -- command-line arguments: one line, a non-zero exit, nothing built ------------------------------------
+@pytest.mark.parametrize("argv, words", [
+    (["build", "--format", ""], "no format given; choose from: pdf, docx"),
+    (["build", "--format", ","], "no format given"),
+    (["build", "-f", "pdf,html5"], "unknown format 'html5'; choose from: pdf, docx"),
+    (["build", "-f", "pdf,,docx"], "unknown format an empty name"),
+    (["watch", "-f", "odt"], "unknown format 'odt'"),
+    (["build", "--audience", ""], "the audience name is empty"),
+    (["build", "--audience", "a\nb"], "control character"),
+    (["build", "--out", ""], "the path is empty"),
+    (["check", "--workspace", ""], "the path is empty"),
+    (["publish", "--date", "2026-13-01"], "is not a date like 2026-02-23"),
+    (["publish", "--date", "1850-01-01"], "years 1900 to 2199"),
+    (["build", "--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_bad_arguments_are_one_line_errors(tmp_path, capsys, argv, words):
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, *(["-w", str(tmp_path)] if "-w" not in argv and "--workspace" not in argv else [])])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and words in err, err
+    assert err.startswith("briefing") and "usage:" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing built
+
+
+def test_formats_are_normalised_and_deduplicated():
+    from briefing.build import FORMATS
+    from briefing.cli import formats_arg
+
+    assert formats_arg(" PDF , docx,pdf") == "pdf,docx"
+    assert formats_arg(",".join(FORMATS)) == ",".join(FORMATS)

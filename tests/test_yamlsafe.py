@@ -211,3 +211,18 @@ def test_empty_files(tmp_path, content):
 def test_unreadable_path_is_a_problem_not_an_exception(tmp_path):
     tree, [p] = load_file(tmp_path / "missing.yaml", "missing.yaml")
     assert tree is None and "cannot read file" in p.message
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="needs os.mkfifo (POSIX)")
+def test_a_fifo_is_refused_without_reading_it(tmp_path):
+    import os
+
+    fifo = tmp_path / "sources.yaml"
+    os.mkfifo(fifo)
+    tree, [p] = load_file(fifo, "sources.yaml")  # would block forever if it were opened
+    assert tree is None and (p.path, p.severity) == ("sources.yaml", "error") and "a pipe" in p.message
+
+
+def test_a_folder_is_refused_as_not_a_regular_file(tmp_path):
+    tree, [p] = load_file(tmp_path, "charts.yaml")
+    assert tree is None and "a folder, not a regular file" in p.message
