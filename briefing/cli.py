@@ -14,9 +14,9 @@ from .errors import BriefingError, errors_in
 
 
 def _check(args) -> int:
-    from .workspace import load
+    from .workspace import check
 
-    _, problems = load(Path(args.workspace))
+    _, problems = check(Path(args.workspace))
     for p in problems:
         print(p)
     errs = len(errors_in(problems))

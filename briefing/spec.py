@@ -74,6 +74,7 @@ def _map(doc, fields, required=False, extra=frozenset()):
 
 
 SECTIONS = ("documented", "alleged", "not_shown")
+CHART_KINDS = ("bar", "timeline", "confidence")
 SOURCE_KINDS = ("primary", "news", "analysis", "academic", "filing", "commentary")
 
 # CSL 1.0.2 variables (and common Zotero export keys): accepted in sources.yaml and passed to citeproc.
@@ -196,7 +197,7 @@ ANALYSIS = Field("map", "Judgements by section name", open_keys=True,
 
 CHART = _map("A chart declaration", {
     "id": Field("id", "Stable id", True),
-    "kind": Field("enum", "What to draw", True, choices=("bar", "timeline", "confidence")),
+    "kind": Field("enum", "What to draw", True, choices=CHART_KINDS),
     "title": S("Title", True),
     "caption": S("Caption text"),
     "metrics": _lst(Field("id", "A figure metric"), "bar: which metrics"),
@@ -431,6 +432,15 @@ class Checker:
                 out.append(v)
         return out
 
+    def _charts(self, node, f, name, pos):
+        """An audience's charts: the word `all`, or a list of chart ids."""
+        if isinstance(node, Scalar) and not node.quoted and node.value == "all":
+            return "all"
+        if not isinstance(node, YList):
+            self.err(pos, f"'{name}': write `all` or a list of chart ids, e.g. [timeline]; [] for none")
+            return None
+        return self._list(node, Field("list", item=Field("id")), name, pos)
+
     def _ids(self, node, f, name, pos):
         return self._list(node, Field("list", item=Field("id")), name, pos)
 
@@ -518,7 +528,11 @@ def _js(f: Field) -> dict:
         d["anyOf"] = [{"type": "string", "pattern": DATE_RE.pattern}, {"type": "integer"}]
     elif k == "csldate":
         d["anyOf"] = [{"type": "string", "pattern": DATE_RE.pattern}, {"type": "integer"},
-                      {"type": "object", "properties": {"date-parts": {"type": "array"}}}]
+                      {"type": "object", "properties": {"date-parts": {"type": "array", "minItems": 1,
+                                                                       "maxItems": 2}},
+                       "required": ["date-parts"], "additionalProperties": False},
+                      {"type": "object", "properties": {"literal": {"type": "string"}},
+                       "required": ["literal"], "additionalProperties": False}]
     elif k == "number":
         d["type"] = "number"
     elif k == "int":
@@ -527,6 +541,8 @@ def _js(f: Field) -> dict:
         d["type"] = "boolean"
     elif k == "list":
         d.update(type="array", items=_js(f.item))
+    elif k == "charts":
+        d["anyOf"] = [{"const": "all"}, {"type": "array", "items": {"type": "string", "pattern": ID_RE.pattern}}]
     elif k == "ids":
         d["anyOf"] = [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
     elif k == "names":
@@ -550,7 +566,10 @@ AUDIENCE = _map("An audience: who the briefing is for, and what it contains", {
     "description": S("One line: who it is for and what they get", True),
     "template": S("The template that composes the briefing (default: base.md.j2)"),
     "sections": _lst(Field("id", "A section template in templates/sections/"), "Sections, in order", True),
-    "charts": _lst(Field("id", "A chart id from charts.yaml"), "Which charts to draw"),
+    "charts": Field("charts", "Which charts to draw: all (every chart in charts.yaml, the default),"
+                    " or a list of chart ids ([] for none)"),
+    "chart_kinds": _lst(Field("enum", "A chart kind", choices=CHART_KINDS), "Only charts of these kinds"
+                        " (default: every kind)"),
     "ledger": Field("bool", "Append the claims ledger"),
     "marking": S("Overrides briefing.yaml's marking"),
     "paper": Field("enum", "Paper size", choices=("A4", "Letter")),

@@ -107,14 +107,15 @@ def load_scale(root: Path, problems: list[Problem]) -> Scale | None:
         rel = "(packaged scale)"
     if not data or not data.get("levels"):
         return None
-    levels, seen = [], set()
+    levels, seen = [], {}
     for rank, lv in enumerate(data["levels"]):
         if lv is None or None in (lv.get(k) for k in ("key", "label", "meaning", "color", "section")):
             continue
-        if lv["key"] in seen:
-            problems.append(Problem.at(_p(lv, "key", Pos(rel)), "error", f"duplicate level key '{lv['key']}'"))
+        if lv["key"].casefold() in seen:  # keys name DOCX styles too, and Word ignores case
+            problems.append(Problem.at(_p(lv, "key", Pos(rel)), "error", f"duplicate level key '{lv['key']}'"
+                                       f" (keys must differ in more than case: '{seen[lv['key'].casefold()]}')"))
             continue
-        seen.add(lv["key"])
+        seen[lv["key"].casefold()] = lv["key"]
         req = lv.get("requires") or {}
         levels.append(Level(key=lv["key"], label=lv["label"], meaning=lv["meaning"], color=lv["color"],
                             section=lv["section"], min_origins=req.get("origins") or 0,
@@ -240,6 +241,18 @@ def load(root: Path) -> tuple[Workspace | None, list[Problem]]:
                    analysis=analysis, charts=charts)
     problems.extend(validate(ws))
     return ws, sorted(set(problems), key=_order)
+
+
+def check(root: Path) -> tuple[Workspace | None, list[Problem]]:
+    """What `briefing check` reports: loading, plus every audience's template rendered and the CSL style parsed."""
+    from .changes import changes_for
+    from .compose import check_templates
+    from .sourcing import capped
+
+    ws, problems = load(root)
+    if ws is None or errors_in(problems):
+        return ws, problems  # templates render only a workspace that loads cleanly
+    return ws, sorted(set(problems + check_templates(capped(ws), changes_for(ws))), key=_order)
 
 
 def _order(p: Problem):

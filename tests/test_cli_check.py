@@ -196,3 +196,38 @@ def test_formats_are_normalised_and_deduplicated():
 
     assert formats_arg(" PDF , docx,pdf") == "pdf,docx"
     assert formats_arg(",".join(FORMATS)) == ",".join(FORMATS)
+
+
+# -- check renders every audience's template and parses the workspace's CSL style -----------------------
+def test_a_jinja_syntax_error_in_a_workspace_section_is_reported_by_check(make_workspace):
+    ws = make_workspace(files={"templates/sections/bottom_line.md.j2": "# Bottom line\n\n{% if x %}\nno end\n"})
+    result = check(ws)
+    [m] = [m for m in reported(result.stdout) if m["severity"] == "error"]
+    assert result.returncode == 1 and m["path"] == "templates/sections/bottom_line.md.j2" and m["line"] == "4"
+    assert "template syntax error" in m["message"]
+    assert "(audiences analyst, board, executive, policy)" in m["message"]  # once, naming every audience
+
+
+def test_an_undefined_name_in_an_audience_template_is_reported_by_check(make_workspace):
+    aud = "description: x\ntemplate: audiences/t.md.j2\nsections: [bottom_line, references]\n"
+    tpl = '{% extends "base.md.j2" %}\n{% block preamble %}\n{{ no_such_thing }}\n{% endblock %}\n'
+    ws = make_workspace(files={"templates/audiences/t.yaml": aud, "templates/audiences/t.md.j2": tpl})
+    result = check(ws)
+    errors = [m for m in reported(result.stdout) if m["severity"] == "error"]
+    assert result.returncode == 1 and [(m["path"], m["line"]) for m in errors] == [("templates/audiences/t.md.j2", "3")]
+    assert "no_such_thing" in errors[0]["message"] and "(audience 't')" in errors[0]["message"]
+
+
+def test_a_broken_csl_style_is_named_with_its_line(make_workspace):
+    ws = make_workspace(files={"templates/numeric.csl": "<?xml version='1.0'?>\n<style>\n<info>\n</style>\n"})
+    result = check(ws)
+    [m] = reported(result.stdout)
+    assert (m["path"], m["line"], m["severity"]) == ("templates/numeric.csl", "4", "error")
+    assert "not well-formed XML" in m["message"]
+
+
+def test_a_well_formed_but_unusable_csl_style_is_named(make_workspace):
+    ws = make_workspace(files={"templates/numeric.csl": "<?xml version='1.0'?>\n<nonsense/>\n"})
+    result = check(ws)
+    [m] = reported(result.stdout)
+    assert (m["path"], m["severity"]) == ("templates/numeric.csl", "error") and "pandoc" in m["message"]
