@@ -231,3 +231,39 @@ def test_a_well_formed_but_unusable_csl_style_is_named(make_workspace):
     result = check(ws)
     [m] = reported(result.stdout)
     assert (m["path"], m["severity"]) == ("templates/numeric.csl", "error") and "pandoc" in m["message"]
+
+
+# -- numbers and dates: refused by check at their line, or built --------------------------------------------
+def test_numbers_and_dates_outside_the_limits_are_reported_by_check_at_their_lines(make_workspace):
+    bad = HEAD.replace("2026-01-01", "1850-01-01") + (
+        "figures:\n"
+        "  - {metric: m, actor: A, value: .nan, source: src-a}\n"
+        "  - {metric: m, actor: B, value: 0755, source: src-a}\n"
+        "  - {metric: m, actor: C, value: 1:30, source: src-a}\n"
+        "  - {metric: m, actor: D, value: " + "9" * 400 + ", source: src-a}\n")
+    sources = ("references:\n  - {id: src-a, title: A, kind: analysis, issued: {raw: 2026-01-01}}\n"
+               "  - {id: src-b, title: B, kind: news, issued: {date-parts: [[2026, 2, 30]]}}\n")
+    ws = make_workspace(evidence={"c.yaml": bad}, sources=sources)
+    result = check(ws)
+    found = {(m["path"], m["line"]) for m in reported(result.stdout) if m["severity"] == "error"}
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert found == {("evidence/c.yaml", "4"), ("evidence/c.yaml", "8"), ("evidence/c.yaml", "9"),
+                     ("evidence/c.yaml", "10"), ("evidence/c.yaml", "11"), ("sources.yaml", "2"),
+                     ("sources.yaml", "3")}, result.stdout
+
+
+def test_values_at_the_limits_pass_check_and_build(make_workspace, tmp_path):
+    from briefing.build import build
+
+    first = HEAD.replace("2026-01-01", "1900-01-01") + (
+        "event: The first event\nfigures:\n  - {metric: m, actor: A, value: 1000000000000000, source: src-a}\n"
+        "  - {metric: m, actor: B, value: 1_000, source: src-b}\n")
+    last = HEAD.replace("id: c", "id: d").replace("2026-01-01", "2199-12-31") + "event: The last event\n"
+    sources = ("references:\n  - {id: src-a, title: A, kind: analysis, issued: {literal: Spring 2026}}\n"
+               "  - {id: src-b, title: B, kind: news, issued: {date-parts: [[1900], [2199, 12]]}}\n")
+    charts = "charts:\n  - {id: f, kind: bar, title: F}\n  - {id: t, kind: timeline, title: T}\n"
+    ws = make_workspace(evidence={"c.yaml": first, "d.yaml": last}, sources=sources, files={"charts.yaml": charts})
+    result = check(ws)
+    assert result.returncode == 0, result.stdout
+    out = build(ws, audience="analyst", out_dir=tmp_path / "out")
+    assert set(out.outputs) == {"pdf", "docx"} and out.charts == 2
