@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import spec
-from .errors import BriefingError, errors_in
+from .errors import BriefingError, Problem, errors_in
+from .model import Pos
 from .spec import _hint
 from .yamlsafe import load_file
 
@@ -22,7 +23,8 @@ class Audience:
     description: str
     sections: tuple[str, ...]
     template: str = "base.md.j2"
-    charts: tuple[str, ...] = ()
+    charts: str | tuple[str, ...] = "all"  # "all": every chart the workspace declares
+    chart_kinds: tuple[str, ...] = ()  # only charts of these kinds (empty: every kind)
     ledger: bool = False
     marking: str = ""
     paper: str = "A4"
@@ -39,6 +41,18 @@ class Audience:
     path: str = ""
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)  # option -> line in path
 
+    def selected_charts(self, charts) -> list:
+        """The workspace's charts (ChartSpec) this audience draws: its list's order, else charts.yaml's."""
+        if self.charts == "all":
+            picked = list(charts)
+        else:
+            by_id = {c.id: c for c in reversed(charts)}  # a duplicate id: the first (check reports it)
+            picked = [by_id[i] for i in dict.fromkeys(self.charts) if i in by_id]
+        if self.chart_kinds:
+            picked = [c for c in picked if c.kind in self.chart_kinds]
+        seen: set[str] = set()
+        return [c for c in picked if not (c.id in seen or seen.add(c.id))]
+
 
 def audience_files(root: Path) -> dict[str, Path]:
     """Every audience by name: packaged first, then the workspace's, which win."""
@@ -53,7 +67,21 @@ def load_audience(root: Path, name: str) -> Audience:
     """Load one audience by name, or raise a BriefingError naming the file and line."""
     files = audience_files(root)
     if name not in files:
-        raise BriefingError(f"unknown audience '{name}'; available: {', '.join(files)}")
+        raise BriefingError(f"unknown audience '{name}'; available: {', '.join(files)}{_hint(name, files)}")
+    audience, problems = audience_problems(root, name)
+    errs = errors_in(problems)
+    if errs or audience is None:
+        p = errs[0] if errs else problems[0]
+        raise BriefingError(p.message, p.path, p.line, p.column, problems=tuple(errs))
+    return audience
+
+
+def audience_problems(root: Path, name: str) -> tuple[Audience | None, list[Problem]]:
+    """Load one audience by name: the audience (None if unusable) and every problem in its file."""
+    files = audience_files(root)
+    if name not in files:
+        return None, [Problem("templates/audiences", 0, 0, "error",
+                              f"unknown audience '{name}'; available: {', '.join(files)}{_hint(name, files)}")]
     path = files[name]
     try:
         rel = path.relative_to(root).as_posix()
@@ -61,37 +89,37 @@ def load_audience(root: Path, name: str) -> Audience:
         rel = f"(packaged) audiences/{path.name}"
     else:  # the workspace's own: a link must not lead out of the workspace
         if not path.resolve().is_relative_to(root.resolve()):
-            raise BriefingError("the audience file is a link to a file outside the workspace; refused", rel)
+            return None, [Problem(rel, 1, 1, "error", "the audience file is a link to a file outside the workspace;"
+                                  " refused")]
     tree, problems = load_file(path, rel)
     data = None
     if tree is not None:
         checker = spec.Checker(rel)
-        data = checker.convert(tree, spec.AUDIENCE, rel, None)
+        data = checker.convert(tree, spec.AUDIENCE, rel, Pos(rel))
         problems += checker.problems
-    errs = errors_in(problems)
-    if errs or not data:
-        p = errs[0] if errs else problems[0]
-        raise BriefingError(p.message, p.path, p.line, p.column, problems=tuple(errs))
+    if errors_in(problems) or not data:
+        return None, problems
     fields = {k.replace("-", "_"): v for k, v in data.items() if not k.startswith("__") and v is not None}
-    for key in ("sections", "charts", "rank_by"):
-        if key in fields:
+    for key in ("sections", "charts", "chart_kinds", "rank_by"):
+        if key in fields and isinstance(fields[key], list):
             fields[key] = tuple(fields[key])
     if "tags" in fields:
         fields["tags"] = {k: tuple(v or ()) for k, v in fields["tags"].items()}
     key_pos = data.get("__key_pos__", {})
     audience = Audience(name=name, path=rel, lines={k: p.line for k, p in key_pos.items()}, **fields)
-    _check_files(root, audience, key_pos)
-    return audience
+    problems += _check_files(root, audience, key_pos)
+    return (None if errors_in(problems) else audience), problems
 
 
-def _check_files(root: Path, audience: Audience, key_pos: dict) -> None:
+def _check_files(root: Path, audience: Audience, key_pos: dict) -> list[Problem]:
     """Every section and the template exist, so a typo is reported at the audience file, not deep in a render."""
     def exists(name: str) -> bool:
         return any((folder / name).is_file() for folder in (root / "templates", PACKAGE_TEMPLATES))
 
+    out = []
+
     def fail(key: str, message: str):
-        pos = key_pos.get(key)
-        raise BriefingError(message, audience.path, pos.line if pos else 0, pos.column if pos else 0)
+        out.append(Problem.at(key_pos.get(key, Pos(audience.path, 1, 1)), "error", message))
 
     missing = [s for s in audience.sections if not exists(f"sections/{s}.md.j2")]
     if missing:
@@ -103,6 +131,26 @@ def _check_files(root: Path, audience: Audience, key_pos: dict) -> None:
         fail("template", f"template '{audience.template}' not found in templates/ or the packaged templates")
     if audience.font_size and not 6 <= audience.font_size <= 16:
         fail("font_size", f"font_size must be between 6 and 16 points, not {audience.font_size:g}")
+    for key, what, magics in (("logo", "a readable PNG/JPEG image", (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")),
+                              ("body_font", "a usable TrueType font", (b"\x00\x01\x00\x00", b"true"))):
+        rel = getattr(audience, key)
+        if not rel:
+            continue
+        path = (root / rel).resolve()
+        if not path.is_relative_to(root.resolve()):
+            fail(key, f"{key} path '{rel}' leads outside the workspace; refused")
+        elif not path.is_file():
+            fail(key, f"{key} file '{rel}' does not exist (paths are relative to the workspace folder)")
+        else:
+            try:
+                with path.open("rb") as fh:
+                    head = fh.read(8)
+            except OSError as exc:
+                fail(key, f"{key} file '{rel}' cannot be read: {exc.strerror or exc}")
+                continue
+            if not head.startswith(magics):
+                fail(key, f"{key} file '{rel}' is not {what}")
+    return out
 
 
 def descriptions(root: Path) -> list[tuple[str, str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from . import pandoc
 from .audiences import Audience, load_audience
 from .chart_data import ChartData, chart_data, plotted_claims
 from .csl import bibliography
-from .errors import BriefingError
+from .errors import BriefingError, Problem
 from .markdown import attr, escape
 from .model import Level, Workspace
 from .queries import (
@@ -29,6 +30,7 @@ from .queries import (
 )
 from .sourcing import roots
 from .templating import environment, render
+from .yamlsafe import read_text
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -63,6 +65,10 @@ class FigurePlacer:
                        _chart_note(d), self._attribution(d))
         self._placed[chart_id] = ref
         return ref
+
+    def unplaced(self) -> list[str]:
+        """The ids of the audience's charts no section has placed yet, for the figures section."""
+        return [i for i in self._datas if i not in self._placed]
 
     def placed_data(self) -> tuple[ChartData, ...]:
         """The data of every placed chart, in figure-number order."""
@@ -150,8 +156,9 @@ def _meta_value(value) -> Markup:
 
 def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, FigurePlacer, dict]:
     """The variables and filters a template sees."""
-    specs = {c.id: c for c in ws.charts}
-    wanted = [i for i in audience.charts if i in specs]
+    selected = audience.selected_charts(ws.charts)
+    specs = {c.id: c for c in selected}
+    wanted = list(specs)
     datas = {i: chart_data(ws, specs[i]) for i in wanted}
     q = Queries(ws, audience.name, audience.rank_by)
     placer = FigurePlacer(datas, lambda d: q.combined_attribution(plotted_claims(ws, d.spec)).text)
@@ -168,7 +175,10 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
             return label_markup(level)
         return label_markup(value if isinstance(value, Level) else q.level(value))
 
-    metrics = tuple(m for i in chart_ids("bar") for m in specs[i].metrics)
+    # The figures tables quote the metrics this audience charts; an audience that draws no bar
+    # chart (the board) quotes those of every bar chart the workspace declares.
+    bars = [specs[i] for i in chart_ids("bar")] or [c for c in ws.charts if c.kind == "bar"]
+    metrics = () if any(not c.metrics for c in bars) else tuple(m for c in bars for m in c.metrics)
     variables = {
         "meta": ws.meta, "audience": audience, "marking": audience.marking or ws.meta.marking,
         "q": q, "scale": ws.scale, "evidence": q.evidence, "sources": ws.sources,
@@ -186,9 +196,7 @@ def compose(ws: Workspace, audience_name: str | None = None, changes=None) -> Co
     """Render the audience's template and parse the result once into pandoc's AST."""
     root = Path(ws.root)
     audience = load_audience(root, audience_name or ws.meta.audience)
-    variables, placer, filters = context(ws, audience, changes)
-    env = environment(root / "templates", PACKAGE_TEMPLATES, filters)
-    markdown = render(env, audience.template, variables)
+    markdown, placer = markdown_for(ws, audience, changes)
     markdown += _origins_nocite(ws, markdown)
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
@@ -215,6 +223,63 @@ def _origins_nocite(ws: Workspace, markdown: str) -> str:
         return ""
     # Pandoc merges metadata blocks anywhere in the document; ids are validated, so braces suffice.
     return "\n\n---\nnocite: |\n  " + ", ".join("@{" + o + "}" for o in extra) + "\n...\n"
+
+
+def markdown_for(ws: Workspace, audience: Audience, changes=None) -> tuple[str, FigurePlacer]:
+    """Render an audience's template to pandoc Markdown; a template fault is a BriefingError at its line."""
+    variables, placer, filters = context(ws, audience, changes)
+    env = environment(Path(ws.root) / "templates", PACKAGE_TEMPLATES, filters)
+    return render(env, audience.template, variables), placer
+
+
+def check_templates(ws: Workspace, changes=None) -> list[Problem]:
+    """What `check` adds to loading: every audience's template renders, and the workspace's CSL style parses."""
+    from .audiences import audience_files, audience_problems
+
+    root = Path(ws.root)
+    out = []
+    faults: dict[tuple, list[str]] = {}  # one fault in a shared file is reported once, naming the audiences
+    for name in audience_files(root):
+        audience, problems = audience_problems(root, name)
+        if audience is None:
+            continue  # validate reports its problems
+        try:
+            markdown, placer = markdown_for(ws, audience, changes)
+        except BriefingError as exc:
+            faults.setdefault((exc.path or audience.path, exc.line or 1, exc.column or 1, exc.message), []).append(name)
+            continue
+        left = placer.unplaced()
+        if left:  # a workspace template that overrides the base without the figures section
+            out.append(Problem(audience.path, audience.lines.get("charts", 1), 1, "warning",
+                               f"audience '{name}' selects chart(s) {', '.join(left)}, which its template never"
+                               " places; add the section `figures` to place them"))
+    for (path, line, column, message), names in faults.items():
+        which = f"audience '{names[0]}'" if len(names) == 1 else f"audiences {', '.join(names)}"
+        out.append(Problem(path, line, column, "error", f"{message} ({which})"))
+    out += _check_csl(root)
+    return out
+
+
+def _check_csl(root: Path) -> list[Problem]:
+    """The workspace's own numeric.csl, if any: well-formed XML that pandoc's citeproc accepts."""
+    own = root / "templates" / "numeric.csl"
+    if not own.exists():
+        return []
+    rel = "templates/numeric.csl"
+    text, problems = read_text(own, rel)
+    if text is None:
+        return problems
+    try:
+        ET.fromstring(text.encode("utf-8"))
+    except ET.ParseError as exc:
+        line, col = exc.position
+        return [Problem(rel, line, col + 1, "error", f"the CSL style is not well-formed XML: {exc.msg}")]
+    try:
+        pandoc.parse("[@x]\n", bibliography=[{"id": "x", "type": "report", "title": "T"}],
+                     csl=_template_file(root, "numeric.csl"), source_date_epoch=0)
+    except BriefingError as exc:
+        return [Problem(rel, 1, 1, "error", f"pandoc cannot use this CSL style: {exc.message}")]
+    return []
 
 
 def _template_file(root: Path, name: str) -> Path:

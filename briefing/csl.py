@@ -5,9 +5,17 @@ from __future__ import annotations
 from .model import Source
 from .sourcing import retraction_text
 
+DATE_VARIABLES = ("accessed", "original-date", "event-date", "submitted", "available-date")
 
-def _date(iso: str) -> dict:
-    return {"date-parts": [[int(p) for p in iso.split("-")]]}
+
+def csl_date(value: str) -> dict:
+    """A date as spec.Checker leaves it (ISO, an ISO range `a/b`, or `literal:text`) as a CSL date."""
+    if value.startswith("literal:"):
+        return {"literal": value.removeprefix("literal:")}
+    try:
+        return {"date-parts": [[int(p) for p in iso.split("-")] for iso in value.split("/")]}
+    except ValueError:  # not a date Checker made: print it as written rather than lose it
+        return {"literal": value}
 
 
 def csl_item(s: Source) -> dict:
@@ -21,18 +29,15 @@ def csl_item(s: Source) -> dict:
         item["author"] = [{k: v for k, v in (("family", a.family), ("given", a.given), ("literal", a.literal)) if v}
                           for a in s.authors]
     if s.issued:
-        item["issued"] = _date(s.issued)
+        item["issued"] = csl_date(s.issued)
     if s.url:
         item["URL"] = s.url
     if s.retracted:
         # CSL's `status` variable: the packaged style prints it after the entry, so the list says so.
         item["status"] = retraction_text(s)
     for key, value in s.extra:
-        if key in ("accessed", "original-date", "event-date", "submitted", "available-date") and isinstance(value, str):
-            try:
-                value = _date(value)
-            except ValueError:
-                value = {"literal": value}
+        if key in DATE_VARIABLES and isinstance(value, str):
+            value = csl_date(value)
         item.setdefault(key, value)
     return item
 

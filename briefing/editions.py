@@ -340,6 +340,7 @@ def publish(root: Path, date: str | None = None) -> tuple[Path, Edition]:
     if number is None:
         raise BriefingError(f"edition '{ws.meta.edition}' is not a whole number; editions are numbered 1, 2, 3…",
                             "briefing.yaml", _key_line(root / "briefing.yaml", "edition"))
+    given = bool(date)
     date = (date or ws.meta.date).strip()
     if not is_date(date):
         raise BriefingError(f"--date '{date}' is not a date; write it as 2026-06-30, 2026-06 or 2026")
@@ -358,6 +359,10 @@ def publish(root: Path, date: str | None = None) -> tuple[Path, Edition]:
         if number < latest:
             raise BriefingError(f"edition {number} is older than the latest recorded edition, {latest}; {bump}",
                                 "briefing.yaml", _key_line(root / "briefing.yaml", "edition"))
+        if last.date and date < last.date[:len(date)]:  # partial dates compare at their own precision
+            where = ("", 0) if given else ("briefing.yaml", _key_line(root / "briefing.yaml", "date"))
+            raise BriefingError(f"date {date} is before the date of edition {latest} ({last.date}, {rel});"
+                                " an edition cannot predate the one before it", *where)
     path = root / EDITIONS_DIR / f"{number}.yaml"
     write_text(path, to_yaml(ed))
     return path, ed

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .model import Pos
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x80-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """Text for a one-line message: control characters and line breaks escaped, so a file name cannot forge lines."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(text))
 
 
 @dataclass(frozen=True, order=True)
@@ -18,7 +26,7 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}"
+        return printable(f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}")
 
     @classmethod
     def at(cls, pos: Pos, severity: str, message: str) -> Problem:
@@ -45,11 +53,11 @@ class BriefingError(Exception):
 
     def __str__(self) -> str:
         if not self.path:
-            return f"error: {self.message}"
+            return printable(f"error: {self.message}")
         where = self.path
         if self.line:
             where += f":{self.line}:{self.column or 1}"
-        return f"{where}: error: {self.message}"
+        return printable(f"{where}: error: {self.message}")
 
 
 def errors_in(problems) -> list[Problem]:

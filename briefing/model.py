@@ -80,7 +80,7 @@ class Source:
     container_title: str = ""
     publisher: str = ""
     authors: tuple[Name, ...] = ()
-    issued: str = ""  # ISO date, possibly partial: 2026, 2026-02 or 2026-02-23
+    issued: str = ""  # ISO date, possibly partial (2026, 2026-02-23), a range a/b, or literal:text
     url: str = ""
     interested: bool = False
     derived_from: tuple[str, ...] = ()

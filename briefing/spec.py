@@ -18,8 +18,25 @@ COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 SAFE_URL_RE = re.compile(r"^(https?://|mailto:)", re.I)
 
 
+# The stated limits (docs/evidence-format.md): every date the briefing prints or plots lies in
+# these years, and every number is finite and below this magnitude, so no renderer meets a surprise.
+MIN_YEAR, MAX_YEAR = 1900, 2199
+MAX_NUMBER = 10**15
+YEARS = f"years {MIN_YEAR} to {MAX_YEAR}"
+
+# YAML 1.1 number forms PyYAML resolves silently. The value read differs from the digits written
+# (0755 -> 493, 1:30 -> 90, 0x1F -> 31, 0b11 -> 3), so each is refused; `1_000` means what it
+# says to PyYAML but is text to YAML 1.2 tools, so it is only warned about.
+_YAML11_FORMS = (
+    (re.compile(r"^[-+]?0b[01_]+$"), "binary"),
+    (re.compile(r"^[-+]?0x[0-9a-fA-F_]+$"), "hexadecimal"),
+    (re.compile(r"^[-+]?0[0-7_]+$"), "octal (a leading zero)"),
+    (re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$"), "base 60 (the colon)"),
+)
+
+
 def is_date(text: str) -> bool:
-    """True for a real ISO date, possibly partial: 2026-02-23, 2026-02 or 2026."""
+    """True for a real ISO date, possibly partial (2026-02-23, 2026-02 or 2026), in the stated years."""
     if not DATE_RE.match(text):
         return False
     parts = [int(p) for p in text.split("-")] + [1, 1]
@@ -27,7 +44,7 @@ def is_date(text: str) -> bool:
         dt.date(parts[0], parts[1], parts[2])
     except ValueError:
         return False
-    return True
+    return MIN_YEAR <= parts[0] <= MAX_YEAR
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,7 @@ def _map(doc, fields, required=False, extra=frozenset()):
 
 
 SECTIONS = ("documented", "alleged", "not_shown")
+CHART_KINDS = ("bar", "timeline", "confidence")
 SOURCE_KINDS = ("primary", "news", "analysis", "academic", "filing", "commentary")
 
 # CSL 1.0.2 variables (and common Zotero export keys): accepted in sources.yaml and passed to citeproc.
@@ -124,7 +142,9 @@ SOURCE = _map("A source, in CSL YAML plus kind, interested, derived_from and ret
     "container-title": S("The outlet: newspaper, site or journal"),
     "publisher": S("Publisher"),
     "author": Field("names", "Authors: a list of CSL names, or one string"),
-    "issued": Field("csldate", "Publication date: 2026-02-23, or {date-parts: [[2026, 2, 23]]}"),
+    "issued": Field("csldate", "Publication date: 2026-02-23, {date-parts: [[2026, 2, 23]]} or {literal: text}"),
+    **{k: Field("csldate", f"CSL date ({k}), in the same forms as issued")
+       for k in ("accessed", "original-date", "event-date", "submitted", "available-date")},
     "URL": Field("url", "Address (http, https or mailto)"),
     "kind": Field("enum", "What sort of source this is", True, choices=SOURCE_KINDS),
     "interested": Field("bool", "true when the publisher is a party to what it reports"),
@@ -192,7 +212,7 @@ ANALYSIS = Field("map", "Judgements by section name", open_keys=True,
 
 CHART = _map("A chart declaration", {
     "id": Field("id", "Stable id", True),
-    "kind": Field("enum", "What to draw", True, choices=("bar", "timeline", "confidence")),
+    "kind": Field("enum", "What to draw", True, choices=CHART_KINDS),
     "title": S("Title", True),
     "caption": S("Caption text"),
     "metrics": _lst(Field("id", "A figure metric"), "bar: which metrics"),
@@ -305,39 +325,98 @@ class Checker:
             return None
         v = node.value
         if isinstance(v, dt.datetime):
-            return v.date().isoformat()
+            v = v.date()
         if isinstance(v, dt.date):
-            return v.isoformat()
+            if MIN_YEAR <= v.year <= MAX_YEAR:
+                return v.isoformat()
+            self.err(node.pos, f"'{name}': {v.year} is outside the dates a briefing can show ({YEARS})")
+            return None
         if isinstance(v, int) and not isinstance(v, bool) and 1000 <= v <= 9999:
-            return str(v)
+            if MIN_YEAR <= v <= MAX_YEAR:
+                return str(v)
+            self.err(node.pos, f"'{name}': {v} is outside the dates a briefing can show ({YEARS})")
+            return None
         text = node.raw.strip()
         if is_date(text):
             return text
+        if DATE_RE.match(text) and is_date(f"{MIN_YEAR}{text[4:]}"):
+            self.err(node.pos, f"'{name}': {text[:4]} is outside the dates a briefing can show ({YEARS})")
+            return None
         self.err(node.pos, f"'{name}': `{node.raw}` is not a date; write it as 2026-02-23, 2026-02 or 2026")
         return None
 
     def _csldate(self, node, f, name, pos):
-        if isinstance(node, YMap) and "date-parts" in node:
-            parts = node["date-parts"]
-            try:
-                first = [int(p.value) for p in parts[0]]
-                return "-".join(f"{p:02d}" if i else f"{p:04d}" for i, p in enumerate(first[:3]))
-            except (TypeError, ValueError, IndexError, AttributeError, KeyError):
-                self.err(pos, f"'{name}': date-parts must look like [[2026, 2, 23]]")
+        """A CSL date: an ISO date, {date-parts: [[y, m, d]]} (two lists: a range), or {literal: text}."""
+        if not isinstance(node, YMap):
+            return self._date(node, f, name, pos)
+        forms = "write it as 2026-02-23, {date-parts: [[2026, 2, 23]]} or {literal: Spring 2026}"
+        for key in node:
+            if key not in ("date-parts", "literal"):
+                self.err(node.key_pos[key], f"'{name}': the CSL date form '{key}' is not supported; {forms}")
                 return None
-        if isinstance(node, YMap) and "literal" in node:
-            return self._str(node["literal"], f, name, pos)
-        return self._date(node, f, name, pos)
+        if "literal" in node:
+            if "date-parts" in node:
+                self.err(node.pos, f"'{name}': give date-parts or literal, not both")
+                return None
+            text = self._str(node["literal"], Field("str", required=True), f"{name}.literal", node.pos)
+            return None if text is None else "literal:" + " ".join(text.split())
+        parts = node["date-parts"]
+        if not isinstance(parts, YList) or not 1 <= len(parts) <= 2:
+            self.err(node.key_pos["date-parts"], f"'{name}': date-parts must look like [[2026, 2, 23]]"
+                     " (or two lists for a range)")
+            return None
+        out = []
+        for part in parts:
+            iso = self._date_parts(part, name, getattr(part, "pos", node.pos))
+            if iso is None:
+                return None
+            out.append(iso)
+        if len(out) == 2 and out[1] < out[0][:len(out[1])]:
+            self.err(node.key_pos["date-parts"], f"'{name}': the range ends ({out[1]}) before it starts ({out[0]})")
+            return None
+        return "/".join(out)
+
+    def _date_parts(self, part, name: str, pos: Pos) -> str | None:
+        """One CSL date-parts list, [2026], [2026, 2] or [2026, 2, 23], as an ISO date."""
+        if not isinstance(part, YList) or not 1 <= len(part) <= 3 or not all(
+                isinstance(p, Scalar) and isinstance(p.value, int) and not isinstance(p.value, bool)
+                and not p.quoted for p in part):
+            self.err(pos, f"'{name}': date-parts must look like [[2026, 2, 23]]: one to three whole numbers")
+            return None
+        nums = [p.value for p in part]
+        iso = "-".join(f"{p:02d}" if i else f"{p:04d}" for i, p in enumerate(nums)) if nums[0] >= 0 else ""
+        if not is_date(iso):
+            why = (f"{nums[0]} is outside the dates a briefing can show ({YEARS})"
+                   if iso and not MIN_YEAR <= nums[0] <= MAX_YEAR else f"{nums} is not a real date")
+            self.err(pos, f"'{name}': {why}")
+            return None
+        return iso
 
     def _number(self, node, f, name, pos):
         node = self._scalar(node, name, pos, "a number")
         if node is None:
             return None
         v = node.value
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and not node.quoted:
-            return v
-        self.err(node.pos, f"'{name}': `{node.raw}` is not a number; write digits only, e.g. 13000000")
-        return None
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or node.quoted:
+            self.err(node.pos, f"'{name}': `{node.raw}` is not a number; write digits only, e.g. 13000000")
+            return None
+        raw = node.raw.strip()
+        for form, what in _YAML11_FORMS:
+            if form.match(raw):
+                self.err(node.pos, f"'{name}': `{raw}` is a YAML 1.1 {what} number, read as {v:g} rather than"
+                         " what it shows; write the value in plain decimal digits")
+                return None
+        if v != v or v in (float("inf"), float("-inf")):
+            self.err(node.pos, f"'{name}': `{raw}` is not a finite number; write the value in digits")
+            return None
+        if abs(v) > MAX_NUMBER:
+            self.err(node.pos, f"'{name}': `{raw[:40]}{'…' if len(raw) > 40 else ''}` is beyond the limit of"
+                     f" ±{MAX_NUMBER:.0e}".replace("e+", "e"))
+            return None
+        if "_" in raw:
+            self.warn(node.pos, f"'{name}': `{raw}` uses _ as a digit separator, which only YAML 1.1 reads as"
+                      f" a number; write {v}")
+        return v
 
     def _int(self, node, f, name, pos):
         v = self._number(node, f, name, pos)
@@ -376,6 +455,15 @@ class Checker:
             if v is not None:
                 out.append(v)
         return out
+
+    def _charts(self, node, f, name, pos):
+        """An audience's charts: the word `all`, or a list of chart ids."""
+        if isinstance(node, Scalar) and not node.quoted and node.value == "all":
+            return "all"
+        if not isinstance(node, YList):
+            self.err(pos, f"'{name}': write `all` or a list of chart ids, e.g. [timeline]; [] for none")
+            return None
+        return self._list(node, Field("list", item=Field("id")), name, pos)
 
     def _ids(self, node, f, name, pos):
         return self._list(node, Field("list", item=Field("id")), name, pos)
@@ -464,7 +552,11 @@ def _js(f: Field) -> dict:
         d["anyOf"] = [{"type": "string", "pattern": DATE_RE.pattern}, {"type": "integer"}]
     elif k == "csldate":
         d["anyOf"] = [{"type": "string", "pattern": DATE_RE.pattern}, {"type": "integer"},
-                      {"type": "object", "properties": {"date-parts": {"type": "array"}}}]
+                      {"type": "object", "properties": {"date-parts": {"type": "array", "minItems": 1,
+                                                                       "maxItems": 2}},
+                       "required": ["date-parts"], "additionalProperties": False},
+                      {"type": "object", "properties": {"literal": {"type": "string"}},
+                       "required": ["literal"], "additionalProperties": False}]
     elif k == "number":
         d["type"] = "number"
     elif k == "int":
@@ -473,6 +565,8 @@ def _js(f: Field) -> dict:
         d["type"] = "boolean"
     elif k == "list":
         d.update(type="array", items=_js(f.item))
+    elif k == "charts":
+        d["anyOf"] = [{"const": "all"}, {"type": "array", "items": {"type": "string", "pattern": ID_RE.pattern}}]
     elif k == "ids":
         d["anyOf"] = [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
     elif k == "names":
@@ -496,7 +590,10 @@ AUDIENCE = _map("An audience: who the briefing is for, and what it contains", {
     "description": S("One line: who it is for and what they get", True),
     "template": S("The template that composes the briefing (default: base.md.j2)"),
     "sections": _lst(Field("id", "A section template in templates/sections/"), "Sections, in order", True),
-    "charts": _lst(Field("id", "A chart id from charts.yaml"), "Which charts to draw"),
+    "charts": Field("charts", "Which charts to draw: all (every chart in charts.yaml, the default),"
+                    " or a list of chart ids ([] for none)"),
+    "chart_kinds": _lst(Field("enum", "A chart kind", choices=CHART_KINDS), "Only charts of these kinds"
+                        " (default: every kind)"),
     "ledger": Field("bool", "Append the claims ledger"),
     "marking": S("Overrides briefing.yaml's marking"),
     "paper": Field("enum", "Paper size", choices=("A4", "Letter")),

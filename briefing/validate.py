@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import wording
 from .errors import Problem
-from .model import Pos, Workspace
+from .model import ChartSpec, Pos, Workspace
 from .sourcing import cap_note, retracted_behind, roots, supports
 from .spec import SECTIONS
 from .spec import _hint as hint
@@ -32,6 +32,7 @@ def validate(ws: Workspace) -> list[Problem]:
     out += _analysis(ws)
     out += _retracted(ws)
     out += _charts(ws)
+    out += _audiences(ws)
     out += _placeholders(ws)
     out += wording.check(ws)
     out += _editions(ws)
@@ -273,9 +274,66 @@ def _editions(ws: Workspace) -> list[Problem]:
 def _charts(ws: Workspace) -> list[Problem]:
     out = []
     metrics = {f.metric for e in ws.evidence for f in e.figures}
+    first: dict[str, ChartSpec] = {}
+    for c in ws.charts:
+        if c.id in first:
+            out.append(Problem.at(c.pos, "error", f"duplicate chart id '{c.id}' (first declared on line"
+                                  f" {first[c.id].pos.line}); each chart needs its own id"))
+        first.setdefault(c.id, c)
     for c in ws.charts:
         for m in c.metrics:
             if m not in metrics:
                 out.append(Problem.at(c.pos, "warning", f"chart '{c.id}' asks for metric '{m}', which no figure"
                                       " reports" + hint(m, metrics)))
     return out
+
+
+def _audiences(ws: Workspace) -> list[Problem]:
+    """Every audience loads (packaged and the workspace's), and the audience names and chart ids used exist."""
+    from .audiences import audience_files, audience_problems
+
+    root = Path(ws.root)
+    names = audience_files(root)
+    out, loaded = [], []
+    for name in names:
+        audience, problems = audience_problems(root, name)
+        out += problems
+        if audience is not None:
+            loaded.append(audience)
+    if ws.meta.audience and ws.meta.audience not in names:
+        out.append(Problem("briefing.yaml", _key_line(root / "briefing.yaml", "audience"), 1, "error",
+                           f"unknown audience '{ws.meta.audience}'; available: {', '.join(names)}"
+                           + hint(ws.meta.audience, names)))
+    for _section, items in ws.analysis:
+        for j in items:
+            for name in dict.fromkeys(j.audiences):
+                if name not in names:
+                    out.append(Problem.at(j.pos, "error", f"judgement '{j.id}' is for audience '{name}', which"
+                                          f" does not exist, so no briefing would show it; available:"
+                                          f" {', '.join(names)}{hint(name, names)}"))
+    ids = [c.id for c in ws.charts]
+    for a in loaded:
+        if a.charts == "all":
+            continue
+        for cid in dict.fromkeys(a.charts):
+            if cid not in ids:
+                out.append(Problem(a.path, a.lines.get("charts", 1), 1, "error",
+                                   f"audience '{a.name}' asks for chart '{cid}', which charts.yaml does not"
+                                   f" declare{hint(cid, ids) or '; declared: ' + (', '.join(ids) or 'none')}"))
+    used = {c.id for a in loaded for c in a.selected_charts(ws.charts)}
+    for c in ws.charts:
+        if c.id not in used and len(loaded) == len(names):
+            out.append(Problem.at(c.pos, "warning", f"chart '{c.id}' is drawn by no audience; add it to an"
+                                  " audience's charts, or remove it"))
+    return out
+
+
+def _key_line(path: Path, key: str) -> int:
+    """The line of a top-level key in a YAML file (1 if not found)."""
+    try:
+        for n, text in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if text.startswith(f"{key}:"):
+                return n
+    except (OSError, UnicodeError):
+        pass
+    return 1

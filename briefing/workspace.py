@@ -48,7 +48,12 @@ def _check_file(root: Path, rel: str, shape, problems: list[Problem], path: Path
 
 
 def evidence_files(root: Path, problems: list[Problem]) -> list[Path]:
-    """The evidence files, in a stable order, refusing links that lead outside the workspace."""
+    """The evidence files, in a stable order; anything else in evidence/ is reported, never skipped silently.
+
+    Files ending .yaml or .yml (any case) are read; hidden files (.DS_Store, editor swap files) are
+    ignored; sub-folders and other files get a warning; links leading outside the workspace and
+    anything that is not a regular file (a pipe, a device) are errors.
+    """
     folder = root / "evidence"
     if not folder.is_dir():
         problems.append(Problem("evidence", 1, 1, "error", "no evidence/ folder in the workspace"))
@@ -56,16 +61,40 @@ def evidence_files(root: Path, problems: list[Problem]) -> list[Path]:
     real_root = root.resolve()
     out = []
     for path in sorted(folder.iterdir()):
-        if path.suffix not in EVIDENCE_SUFFIXES or path.name.startswith("."):
+        if path.name.startswith("."):
             continue
         rel = path.relative_to(root).as_posix()
+        if path.is_dir() and not path.is_symlink():
+            problems.append(Problem(rel, 1, 1, "warning", "sub-folders of evidence/ are not read; move its"
+                                    " files up into evidence/ to use them"))
+            continue
+        if path.suffix.lower() not in EVIDENCE_SUFFIXES:
+            problems.append(Problem(rel, 1, 1, "warning", "not read: evidence files end in .yaml or .yml"))
+            continue
         if not path.resolve().is_relative_to(real_root):
             problems.append(Problem(rel, 1, 1, "error", "symbolic link points outside the workspace; refused"))
             continue
-        if not path.is_file():
-            continue
-        out.append(path)
+        out.append(path)  # read_text refuses what is not a regular file, with this name
     return out
+
+
+def _variant(root: Path, name: str) -> str:
+    """A hint when `name` is missing but a file differing only in case or .yml/.yaml is there."""
+    stem = name.removesuffix(".yaml").lower()
+    for path in sorted(root.iterdir()) if root.is_dir() else ():
+        if path.name != name and path.stem.lower() == stem and path.suffix.lower() in EVIDENCE_SUFFIXES:
+            return f"; found {path.name}: rename it to {name}"
+    return ""
+
+
+def _unread_variants(root: Path, problems: list[Problem]) -> None:
+    """Warn about top-level files that look like workspace files but are not read (Charts.yml ...)."""
+    for name in ("briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml"):
+        if (root / name).exists():
+            continue
+        hint = _variant(root, name)
+        if hint and name not in ("briefing.yaml", "sources.yaml"):  # those two report it as an error
+            problems.append(Problem(name, 1, 1, "warning", f"no {name}, so none is read{hint}"))
 
 
 def load_scale(root: Path, problems: list[Problem]) -> Scale | None:
@@ -86,14 +115,15 @@ def load_scale(root: Path, problems: list[Problem]) -> Scale | None:
     fallback = packaged.get("wording") or {}
     categorical = _words(wording, fallback, "categorical")
     vocabulary = _words(wording, fallback, "likelihood")
-    rows, seen = [], set()
+    rows, seen = [], {}
     for rank, lv in enumerate(data["levels"]):
         if lv is None or None in (lv.get(k) for k in ("key", "label", "meaning", "color", "section")):
             continue
-        if lv["key"] in seen:
-            problems.append(Problem.at(_p(lv, "key", Pos(rel)), "error", f"duplicate level key '{lv['key']}'"))
+        if lv["key"].casefold() in seen:  # keys name DOCX styles too, and Word ignores case
+            problems.append(Problem.at(_p(lv, "key", Pos(rel)), "error", f"duplicate level key '{lv['key']}'"
+                                       f" (keys must differ in more than case: '{seen[lv['key'].casefold()]}')"))
             continue
-        seen.add(lv["key"])
+        seen[lv["key"].casefold()] = lv["key"]
         terms = _words(lv, {"likelihood": default_terms.get(lv["key"])}, "likelihood")
         if "likelihood" not in lv and default_terms.get(lv["key"]) is None:
             terms = None  # nothing declared anywhere: every term fits
@@ -126,7 +156,8 @@ def _words(wording: dict, fallback: dict, key: str) -> tuple[str, ...]:
 def _meta(root: Path, problems: list[Problem]) -> Meta | None:
     if not (root / "briefing.yaml").exists():
         problems.append(Problem("briefing.yaml", 1, 1, "error",
-                                "no briefing.yaml: is this a workspace? (create one with `briefing init DIR`)"))
+                                "no briefing.yaml: is this a workspace? (create one with `briefing init DIR`)"
+                                + _variant(root, "briefing.yaml")))
         return None
     d = _check_file(root, "briefing.yaml", spec.META, problems)
     if not d or None in (d.get(k) for k in ("title", "date", "edition", "marking")):
@@ -138,7 +169,8 @@ def _meta(root: Path, problems: list[Problem]) -> Meta | None:
 
 def _sources(root: Path, problems: list[Problem]) -> list[Source]:
     if not (root / "sources.yaml").exists():
-        problems.append(Problem("sources.yaml", 1, 1, "error", "no sources.yaml in the workspace"))
+        problems.append(Problem("sources.yaml", 1, 1, "error", "no sources.yaml in the workspace"
+                                + _variant(root, "sources.yaml")))
         return []
     d = _check_file(root, "sources.yaml", spec.SOURCES_FILE, problems)
     out = []
@@ -146,7 +178,8 @@ def _sources(root: Path, problems: list[Problem]) -> list[Source]:
         if s is None or None in (s.get(k) for k in ("id", "title", "kind")):
             continue
         extra = tuple(sorted((k, v) for k, v in s.items()
-                             if k in spec.CSL_VARIABLES and k not in ("container-title", "publisher")))
+                             if k in spec.CSL_VARIABLES and k not in ("container-title", "publisher")
+                             and v is not None))
         out.append(Source(
             id=s["id"], title=s["title"], kind=s["kind"], csl_type=s.get("type") or "webpage",
             container_title=s.get("container-title") or "", publisher=s.get("publisher") or "",
@@ -226,6 +259,7 @@ def load(root: Path) -> tuple[Workspace | None, list[Problem]]:
     problems: list[Problem] = []
     if not root.is_dir():
         return None, [Problem(str(root), 0, 0, "error", "workspace folder does not exist")]
+    _unread_variants(root, problems)
     meta = _meta(root, problems)
     scale = load_scale(root, problems)
     sources = _sources(root, problems)
@@ -246,6 +280,18 @@ def load(root: Path) -> tuple[Workspace | None, list[Problem]]:
                    analysis=analysis, charts=charts, metrics=metrics)
     problems.extend(validate(ws))
     return ws, sorted(set(problems), key=_order)
+
+
+def check(root: Path) -> tuple[Workspace | None, list[Problem]]:
+    """What `briefing check` reports: loading, plus every audience's template rendered and the CSL style parsed."""
+    from .changes import changes_for
+    from .compose import check_templates
+    from .sourcing import capped
+
+    ws, problems = load(root)
+    if ws is None or errors_in(problems):
+        return ws, problems  # templates render only a workspace that loads cleanly
+    return ws, sorted(set(problems + check_templates(capped(ws), changes_for(ws))), key=_order)
 
 
 def _order(p: Problem):

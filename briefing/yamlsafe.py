@@ -8,6 +8,7 @@ containers that remember where each value came from.
 from __future__ import annotations
 
 import datetime as dt
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -88,7 +89,12 @@ def read_text(path: Path, rel: str) -> tuple[str | None, list[Problem]]:
     """Read a file as UTF-8 text, refusing binary, oversized and mis-encoded files."""
     where = Pos(rel)
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever; a device never ends
+            what = "a folder" if stat.S_ISDIR(info.st_mode) else "a pipe" if stat.S_ISFIFO(info.st_mode) \
+                else "a device or socket"
+            return None, [Problem.at(where, "error", f"is {what}, not a regular file; refused")]
+        size = info.st_size
         if size > MAX_BYTES:
             return None, [Problem.at(where, "error",
                                      f"file is {size / 1e6:.1f} MB; the limit is {MAX_BYTES // 1_000_000} MB")]

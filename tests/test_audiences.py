@@ -420,3 +420,58 @@ def test_a_bad_body_font_is_one_line_at_the_audience_file(make_workspace, tmp_pa
     with pytest.raises(BriefingError, match=re.escape(message)) as info:
         build(root, audience="serif", formats=("pdf",), out_dir=tmp_path / "out")
     assert info.value.path == "templates/audiences/serif.yaml"
+
+
+# -- charts are data: an audience draws the charts the workspace declares ---------------------------------
+USER_CHARTS = """charts:
+  - {id: water-use, kind: bar, title: Water drawn by each user}
+  - {id: events, kind: timeline, title: How the dispute unfolded}
+  - {id: confidence-mix, kind: confidence, title: How sure we are}
+"""
+
+
+def _figure_titles(markdown: str) -> list[str]:
+    return re.findall(r"!\[Figure \d+\. ([^.]+)\.", markdown)
+
+
+def test_an_audience_draws_all_declared_charts_by_default(make_workspace):
+    aud = "description: x\nsections: [bottom_line, references]\n"  # no section places a chart
+    root = make_workspace(files={"charts.yaml": USER_CHARTS, "templates/audiences/t.yaml": aud})
+    ws, _ = load_or_raise(root)
+    md = compose(ws, "t").markdown
+    assert _figure_titles(md) == ["Water drawn by each user", "How the dispute unfolded", "How sure we are"]
+    assert md.index("# Further figures") < md.index("# References")  # placed, never dropped
+
+
+@pytest.mark.parametrize("options, titles", [
+    ("charts: [confidence-mix, water-use]\n", ["How sure we are", "Water drawn by each user"]),
+    ("charts: all\nchart_kinds: [timeline]\n", ["How the dispute unfolded"]),
+    ("charts: []\n", []),
+])
+def test_an_audience_lists_the_charts_it_draws(make_workspace, options, titles):
+    aud = "description: x\nsections: [bottom_line]\n" + options  # no references: figures go at the end
+    root = make_workspace(files={"charts.yaml": USER_CHARTS, "templates/audiences/t.yaml": aud})
+    ws, problems = load_or_raise(root)
+    assert _figure_titles(compose(ws, "t").markdown) == titles
+
+
+def test_charts_must_be_all_or_a_list(make_workspace):
+    aud = "description: x\nsections: [bottom_line]\ncharts: some\n"
+    root = make_workspace(files={"templates/audiences/t.yaml": aud})
+    with pytest.raises(BriefingError, match="write `all` or a list of chart ids") as info:
+        load_audience(root, "t")
+    assert info.value.line == 3
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
+def test_a_fresh_init_workspace_has_its_charts_in_the_analyst_pdf(tmp_path):
+    from briefing.scaffold import init_workspace
+
+    root = init_workspace(tmp_path / "ws", title="Water rights")
+    with (root / "charts.yaml").open("a", encoding="utf-8") as fh:  # and a chart the user declares
+        fh.write("  - id: my-own-chart\n    kind: bar\n    title: A chart the user added\n")
+    result = build(root, audience="analyst", formats=("pdf",))
+    text = pdf_text(result.outputs["pdf"])
+    declared = yaml.safe_load((root / "charts.yaml").read_text("utf-8"))["charts"]
+    for chart in declared:
+        assert re.search(rf"Figure \d+\. {re.escape(chart['title'])}\.", text), chart["title"]

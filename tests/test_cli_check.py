@@ -164,3 +164,106 @@ def test_symlink_outside_is_refused(make_workspace, tmp_path, capsys):
     assert main(["check", "-w", str(ws)]) == 1
     out = capsys.readouterr().out
     assert "evidence/link.yaml:1:1: error: symbolic link points outside the workspace; refused" in out
+
+
+# -- command-line arguments: one line, a non-zero exit, nothing built ------------------------------------
+@pytest.mark.parametrize("argv, words", [
+    (["build", "--format", ""], "no format given; choose from: pdf, docx"),
+    (["build", "--format", ","], "no format given"),
+    (["build", "-f", "pdf,html5"], "unknown format 'html5'; choose from: pdf, docx"),
+    (["build", "-f", "pdf,,docx"], "unknown format an empty name"),
+    (["watch", "-f", "odt"], "unknown format 'odt'"),
+    (["build", "--audience", ""], "the audience name is empty"),
+    (["build", "--audience", "a\nb"], "control character"),
+    (["build", "--out", ""], "the path is empty"),
+    (["check", "--workspace", ""], "the path is empty"),
+    (["publish", "--date", "2026-13-01"], "is not a date like 2026-02-23"),
+    (["publish", "--date", "1850-01-01"], "years 1900 to 2199"),
+    (["build", "--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_bad_arguments_are_one_line_errors(tmp_path, capsys, argv, words):
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, *(["-w", str(tmp_path)] if "-w" not in argv and "--workspace" not in argv else [])])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and words in err, err
+    assert err.startswith("briefing") and "usage:" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing built
+
+
+def test_formats_are_normalised_and_deduplicated():
+    from briefing.build import FORMATS
+    from briefing.cli import formats_arg
+
+    assert formats_arg(" PDF , docx,pdf") == "pdf,docx"
+    assert formats_arg(",".join(FORMATS)) == ",".join(FORMATS)
+
+
+# -- check renders every audience's template and parses the workspace's CSL style -----------------------
+def test_a_jinja_syntax_error_in_a_workspace_section_is_reported_by_check(make_workspace):
+    ws = make_workspace(files={"templates/sections/bottom_line.md.j2": "# Bottom line\n\n{% if x %}\nno end\n"})
+    result = check(ws)
+    [m] = [m for m in reported(result.stdout) if m["severity"] == "error"]
+    assert result.returncode == 1 and m["path"] == "templates/sections/bottom_line.md.j2" and m["line"] == "4"
+    assert "template syntax error" in m["message"]
+    assert "(audiences analyst, board, executive, policy)" in m["message"]  # once, naming every audience
+
+
+def test_an_undefined_name_in_an_audience_template_is_reported_by_check(make_workspace):
+    aud = "description: x\ntemplate: audiences/t.md.j2\nsections: [bottom_line, references]\n"
+    tpl = '{% extends "base.md.j2" %}\n{% block preamble %}\n{{ no_such_thing }}\n{% endblock %}\n'
+    ws = make_workspace(files={"templates/audiences/t.yaml": aud, "templates/audiences/t.md.j2": tpl})
+    result = check(ws)
+    errors = [m for m in reported(result.stdout) if m["severity"] == "error"]
+    assert result.returncode == 1 and [(m["path"], m["line"]) for m in errors] == [("templates/audiences/t.md.j2", "3")]
+    assert "no_such_thing" in errors[0]["message"] and "(audience 't')" in errors[0]["message"]
+
+
+def test_a_broken_csl_style_is_named_with_its_line(make_workspace):
+    ws = make_workspace(files={"templates/numeric.csl": "<?xml version='1.0'?>\n<style>\n<info>\n</style>\n"})
+    result = check(ws)
+    [m] = reported(result.stdout)
+    assert (m["path"], m["line"], m["severity"]) == ("templates/numeric.csl", "4", "error")
+    assert "not well-formed XML" in m["message"]
+
+
+def test_a_well_formed_but_unusable_csl_style_is_named(make_workspace):
+    ws = make_workspace(files={"templates/numeric.csl": "<?xml version='1.0'?>\n<nonsense/>\n"})
+    result = check(ws)
+    [m] = reported(result.stdout)
+    assert (m["path"], m["severity"]) == ("templates/numeric.csl", "error") and "pandoc" in m["message"]
+
+
+# -- numbers and dates: refused by check at their line, or built --------------------------------------------
+def test_numbers_and_dates_outside_the_limits_are_reported_by_check_at_their_lines(make_workspace):
+    bad = HEAD.replace("2026-01-01", "1850-01-01") + (
+        "figures:\n"
+        "  - {metric: m, actor: A, value: .nan, source: src-a}\n"
+        "  - {metric: m, actor: B, value: 0755, source: src-a}\n"
+        "  - {metric: m, actor: C, value: 1:30, source: src-a}\n"
+        "  - {metric: m, actor: D, value: " + "9" * 400 + ", source: src-a}\n")
+    sources = ("references:\n  - {id: src-a, title: A, kind: analysis, issued: {raw: 2026-01-01}}\n"
+               "  - {id: src-b, title: B, kind: news, issued: {date-parts: [[2026, 2, 30]]}}\n")
+    ws = make_workspace(evidence={"c.yaml": bad}, sources=sources)
+    result = check(ws)
+    found = {(m["path"], m["line"]) for m in reported(result.stdout) if m["severity"] == "error"}
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert found == {("evidence/c.yaml", "4"), ("evidence/c.yaml", "8"), ("evidence/c.yaml", "9"),
+                     ("evidence/c.yaml", "10"), ("evidence/c.yaml", "11"), ("sources.yaml", "2"),
+                     ("sources.yaml", "3")}, result.stdout
+
+
+def test_values_at_the_limits_pass_check_and_build(make_workspace, tmp_path):
+    from briefing.build import build
+
+    first = HEAD.replace("2026-01-01", "1900-01-01") + (
+        "event: The first event\nfigures:\n  - {metric: m, actor: A, value: 1000000000000000, source: src-a}\n"
+        "  - {metric: m, actor: B, value: 1_000, source: src-b}\n")
+    last = HEAD.replace("id: c", "id: d").replace("2026-01-01", "2199-12-31") + "event: The last event\n"
+    sources = ("references:\n  - {id: src-a, title: A, kind: analysis, issued: {literal: Spring 2026}}\n"
+               "  - {id: src-b, title: B, kind: news, issued: {date-parts: [[1900], [2199, 12]]}}\n")
+    charts = "charts:\n  - {id: f, kind: bar, title: F}\n  - {id: t, kind: timeline, title: T}\n"
+    ws = make_workspace(evidence={"c.yaml": first, "d.yaml": last}, sources=sources, files={"charts.yaml": charts})
+    result = check(ws)
+    assert result.returncode == 0, result.stdout
+    out = build(ws, audience="analyst", out_dir=tmp_path / "out")
+    assert set(out.outputs) == {"pdf", "docx"} and out.charts == 2

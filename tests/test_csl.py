@@ -166,3 +166,23 @@ def test_a_retracted_source_says_so_with_date_and_reason(tmp_path):
     assert undated["status"] == "Retracted: withdrawn"
     text = entries(citeproc("See [@study].", tmp_path, [item]))["ref-study"]
     assert text.endswith("Retracted on 2 April 2026: the authors found a sampling error.")
+
+
+@pytest.mark.parametrize("issued, expected", [
+    ("2024-05-01", "1 May 2024"),
+    ("{date-parts: [[2024, 5]]}", "May 2024"),
+    ("{date-parts: [[1900, 1, 1]]}", "1 Jan 1900"),
+    ("{date-parts: [[2024, 1], [2024, 3]]}", "Jan–Mar 2024"),
+    ("{literal: Spring 2026}", "Spring 2026"),
+])
+def test_every_issued_form_check_accepts_is_rendered(make_workspace, tmp_path, issued, expected):
+    from briefing.csl import bibliography
+    from briefing.errors import errors_in
+    from briefing.workspace import load
+
+    sources = ("references:\n  - {id: src-a, type: report, title: T, container-title: C, kind: analysis,"
+               f" issued: {issued}}}\n  - {{id: src-b, title: U, kind: news}}\n")
+    ws, problems = load(make_workspace(sources=sources))
+    assert not errors_in(problems), problems
+    ast = citeproc("[@src-a]\n", tmp_path, bibliography(ws.sources))
+    assert entries(ast)["ref-src-a"] == f"1. \u201cT.\u201d C, {expected}."

@@ -367,3 +367,19 @@ def test_relaying_a_retracted_source_is_resting_on_it(ws_copy):
     assert all(effective_level(ws, e).rank >= ws.scale.get(e.confidence).rank for e in ws.evidence)
     [summary] = [p for p in problems if p.message.startswith("source 'anthropic-2026-distillation' is retracted")]
     assert "minimax-exchanges" in summary.message and "feb-accusation" in summary.message
+
+
+def test_publish_refuses_a_date_before_the_previous_editions(ws_copy, capsys):
+    add_zeta(ws_copy)
+    edit(ws_copy / "briefing.yaml", 'edition: "2"', 'edition: "3"')
+    with pytest.raises(BriefingError, match=r"date 2026-06-29 is before the date of edition 2 \(2026-06-30"):
+        publish(ws_copy, "2026-06-29")
+    with pytest.raises(BriefingError, match="before the date of edition 2"):
+        publish(ws_copy, "2026-05")  # a partial date compares at its own precision
+    edit(ws_copy / "briefing.yaml", "date: 2026-06-30", "date: 2026-01-02")
+    capsys.readouterr()
+    assert main(["publish", "-w", str(ws_copy)]) == 1  # briefing.yaml's date, named at its line
+    err = capsys.readouterr().err
+    assert err.startswith("briefing.yaml:") and "before the date of edition 2" in err and err.count("\n") == 1
+    assert not (ws_copy / "editions" / "3.yaml").exists()
+    assert publish(ws_copy, "2026")[1].date == "2026"  # the same year: not before

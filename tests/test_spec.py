@@ -219,3 +219,89 @@ def test_sources_schema_allows_csl_variables_and_analysis_allows_any_section():
     analysis = spec.json_schema(spec.ANALYSIS)
     assert analysis["additionalProperties"]["type"] == "array"
     assert "required" in analysis["additionalProperties"]["items"]
+
+
+# -- numbers and dates within the stated limits ---------------------------------------------------------
+def _figure(value: str) -> str:
+    return HEAD + f"figures:\n  - metric: m\n    actor: A\n    value: {value}\n    source: src-a\n"  # value: line 10
+
+
+@pytest.mark.parametrize("value", [".nan", ".NaN", ".inf", "-.inf", "1" * 400, "1.0e+16", "-2000000000000000"])
+def test_a_number_that_is_not_finite_or_beyond_the_limit_is_refused_at_its_line(value):
+    _, problems = check(_figure(value))
+    p = only(problems)
+    assert p.line == 10 and ("finite" in p.message or "beyond the limit" in p.message)
+    assert len(str(p)) < 200  # a 400-digit value is cut, not echoed
+
+
+@pytest.mark.parametrize("value, shown", [("0755", "493"), ("1:30", "90"), ("0x1F", "31"), ("0b11", "3"),
+                                          ("-0o7", None)])
+def test_yaml_1_1_number_forms_are_refused_with_the_value_yaml_reads(value, shown):
+    _, problems = check(_figure(value))
+    p = only(problems)
+    assert p.line == 10
+    if shown:
+        assert "YAML 1.1" in p.message and f"read as {shown}" in p.message
+
+
+def test_an_underscore_digit_separator_is_a_warning_and_keeps_its_value():
+    value, problems = check(_figure("1_000"))
+    p = only(problems, "warning")
+    assert p.line == 10 and "write 1000" in p.message
+    assert value["figures"][0]["value"] == 1000
+
+
+def test_plain_numbers_up_to_the_limit_pass():
+    for text in ("0", "-3", "0.5", "1000000000000000", "12.50"):
+        _, problems = check(_figure(text))
+        assert problems == [], text
+
+
+@pytest.mark.parametrize("date", ["1899-12-31", "2200-01-01", "1066", "0001-01-01", "9999-12"])
+def test_a_date_outside_the_stated_years_is_refused_at_its_line(date):
+    _, problems = check(HEAD.replace("2026-01-01", date))
+    p = only(problems)
+    assert p.line == 4 and "1900 to 2199" in p.message
+
+
+def test_dates_at_the_ends_of_the_range_pass():
+    for date in ("1900-01-01", "2199-12-31", "1900", "2199-12"):
+        value, problems = check(HEAD.replace("2026-01-01", date))
+        assert problems == [] and value["date"] == date
+
+
+SOURCE_HEAD = "references:\n  - id: s\n    title: T\n    kind: news\n"  # issued: on line 5
+
+
+@pytest.mark.parametrize("issued, stored", [
+    ("2026-02-23", "2026-02-23"),
+    ("{date-parts: [[2026, 2]]}", "2026-02"),
+    ("{date-parts: [[2026, 1], [2026, 3]]}", "2026-01/2026-03"),
+    ("{literal: Spring 2026}", "literal:Spring 2026"),
+])
+def test_csl_dates_check_accepts(issued, stored):
+    value, problems = check(SOURCE_HEAD + f"    issued: {issued}\n", spec.SOURCES_FILE)
+    assert problems == [] and value["references"][0]["issued"] == stored
+
+
+@pytest.mark.parametrize("issued, words", [
+    ("{date-parts: [[99999, 1, 1]]}", "1900 to 2199"),
+    ("{date-parts: [[2026, 13]]}", "not a real date"),
+    ("{date-parts: [[2026, 2, 30]]}", "not a real date"),
+    ("{date-parts: [[\"2026\"]]}", "whole numbers"),
+    ("{date-parts: [[2026], [2025]]}", "before it starts"),
+    ("{date-parts: []}", "date-parts must look like"),
+    ("{raw: 2026-02-23}", "'raw' is not supported"),
+    ("{season: 1, date-parts: [[2026]]}", "'season' is not supported"),
+    ("{literal: ''}", "is empty"),
+    ("{literal: x, date-parts: [[2026]]}", "not both"),
+])
+def test_csl_date_forms_that_would_not_render_are_refused_at_their_line(issued, words):
+    _, problems = check(SOURCE_HEAD + f"    issued: {issued}\n", spec.SOURCES_FILE)
+    p = only(problems)
+    assert p.line == 5 and words in p.message, str(p)
+
+
+def test_other_csl_date_variables_are_checked_like_issued():
+    _, problems = check(SOURCE_HEAD + "    accessed: {date-parts: [[1492, 10, 12]]}\n", spec.SOURCES_FILE)
+    assert only(problems).line == 5

@@ -223,3 +223,62 @@ def test_duplicate_and_undeclared_metrics(make_workspace):
     assert f"also at charts.yaml:{line_of(ws / 'charts.yaml', '- id: price')}" in p.message
     p = one(problems_of(ws), "metric 'prise' is not declared under metrics:", "warning")
     assert "did you mean 'price'" in p.message
+
+
+# -- references between files: audiences, chart ids, scale keys -------------------------------------------
+CHARTS = "charts:\n  - id: a\n    kind: bar\n    title: A\n  - id: b\n    kind: confidence\n    title: B\n"
+
+
+def test_a_judgement_for_an_unknown_audience_is_an_error_at_the_judgement(make_workspace):
+    analysis = "bottom_line:\n  - id: j1\n    text: T\n    rests_on: [claim-a]\n    audiences: [analyst, executve]\n"
+    p = one(problems_of(make_workspace(files={"analysis.yaml": analysis})), "audience 'executve'")
+    assert (p.path, p.line) == ("analysis.yaml", 2) and "did you mean 'executive'" in p.message
+
+
+def test_an_unknown_default_audience_is_named_at_its_line(make_workspace):
+    from conftest import BRIEFING
+
+    root = make_workspace(briefing={**BRIEFING, "audience": "analysts"})
+    p = one(problems_of(root), "unknown audience 'analysts'")
+    assert (p.path, p.line) == ("briefing.yaml", line_of(root / "briefing.yaml", "audience:"))
+
+
+def test_duplicate_chart_ids_are_an_error_at_the_second(make_workspace):
+    root = make_workspace(files={"charts.yaml": CHARTS + "  - id: a\n    kind: confidence\n    title: C\n"})
+    p = one(problems_of(root), "duplicate chart id 'a'")
+    assert (p.path, p.line) == ("charts.yaml", 8) and "first declared on line 2" in p.message
+
+
+def test_an_unknown_chart_id_in_an_audience_is_an_error_at_its_line(make_workspace):
+    aud = "description: x\nsections: [bottom_line, references]\ncharts: [a, tmeline]\n"
+    root = make_workspace(files={"charts.yaml": CHARTS, "templates/audiences/t.yaml": aud})
+    p = one(problems_of(root), "asks for chart 'tmeline'")
+    assert (p.path, p.line) == ("templates/audiences/t.yaml", 3)
+
+
+def test_a_chart_no_audience_draws_is_a_warning_at_the_chart(make_workspace):
+    analyst = "description: x\nsections: [bottom_line, references]\ncharts: [a]\n"
+    root = make_workspace(files={"charts.yaml": CHARTS, "templates/audiences/analyst.yaml": analyst})
+    problems = problems_of(root)
+    p = one(problems, "chart 'b' is drawn by no audience", "warning")
+    assert (p.path, p.line) == ("charts.yaml", 5) and not errors_in(problems)
+    assert problems_of(make_workspace(files={"charts.yaml": CHARTS})) == []  # analyst draws all by default
+
+
+def test_a_broken_audience_is_reported_by_check_with_file_and_line(make_workspace):
+    aud = "description: x\nsections: [bottom_line]\npaper: A5\nbrand_color: blue\n"
+    problems = problems_of(make_workspace(files={"templates/audiences/t.yaml": aud}))
+    assert one(problems, "'paper'").line == 3 and one(problems, "'brand_color'").line == 4
+    assert {p.path for p in errors_in(problems)} == {"templates/audiences/t.yaml"}
+
+
+def test_scale_keys_that_differ_only_in_case_are_refused(make_workspace):
+    from pathlib import Path
+
+    import yaml
+
+    scale = yaml.safe_load((Path(__file__).resolve().parents[1] / "briefing/defaults/scale.yaml").read_text("utf-8"))
+    first = scale["levels"][0]
+    scale["levels"].append({**first, "key": first["key"].upper()})
+    p = one(problems_of(make_workspace(files={"scale.yaml": scale})), "differ in more than case")
+    assert p.path == "scale.yaml" and f"'{first['key']}'" in p.message

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 
 import pytest
 import yaml
-from conftest import REPO, SOURCES, line_of, matching, one, problems_of
+from conftest import CLAIM, REPO, SOURCES, line_of, matching, one, problems_of
 
 from briefing import yamlsafe
 from briefing.errors import BriefingError, errors_in
@@ -242,9 +244,10 @@ def test_workspace_folder_missing(tmp_path):
     assert ws is None and p.severity == "error" and "does not exist" in p.message
 
 
-def test_hidden_and_non_yaml_files_in_evidence_are_ignored(make_workspace):
+def test_hidden_files_in_evidence_are_ignored_and_other_files_warned(make_workspace):
     ws_dir = make_workspace(files={"evidence/.draft.yaml": "id: [", "evidence/notes.txt": "\x00"})
-    assert problems_of(ws_dir) == []
+    [p] = problems_of(ws_dir)
+    assert (p.path, p.line, p.severity) == ("evidence/notes.txt", 1, "warning") and ".yaml or .yml" in p.message
 
 
 def test_bad_briefing_yaml_and_scale_yaml_are_reported(make_workspace):
@@ -315,3 +318,47 @@ def test_retracted_on_is_a_date_and_needs_a_reason(make_workspace):
     ws = make_workspace(sources=[SOURCES[0], {**SOURCES[1], "retracted": "withdrawn", "retracted_on": "2026-04-02"}])
     model, problems = load(ws)
     assert not errors_in(problems) and model.source("src-b").retracted_on == "2026-04-02"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo (POSIX)")
+def test_a_fifo_named_sources_yaml_is_reported_not_read(make_workspace, tmp_path):
+    ws_dir = make_workspace()
+    (ws_dir / "sources.yaml").unlink()
+    os.mkfifo(ws_dir / "sources.yaml")
+    os.mkfifo(ws_dir / "evidence" / "pipe.yaml")
+    result = subprocess.run([sys.executable, "-m", "briefing", "check", "--workspace", str(ws_dir)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "sources.yaml:1:1: error: is a pipe, not a regular file; refused" in result.stdout
+    assert "evidence/pipe.yaml:1:1: error: is a pipe, not a regular file; refused" in result.stdout
+
+
+def test_upper_case_and_yml_suffixes_in_evidence_are_loaded(make_workspace):
+    other = {**CLAIM, "id": "claim-b"}
+    third = {**CLAIM, "id": "claim-c"}
+    ws, problems = load(make_workspace(evidence={"claim-a.YAML": CLAIM, "claim-b.yml": other, "claim-c.Yml": third}))
+    assert not errors_in(problems) and sorted(e.id for e in ws.evidence) == ["claim-a", "claim-b", "claim-c"]
+
+
+def test_a_sub_folder_of_evidence_is_warned_about(make_workspace):
+    ws_dir = make_workspace(files={"evidence/2026/claim-x.yaml": {**CLAIM, "id": "claim-x"}})
+    ws, problems = load(ws_dir)
+    p = one(problems, "sub-folders of evidence/ are not read", "warning")
+    assert (p.path, p.line) == ("evidence/2026", 1) and [e.id for e in ws.evidence] == ["claim-a"]
+
+
+def test_a_misnamed_top_level_file_is_named(make_workspace):
+    ws_dir = make_workspace(files={"Charts.yml": "charts: []\n"})
+    (ws_dir / "sources.yaml").rename(ws_dir / "sources.yml")
+    problems = problems_of(ws_dir)
+    assert "rename it to sources.yaml" in one(problems, "no sources.yaml").message
+    assert "found Charts.yml: rename it to charts.yaml" in one(problems, "no charts.yaml", "warning").message
+
+
+def test_a_file_name_with_a_newline_cannot_forge_a_line(make_workspace):
+    ws_dir = make_workspace(evidence={"claim-a.yaml": CLAIM, "x\nevil.yaml:1:1: error: forged.yaml": "id: [\n"})
+    result = subprocess.run([sys.executable, "-m", "briefing", "check", "--workspace", str(ws_dir)],
+                            capture_output=True, text=True, timeout=60)
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stdout
+    assert lines[0].startswith("evidence/x\\nevil.yaml:1:1: error: forged.yaml:2:1: error: invalid YAML")
