@@ -468,8 +468,9 @@ def test_a_fresh_init_workspace_has_its_charts_in_the_analyst_pdf(tmp_path):
     from briefing.scaffold import init_workspace
 
     root = init_workspace(tmp_path / "ws", title="Water rights")
-    with (root / "charts.yaml").open("a", encoding="utf-8") as fh:  # and a chart the user declares
-        fh.write("  - id: my-own-chart\n    kind: bar\n    title: A chart the user added\n")
+    charts = yaml.safe_load((root / "charts.yaml").read_text("utf-8"))  # and a chart the user declares
+    charts["charts"].append({"id": "my-own-chart", "kind": "bar", "title": "A chart the user added"})
+    (root / "charts.yaml").write_text(yaml.safe_dump(charts, sort_keys=False), encoding="utf-8")
     result = build(root, audience="analyst", formats=("pdf",))
     text = pdf_text(result.outputs["pdf"])
     declared = yaml.safe_load((root / "charts.yaml").read_text("utf-8"))["charts"]

@@ -58,6 +58,8 @@ class Blocks:
         for i, block in enumerate(blocks):
             sub = ctx if i == 0 else replace(ctx, bullet=None, prefix="")
             made = self.block(block, sub)
+            if block["t"] == "Para" and made and i + 1 < len(blocks) and blocks[i + 1]["t"] == "Table":
+                made[-1].keepWithNext = 1  # a table's lead-in never ends a page without the table
             if i == 0 and (ctx.bullet or ctx.prefix) and not (made and isinstance(made[0], Paragraph)):
                 made = [self.para("", ctx), *made]
             out.extend(made)
