@@ -18,12 +18,11 @@ import re
 
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
-from hypothesis import strategies as st
 
 from briefing.build import build
 from briefing.errors import BriefingError, errors_in
 from briefing.workspace import load
-from tests.workspaces import AUDIENCES, workspaces, write
+from tests.workspaces import workspaces, write
 
 EXAMPLES = int(os.environ.get("BRIEFING_CONTRACT_EXAMPLES", "30"))
 SEED = os.environ.get("BRIEFING_CONTRACT_SEED")
@@ -66,9 +65,10 @@ def seeded(test):
 
 
 @seeded
-@given(files=workspaces(), audience=st.sampled_from(AUDIENCES))
+@given(workspace=workspaces())
 @SETTINGS
-def test_check_clean_means_build_succeeds_and_errors_are_located(tmp_path_factory, files, audience):
+def test_check_clean_means_build_succeeds_and_errors_are_located(tmp_path_factory, workspace):
     """`check` clean => the build succeeds; `check` errors => located messages and a refused build."""
+    files, audience = workspace
     root = write(tmp_path_factory.mktemp("contract") / "ws", files)
     check_contract(root, audience)

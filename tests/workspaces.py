@@ -21,6 +21,11 @@ CHART_KINDS = ("bar", "timeline", "confidence")
 # Chart ids the packaged audiences ask for, and one they do not.
 CHART_IDS = ("extraction-scale", "timeline", "confidence-profile", "figures")
 SOURCE_IDS = ("src-a", "src-b", "src.c", "S:d", "src_e")
+BAD_IDS = ("", "has space", "-lead", "ü-id", "x" * 300, "a/b")
+SCALE_KEYS = ("certain", "likely", "Likely", "doubtful", "x.y", "high")
+SECTION_TEMPLATES = ("bottom_line", "what_changed", "quantified", "key_figures", "documented", "alleged",
+                     "why_it_matters", "not_shown", "implications", "policy_options", "methodology", "references",
+                     "ledger", "legal_avenues", "policy_timeline", "at_a_glance", "decisions")
 CLAIM_IDS = ("claim-a", "claim-b", "c.3", "C_4")
 METRICS = ("exchanges", "accounts", "tonnes", "usd")
 TAGS = ("legal-avenue", "policy-timeline", "february-2026", "t")
@@ -45,6 +50,8 @@ TEXT = st.lists(st.one_of(st.sampled_from(PIECES), WORD, st.just(" ")), min_size
     lambda s: any(ch.isalnum() for ch in s) and "todo" not in s.lower())
 LONG_TEXT = st.integers(50, 400).map(lambda n: ("Long words here " * n)[: n * 3])
 SOME_TEXT = st.one_of(*[TEXT] * 7, LONG_TEXT)
+# YAML 1.1 reads these unquoted scalars as booleans, null, dates or sexagesimal numbers, not text.
+BAD_TEXT = st.sampled_from([Raw(t) for t in ("no", "on", "~", "null", "2026-02-23", "12:30", "0x1F", "[]", "{}")])
 
 GOOD_NUMBER = st.one_of(st.integers(-10**6, 10**12), st.floats(-1e15, 1e15, allow_nan=False),
                         st.floats(allow_nan=False, allow_infinity=False), st.just(0))
@@ -102,7 +109,7 @@ class Mix:
 def source(draw, mix: Mix, sid: str, source_ids) -> dict:
     s = {"id": sid, "type": draw(st.sampled_from(["report", "article-newspaper", "post-weblog", "webpage", "book",
                                                   "article-journal"])),
-         "title": draw(SOME_TEXT), "kind": mix(st.sampled_from(KINDS), st.just("rumour"))}
+         "title": mix(SOME_TEXT, BAD_TEXT), "kind": mix(st.sampled_from(KINDS), st.just("rumour"))}
     mix.maybe(s, "container-title", TEXT)
     mix.maybe(s, "publisher", TEXT)
     mix.maybe(s, "author", st.one_of(TEXT, st.lists(st.one_of(
@@ -121,13 +128,14 @@ def source(draw, mix: Mix, sid: str, source_ids) -> dict:
 
 
 @st.composite
-def claim(draw, mix: Mix, cid: str, source_ids) -> dict:
+def claim(draw, mix: Mix, cid: str, source_ids, levels) -> dict:
     def ref(_):
         sid = mix.ident(source_ids)
         return {"id": sid, "locator": draw(TEXT)} if draw(st.booleans()) else sid
 
-    c = {"id": cid, "title": draw(SOME_TEXT), "claim": draw(SOME_TEXT), "date": mix(GOOD_DATE, BAD_DATE),
-         "confidence": mix(st.sampled_from(LEVELS[1:] * 2 + LEVELS[:1]), st.sampled_from(["hihg", "High"])),
+    c = {"id": mix(st.just(cid), st.sampled_from(BAD_IDS)), "title": mix(SOME_TEXT, BAD_TEXT),
+         "claim": mix(SOME_TEXT, BAD_TEXT), "date": mix(GOOD_DATE, BAD_DATE),
+         "confidence": mix(st.sampled_from(levels[1:] * 2 + levels[:1]), st.sampled_from(["hihg", "High"])),
          "sources": [ref(i) for i in range(draw(st.integers(mix(st.just(1), st.just(0)), 3)))]}
     mix.maybe(c, "actors", st.lists(st.builds(lambda n, r: {"name": n, "role": r}, st.sampled_from(ACTORS),
                                               st.sampled_from(["accuser", "accused", "researcher", "$x$"])),
@@ -150,13 +158,59 @@ def claim(draw, mix: Mix, cid: str, source_ids) -> dict:
 
 
 @st.composite
-def workspaces(draw) -> dict[str, str]:
-    """A workspace: {relative path: YAML text}. A third are drawn with no hostile value at all."""
+def scale(draw, mix: Mix) -> dict:
+    """A workspace's own confidence scale: most confident first."""
+    keys = draw(st.lists(st.sampled_from(SCALE_KEYS), min_size=mix(st.just(2), st.just(0)), max_size=4,
+                         unique_by=mix(st.just(str.lower), st.just(str))))
+    levels = []
+    for i, key in enumerate(keys):
+        level = {"key": key, "label": draw(TEXT), "meaning": draw(TEXT),
+                 "color": mix(st.sampled_from(["#1B7837", "#b35806", "#000000", "#FFFFFF"]), st.just("red")),
+                 "section": mix(st.just(SECTIONS[min(i, 2)]), st.sampled_from(SECTIONS))}
+        if i < len(keys) - 1:
+            level["requires"] = {"origins": mix(st.integers(0, 2), st.integers(-1, 10**6)),
+                                 "disinterested": mix(st.integers(0, 1), st.just(Raw(".inf")))}
+        levels.append(level)
+    return {"name": draw(TEXT), "anchor": draw(TEXT), "levels": levels}
+
+
+@st.composite
+def audience_options(draw, mix: Mix) -> dict:
+    """A workspace's own version of a packaged audience (templates/audiences/NAME.yaml)."""
+    a = {"description": draw(TEXT),
+         "sections": mix(st.lists(st.sampled_from(SECTION_TEMPLATES), min_size=1, max_size=6, unique=True),
+                         st.just(["no_such_section"]))}
+    mix.maybe(a, "charts", st.lists(st.sampled_from(CHART_IDS), max_size=3, unique=True), 0.5,
+              st.just(["no-such-chart"]))
+    mix.maybe(a, "claims_per_section", st.integers(0, 5), 0.3, st.just(-1))
+    mix.maybe(a, "rank_by", st.lists(st.sampled_from(["bottom_line", "implications"]), max_size=2), 0.3)
+    mix.maybe(a, "font_size", st.one_of(st.integers(6, 16), st.floats(6, 16)), 0.3,
+              st.sampled_from([0, 2, 100, Raw(".nan")]))
+    mix.maybe(a, "paper", st.sampled_from(["A4", "Letter"]), 0.3, st.just("A5"))
+    mix.maybe(a, "brand_color", st.sampled_from(["#1F3A5F", "#ffffff"]), 0.3, st.just("blue"))
+    mix.maybe(a, "marking", SOME_TEXT, 0.3)
+    mix.maybe(a, "ledger", st.booleans(), 0.3)
+    mix.maybe(a, "page_budget", st.integers(0, 3), 0.2)
+    mix.maybe(a, "full_edition", st.sampled_from(AUDIENCES), 0.2)
+    return a
+
+
+@st.composite
+def workspaces(draw) -> tuple[dict[str, str], str]:
+    """A workspace, {relative path: YAML text}, and the audience to build. Some are drawn with no hostile value."""
     mix = Mix(draw, draw(st.sampled_from([0.0, 0.0, 0.03, 0.1, 0.3])))
+    audience = draw(st.sampled_from(AUDIENCES))
     source_ids = draw(st.lists(st.sampled_from(SOURCE_IDS), min_size=1, max_size=4, unique=True))
     claim_ids = draw(st.lists(st.sampled_from(CLAIM_IDS), min_size=1, max_size=3, unique=True))
     files: dict[str, str] = {}
-    meta = {"title": draw(SOME_TEXT), "date": mix(GOOD_DATE, BAD_DATE),
+    levels = LEVELS
+    if draw(st.integers(0, 3)) == 0:
+        own = draw(scale(mix))
+        files["scale.yaml"] = dump(own)
+        levels = tuple(level["key"] for level in own["levels"]) or LEVELS
+    if draw(st.integers(0, 4)) == 0:
+        files[f"templates/audiences/{audience}.yaml"] = dump(draw(audience_options(mix)))
+    meta = {"title": mix(SOME_TEXT, BAD_TEXT), "date": mix(GOOD_DATE, BAD_DATE),
             "edition": mix(st.one_of(st.just("1"), TEXT), GOOD_NUMBER),
             "marking": draw(st.one_of(st.just("For internal use"), SOME_TEXT))}
     mix.maybe(meta, "subtitle", SOME_TEXT)
@@ -165,7 +219,7 @@ def workspaces(draw) -> dict[str, str]:
     files["briefing.yaml"] = dump(meta)
     files["sources.yaml"] = dump({"references": [draw(source(mix, i, source_ids)) for i in source_ids]})
     for cid in claim_ids:
-        files[f"evidence/{cid}.yaml"] = dump(draw(claim(mix, cid, source_ids)))
+        files[f"evidence/{cid}.yaml"] = dump(draw(claim(mix, cid, source_ids, levels)))
     if draw(st.booleans()):
         sections = draw(st.lists(st.sampled_from(["bottom_line", "why_it_matters", "implications", "policy_options",
                                                   "other_notes"]), min_size=1, max_size=3, unique=True))
@@ -196,7 +250,7 @@ def workspaces(draw) -> dict[str, str]:
             mix.maybe(c, "tags", st.lists(st.sampled_from(TAGS), min_size=1, max_size=1), 0.2)
             charts.append(c)
         files["charts.yaml"] = dump({"charts": charts})
-    return files
+    return files, audience
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
