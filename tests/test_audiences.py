@@ -420,3 +420,16 @@ def test_a_bad_body_font_is_one_line_at_the_audience_file(make_workspace, tmp_pa
     with pytest.raises(BriefingError, match=re.escape(message)) as info:
         build(root, audience="serif", formats=("pdf",), out_dir=tmp_path / "out")
     assert info.value.path == "templates/audiences/serif.yaml"
+
+
+def test_tagged_sections_build_for_an_audience_without_the_tag_groups(tmp_path):
+    """policy_timeline and legal_avenues read the audience's tag groups; an audience declaring none (which
+    `check` accepts) gets the sections saying nothing is tagged, not a failed build."""
+    from conftest import write_workspace
+
+    root = write_workspace(tmp_path / "ws", files={"templates/audiences/plain.yaml": {
+        "description": "No tag groups", "sections": ["legal_avenues", "policy_timeline", "references"]}})
+    result = build(root, audience="plain", formats=("docx",))
+    text = docx_text(root / "out" / result.outputs["docx"].name)
+    assert "No evidence is tagged as a legal avenue." in text
+    assert "No evidence is tagged for the timeline." in text
