@@ -48,8 +48,10 @@ def check_contract(root, audience: str) -> None:
     errors = errors_in(problems)
     out = root / "out"
     if errors:
-        with pytest.raises(BriefingError):
+        with pytest.raises(BriefingError) as refused:
             build(root, audience=audience, out_dir=out)
+        for p in refused.value.problems or (refused.value,):
+            assert_located(p)
         return
     try:
         result = build(root, audience=audience, out_dir=out)
