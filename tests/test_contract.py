@@ -8,7 +8,7 @@ exception (the CLI's "internal error").
 Cost: a build takes about two seconds, so each example builds ONE audience, chosen by hypothesis, not all
 four; over the examples every audience is drawn. CI runs a fixed, derandomized set of examples; to hunt for
 bugs run more, e.g. `BRIEFING_CONTRACT_EXAMPLES=300 BRIEFING_CONTRACT_SEED=7 python -m pytest
-tests/test_contract.py` (any seed, or none for hypothesis's own randomness).
+tests/test_contract.py` (without a seed: CI's fixed examples, and more of them).
 """
 
 from __future__ import annotations
@@ -74,3 +74,19 @@ def test_check_clean_means_build_succeeds_and_errors_are_located(tmp_path_factor
     files, audience = workspace
     root = write(tmp_path_factory.mktemp("contract") / "ws", files)
     check_contract(root, audience)
+
+
+def test_the_generator_draws_both_clean_and_refused_workspaces(tmp_path_factory):
+    """The property is not vacuous: a fair share of the drawn workspaces pass `check`, and many do not."""
+    outcomes = []
+
+    @given(workspace=workspaces())
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def draw(workspace):
+        root = write(tmp_path_factory.mktemp("drawn") / "ws", workspace[0])
+        outcomes.append(not errors_in(load(root)[1]))
+
+    draw()
+    assert len(outcomes) >= 30
+    assert 0.25 <= sum(outcomes) / len(outcomes) <= 0.85, f"{sum(outcomes)} clean of {len(outcomes)}"
