@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from .model import Source
 
 
-def _date(iso: str) -> dict:
-    return {"date-parts": [[int(p) for p in iso.split("-")]]}
+def _date(value: str) -> dict:
+    """A CSL date: date-parts for an ISO date (2026, 2026-02, 2026-02-23), else the text as a literal."""
+    if re.fullmatch(r"\d{4,}(-\d{1,2}){0,2}", value):
+        return {"date-parts": [[int(p) for p in value.split("-")]]}
+    return {"literal": value}  # `issued: {literal: Spring 2026}`, as check accepts it
 
 
 def csl_item(s: Source) -> dict:
@@ -25,10 +30,7 @@ def csl_item(s: Source) -> dict:
         item["URL"] = s.url
     for key, value in s.extra:
         if key in ("accessed", "original-date", "event-date", "submitted", "available-date") and isinstance(value, str):
-            try:
-                value = _date(value)
-            except ValueError:
-                value = {"literal": value}
+            value = _date(value)
         item.setdefault(key, value)
     return item
 
