@@ -199,6 +199,7 @@ def load(root: Path) -> tuple[Workspace | None, list[Problem]]:
             evidence.append(item)
     analysis = _analysis(root, problems)
     charts = _charts(root, problems)
+    _own_audiences(root, problems)
     if meta is None or scale is None:
         if scale is None:
             problems.append(Problem("scale.yaml", 1, 1, "error", "the confidence scale has no usable levels"))
@@ -207,6 +208,21 @@ def load(root: Path) -> tuple[Workspace | None, list[Problem]]:
                    analysis=analysis, charts=charts)
     problems.extend(validate(ws))
     return ws, sorted(set(problems), key=_order)
+
+
+def _own_audiences(root: Path, problems: list[Problem]) -> None:
+    """The workspace's own audience files, loaded as `build --audience` loads them, so `check` names their faults."""
+    from .audiences import audience_files, load_audience
+
+    own = root / "templates" / "audiences"
+    for name, path in audience_files(root).items():
+        if path.parent != own:
+            continue
+        try:
+            load_audience(root, name)
+        except BriefingError as exc:
+            problems.extend(exc.problems or [Problem(exc.path or f"templates/audiences/{path.name}",
+                                                     max(exc.line, 1), max(exc.column, 1), "error", exc.message)])
 
 
 def _order(p: Problem):

@@ -303,3 +303,17 @@ def test_the_docs_evidence_example_loads_without_errors(make_workspace):
     assert errors_in(problems) == [], "\n".join(map(str, problems))
     assert [e.id for e in ws.evidence] == [data["id"]]
     assert {r["id"] for r in refs} >= cited
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("paper", "A5", "'paper': `A5` is not one of"),
+    ("font_size", 0.5, "font_size must be between 6 and 16 points"),
+    ("sections", ["no_such_section"], "no template for section 'no_such_section'"),
+])
+def test_check_reports_the_workspace_audience_options_build_would_refuse(make_workspace, option, value, message):
+    """Audience options were read only by `build --audience`: `check` passed what the build then refused."""
+    audience = {"description": "Mine", "sections": ["bottom_line", "references"], option: value}
+    root = make_workspace(files={"templates/audiences/mine.yaml": audience})
+    p = one(problems_of(root), message)
+    assert p.path == "templates/audiences/mine.yaml"
+    assert p.line == line_of(root / p.path, f"{option}:")
