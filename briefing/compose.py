@@ -143,9 +143,15 @@ def _set_alt(node, alts: dict[str, str]) -> None:
             stack.extend(n)
 
 
+ZIP_DATES = (dt.date(1980, 1, 1), dt.date(2107, 12, 31))
+
+
 def source_date_epoch(ws: Workspace) -> int:
     """The workspace's date as a Unix time: what reproducible outputs stamp instead of the clock."""
     d = dt.date.fromisoformat(ws.meta.date) if len(ws.meta.date) == 10 else dt.date(int(ws.meta.date[:4]), 1, 1)
+    # The DOCX is a ZIP, whose timestamps hold only 1980-2107: pandoc fails on a later date. The printed
+    # date is the workspace's own; only the files' stamps are held inside the range.
+    d = min(max(d, ZIP_DATES[0]), ZIP_DATES[1])
     return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).timestamp())
 
 

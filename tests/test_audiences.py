@@ -476,3 +476,16 @@ def test_a_fresh_init_workspace_has_its_charts_in_the_analyst_pdf(tmp_path):
     declared = yaml.safe_load((root / "charts.yaml").read_text("utf-8"))["charts"]
     for chart in declared:
         assert re.search(rf"Figure \d+\. {re.escape(chart['title'])}\.", text), chart["title"]
+
+
+def test_tagged_sections_build_for_an_audience_without_the_tag_groups(tmp_path):
+    """policy_timeline and legal_avenues read the audience's tag groups; an audience declaring none (which
+    `check` accepts) gets the sections saying nothing is tagged, not a failed build."""
+    from conftest import write_workspace
+
+    root = write_workspace(tmp_path / "ws", files={"templates/audiences/plain.yaml": {
+        "description": "No tag groups", "sections": ["legal_avenues", "policy_timeline", "references"]}})
+    result = build(root, audience="plain", formats=("docx",))
+    text = docx_text(root / "out" / result.outputs["docx"].name)
+    assert "No evidence is tagged as a legal avenue." in text
+    assert "No evidence is tagged for the timeline." in text

@@ -113,7 +113,7 @@ def test_bytes_are_identical_across_renders(datas, rendered, tmp_path):
 
 def _run(code: str, *args: str) -> str:
     out = subprocess.run([sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True,
-                         timeout=120)
+                         timeout=600)
     assert out.returncode == 0, out.stderr
     return out.stdout.strip()
 

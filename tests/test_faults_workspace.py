@@ -99,3 +99,18 @@ def test_the_benchmark_runs_end_to_end(tmp_path):
     assert names == ["floor", "cold", "cold-cached", "warm", "items-20"]
     assert all(c["median"] > 0 and c["peak_mb"] > 0 for c in report["cases"])
     assert report["machine"]["nproc"] >= 1 and report["targets"]
+
+
+def test_the_micro_benchmarks_run(tmp_path):
+    """benchmarks/micro.py (the timings moved out of the suite) runs and reports each case; its times are not
+    asserted here, since a loaded machine may miss them."""
+    import json
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "micro.py"), "--runs", "1", "--json"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    cases = json.loads(proc.stdout)["cases"]
+    assert [c["name"] for c in cases] == ["pdf-sample", "template-bounds"]
+    assert all(c["seconds"] >= 0 and c["target"] > 0 and isinstance(c["met"], bool) for c in cases)

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import jinja2
@@ -102,10 +101,9 @@ def test_unsafe_attribute_or_mutation(make_workspace, expr):
 
 
 def test_runaway_loop_is_stopped_by_the_time_bound(make_workspace, short_limits):
-    started = time.perf_counter()
+    # 10^10 iterations: only the time bound ends it, as the message says (no wall-clock assert here).
     err = fault(make_workspace, "One.\n{% for i in range(100000) %}{% for j in range(100000) %}"
                                 "{% endfor %}{% endfor %}\n")
-    assert time.perf_counter() - started < 5
     at(err, OVERRIDE, 2, "still running after 0.5 s")
 
 
@@ -224,26 +222,7 @@ def test_faults_reach_the_user_as_one_line_without_a_traceback(make_workspace):
     assert proc.stderr.strip() == f"{OVERRIDE}:2:1: error: undefined in template: 'nope' is undefined"
 
 
-# -- the bounds cost nothing on the normal path -------------------------------------------------------
-def test_bounds_add_no_measurable_time_to_a_normal_render(tmp_path):
-    (tmp_path / "templates").mkdir()
-    (tmp_path / "templates" / "t.md.j2").write_text("{% for i in range(200) %}{{ i }} {% endfor %}")
-    env = templating.environment(tmp_path / "templates", PACKAGE_TEMPLATES, {})
-    template = env.get_template("t.md.j2")
-
-    def best(fn) -> float:
-        times = []
-        for _ in range(15):
-            t = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t)
-        return min(times)
-
-    plain = best(lambda: template.render({}))
-    bounded = best(lambda: templating.render(env, "t.md.j2", {}))
-    assert bounded - plain < 0.005  # well under the 50 ms a build may spend on it
-
-
+# -- the bounds cost nothing on the normal path: timed in benchmarks/micro.py (template-bounds), not here ---
 def test_bounds_are_lifted_after_a_render(tmp_path):
     resource = pytest.importorskip("resource")
     import signal

@@ -362,3 +362,17 @@ def test_a_file_name_with_a_newline_cannot_forge_a_line(make_workspace):
     lines = result.stdout.splitlines()
     assert result.returncode == 1 and len(lines) == 1, result.stdout
     assert lines[0].startswith("evidence/x\\nevil.yaml:1:1: error: forged.yaml:2:1: error: invalid YAML")
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("paper", "A5", "'paper': `A5` is not one of"),
+    ("font_size", 0.5, "font_size must be between 6 and 16 points"),
+    ("sections", ["no_such_section"], "no template for section 'no_such_section'"),
+])
+def test_check_reports_the_workspace_audience_options_build_would_refuse(make_workspace, option, value, message):
+    """Audience options were read only by `build --audience`: `check` passed what the build then refused."""
+    audience = {"description": "Mine", "sections": ["bottom_line", "references"], option: value}
+    root = make_workspace(files={"templates/audiences/mine.yaml": audience})
+    p = one(problems_of(root), message)
+    assert p.path == "templates/audiences/mine.yaml"
+    assert p.line == line_of(root / p.path, f"{option}:")
