@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from briefing.model import ChartSpec, Evidence, Figure, Workspace
+from briefing.queries import human_number
 
 # Bump whenever the drawing code changes what it draws, so cached files are redrawn.
 DRAWING_VERSION = "2"
@@ -189,16 +190,8 @@ def short_number(value: float, approx: bool = False, unit: str = "") -> str:
 
 
 def long_number(value: float, approx: bool = False) -> str:
-    """A readable number for prose: '28.8 million', '150,000', 'about 13 million'."""
-    rounded = float(f"{value:.3g}") if abs(value) >= 1e6 else value
-    text = ""
-    for size, _, word in _UNITS:
-        if word and abs(rounded) >= size:
-            text = f"{rounded / size:.3g} {word}"
-            break
-    if not text:
-        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.3g}"
-    return ("about " if approx else "") + text
+    """A readable number for prose, as the tables print it: '28.8 million', '150,000', 'about 13 million'."""
+    return human_number(value, approx)
 
 
 # --- queries ----------------------------------------------------------------------------------

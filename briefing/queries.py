@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 
 from markupsafe import Markup
 
@@ -38,15 +39,23 @@ def human_date(iso: str) -> str:
     return f"{parts[2]} {MONTHS[parts[1] - 1]} {parts[0]}"
 
 
+_SCALES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+
+
 def human_number(value: float, approx: bool = False) -> str:
-    """13000000 -> '13 million', 150000 -> '150,000', with 'about' for approximate values."""
+    """13000000 -> '13 million', 150000 -> '150,000', 0.00012 -> '0.00012', with 'about' for approximations."""
     v = float(value)
-    if abs(v) >= 1_000_000:
-        text = f"{v / 1_000_000:.1f}".rstrip("0").rstrip(".") + " million"
-    elif v.is_integer():
-        text = f"{int(v):,}"
+    for size, word in _SCALES:
+        if abs(v) >= size:
+            text = f"{v / size:.1f}".rstrip("0").rstrip(".") + f" {word}"
+            break
     else:
-        text = f"{v:,.2f}".rstrip("0").rstrip(".")
+        if v.is_integer():
+            text = f"{int(v):,}"
+        elif abs(v) >= 1:
+            text = f"{v:,.2f}".rstrip("0").rstrip(".")
+        else:  # three significant digits, never "0" and never scientific notation
+            text = format(Decimal(f"{v:.3g}"), "f")
     return f"about {text}" if approx else text
 
 

@@ -299,3 +299,14 @@ def test_alleged_by_overrides_the_accuser_actors(make_workspace):
                            "actors": [{"name": "Acme", "role": "accuser"}, {"name": "Beta", "role": "accused"}]}}
     q = Queries(load_or_raise(make_workspace(sources=SOURCES, evidence=evidence))[0])
     assert q.attribution(q.item("a")).text == "alleged by Beta"
+
+
+@pytest.mark.parametrize("value, approx, text", [
+    (13_000_000, False, "13 million"), (28_800_000, True, "about 28.8 million"), (150_000, False, "150,000"),
+    (2_500_000_000, False, "2.5 billion"), (10**15, False, "1000 trillion"), (-4_200_000, False, "-4.2 million"),
+    (0.00012345, False, "0.000123"), (1e-7, True, "about 0.0000001"), (96.5, False, "96.5"), (0, False, "0"),
+])
+def test_human_number_reads_at_every_magnitude(value, approx, text):
+    from briefing.queries import human_number
+
+    assert human_number(value, approx) == text
