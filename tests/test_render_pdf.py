@@ -544,3 +544,25 @@ def test_a_chart_shrinks_to_finish_a_page_but_not_below_its_floor():
     group = KeepWithNext([Anchor("fig"), block()])
     parts = group.splitOn(canvas, 400, full * 0.8)
     assert isinstance(parts[-1], FigureBlock) and parts[-1].chart.height < 300
+
+
+def test_a_titled_box_splits_inside_its_body_and_repeats_its_title():
+    """A box never leaves its title alone at a page foot, nor jumps whole to the next page leaving a gap."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Paragraph
+
+    from briefing.render_pdf.flowables import SplitTable
+
+    style = ParagraphStyle("p", fontSize=10, leading=12)
+    body = [Paragraph(f"Line {i} of the box.", style) for i in range(30)]
+    table = SplitTable([[Paragraph("What changed", style)], [body]], colWidths=[300], repeatRows=1,
+                       splitByRow=1, splitInRow=24)
+    table.page_height, table.split_inside = 700, True
+    table.wrapOn(Canvas(io.BytesIO()), 300, 10_000)
+    parts = table.splitOn(Canvas(io.BytesIO()), 300, 200)
+    assert len(parts) == 2
+    first, rest = (p._cellvalues for p in parts)
+    assert len(first) == 2 and first[1][0]  # the title and part of the body on this page
+    title = rest[0][0][0] if isinstance(rest[0][0], (list, tuple)) else rest[0][0]
+    assert title.text == "What changed" and rest[1][0]  # the title again, above the rest

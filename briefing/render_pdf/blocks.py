@@ -210,7 +210,10 @@ class Blocks:
             cmds += [("BACKGROUND", (0, 0), (-1, 0), self.st.brand),
                      ("TOPPADDING", (0, 0), (-1, 0), 4), ("BOTTOMPADDING", (0, 0), (-1, 0), 4)]
         rows.append([body])
-        return [self._table_flowable(rows, [width], cmds, repeat=0, before=0.2, after=0.9)]
+        # A titled box repeats its title where it continues, and never leaves the title alone at a page foot.
+        table = self._table_flowable(rows, [width], cmds, repeat=1 if title else 0, before=0.2, after=0.9)
+        table.split_inside = bool(title)  # its body continues on the next page, under the repeated title
+        return [table]
 
     def ruled(self, blocks: list, ctx: Ctx, rule: colors.Color, fill: colors.Color | None) -> list[Flowable]:
         """Content with a coloured rule down its left side (allegations, quotes)."""

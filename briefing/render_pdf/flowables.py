@@ -62,17 +62,19 @@ class SplitTable(Table):
 
     page_height = 10_000.0  # set per instance; split parts inherit it below
     keep_rows = False  # widow/orphan control for data tables
+    split_inside = False  # a panel (one body row): its body may split on this page, not only on a fresh one
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
         self._calc(availWidth, availHeight)
         parts = self._split(availWidth, availHeight, in_row=False)
         oversized = max(self._rowHeights, default=0) > self.page_height
-        if not parts and (oversized or availHeight >= self.page_height - 1):
+        if not parts and (oversized or self.split_inside or availHeight >= self.page_height - 1):
             # Last resort (a row taller than a page): split inside it, ignoring widow/orphan rules.
             parts = self._split(availWidth, availHeight, in_row=True)
         for part in parts:
             part.page_height = self.page_height
             part.keep_rows = self.keep_rows
+            part.split_inside = self.split_inside
             if part is not self and self.keep_rows:
                 part._rowSplitRange = _widow_range(part)  # ReportLab does not carry it to the parts
         return parts
