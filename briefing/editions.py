@@ -22,7 +22,7 @@ from .errors import BriefingError
 from .model import Evidence, Meta, Workspace
 from .sourcing import chain, effective_level
 from .spec import is_date
-from .yamlsafe import Scalar, YList, YMap, load_file
+from .yamlsafe import Scalar, YList, YMap, key_line, load_file
 
 EDITIONS_DIR = "editions"
 EDITION_NUMBER = re.compile(r"^[0-9]+$")
@@ -319,16 +319,6 @@ def baseline(ws: Workspace) -> Edition | None:
 # -- commands --------------------------------------------------------------------------------------------
 
 
-def _key_line(path: Path, key: str) -> int:
-    """The line of a top-level key in a YAML file (1 if not found), for error messages."""
-    try:
-        for n, text in enumerate(path.read_text("utf-8").splitlines(), 1):
-            if text.startswith(f"{key}:"):
-                return n
-    except (OSError, UnicodeError):
-        pass
-    return 1
-
 
 def publish(root: Path, date: str | None = None) -> tuple[Path, Edition]:
     """Record the workspace's evidence as edition <briefing.yaml's edition>; refuse when nothing changed."""
@@ -339,7 +329,7 @@ def publish(root: Path, date: str | None = None) -> tuple[Path, Edition]:
     number = edition_number(ws.meta)
     if number is None:
         raise BriefingError(f"edition '{ws.meta.edition}' is not a whole number; editions are numbered 1, 2, 3…",
-                            "briefing.yaml", _key_line(root / "briefing.yaml", "edition"))
+                            "briefing.yaml", key_line(root / "briefing.yaml", "edition"))
     given = bool(date)
     date = (date or ws.meta.date).strip()
     if not is_date(date):
@@ -355,12 +345,12 @@ def publish(root: Path, date: str | None = None) -> tuple[Path, Edition]:
         bump = f"set `edition: \"{latest + 1}\"` (and its date) in briefing.yaml to publish the changes"
         if number in numbers:
             raise BriefingError(f"edition {number} is already recorded in {_rel(root, numbers[number])}; {bump}",
-                                "briefing.yaml", _key_line(root / "briefing.yaml", "edition"))
+                                "briefing.yaml", key_line(root / "briefing.yaml", "edition"))
         if number < latest:
             raise BriefingError(f"edition {number} is older than the latest recorded edition, {latest}; {bump}",
-                                "briefing.yaml", _key_line(root / "briefing.yaml", "edition"))
+                                "briefing.yaml", key_line(root / "briefing.yaml", "edition"))
         if last.date and date < last.date[:len(date)]:  # partial dates compare at their own precision
-            where = ("", 0) if given else ("briefing.yaml", _key_line(root / "briefing.yaml", "date"))
+            where = ("", 0) if given else ("briefing.yaml", key_line(root / "briefing.yaml", "date"))
             raise BriefingError(f"date {date} is before the date of edition {latest} ({last.date}, {rel});"
                                 " an edition cannot predate the one before it", *where)
     path = root / EDITIONS_DIR / f"{number}.yaml"

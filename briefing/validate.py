@@ -12,6 +12,7 @@ from .model import ChartSpec, Pos, Workspace
 from .sourcing import cap_note, retracted_behind, roots, supports
 from .spec import SECTIONS
 from .spec import _hint as hint
+from .yamlsafe import key_line
 
 # What `briefing new` leaves for the analyst to replace; a briefing must never print it.
 PLACEHOLDER = re.compile(r"\bTODO\b")
@@ -301,7 +302,7 @@ def _audiences(ws: Workspace) -> list[Problem]:
         if audience is not None:
             loaded.append(audience)
     if ws.meta.audience and ws.meta.audience not in names:
-        out.append(Problem("briefing.yaml", _key_line(root / "briefing.yaml", "audience"), 1, "error",
+        out.append(Problem("briefing.yaml", key_line(root / "briefing.yaml", "audience"), 1, "error",
                            f"unknown audience '{ws.meta.audience}'; available: {', '.join(names)}"
                            + hint(ws.meta.audience, names)))
     for _section, items in ws.analysis:
@@ -327,13 +328,3 @@ def _audiences(ws: Workspace) -> list[Problem]:
                                   " audience's charts, or remove it"))
     return out
 
-
-def _key_line(path: Path, key: str) -> int:
-    """The line of a top-level key in a YAML file (1 if not found)."""
-    try:
-        for n, text in enumerate(path.read_text("utf-8").splitlines(), 1):
-            if text.startswith(f"{key}:"):
-                return n
-    except (OSError, UnicodeError):
-        pass
-    return 1

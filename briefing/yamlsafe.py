@@ -308,3 +308,14 @@ def plain(node):
 def pos_of(node, default: Pos) -> Pos:
     """The position of any node."""
     return getattr(node, "pos", default)
+
+
+def key_line(path: Path, key: str) -> int:
+    """The line of a top-level key in a YAML file (1 if not found), for messages about a whole value."""
+    try:
+        for n, text in enumerate(path.read_text("utf-8").splitlines(), 1):
+            if text.startswith(f"{key}:"):
+                return n
+    except (OSError, UnicodeError):
+        pass
+    return 1
