@@ -194,7 +194,7 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
     preload = _preload_renderers(formats, bool(ws.charts))
     # The briefing shows claims at their effective (capped) level, and what changed since the last edition.
     try:
-        doc = compose(capped(ws), audience, changes=changes_for(ws))
+        doc = compose(capped(ws), audience, changes=changes_for(ws), work_dir=out_dir / WORK_DIR)
     finally:
         preload.join()  # never leave a thread importing behind an error
     say(f"composed the '{doc.audience.name}' briefing")

@@ -198,15 +198,16 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
     return variables, placer, filters
 
 
-def compose(ws: Workspace, audience_name: str | None = None, changes=None) -> Composed:
-    """Render the audience's template and parse the result once into pandoc's AST."""
+def compose(ws: Workspace, audience_name: str | None = None, changes=None, work_dir: Path | None = None) -> Composed:
+    """Render the audience's template and parse the result once into pandoc's AST (pandoc's files in work_dir)."""
     root = Path(ws.root)
     audience = load_audience(root, audience_name or ws.meta.audience)
     markdown, placer = markdown_for(ws, audience, changes)
     markdown += _origins_nocite(ws, markdown)
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
-    ast = pandoc.parse(markdown, bibliography=bibliography(ws.sources), csl=csl, source_date_epoch=epoch)
+    ast = pandoc.parse(markdown, bibliography=bibliography(ws.sources), csl=csl, source_date_epoch=epoch,
+                       work_dir=work_dir)
     # Reference numbers exist only now, after citeproc: redo the chart data with them, so each
     # drawn value and the alt text name the reference the reader finds in the list.
     numbers = reference_numbers(ast)

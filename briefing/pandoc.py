@@ -55,8 +55,10 @@ _PARSED: dict[str, bytes] = {}  # a warm process (watch) re-parses only when pan
 _PARSED_MAX = 4
 
 
-def parse(markdown: str, *, bibliography: list[dict], csl: Path, source_date_epoch: int) -> dict:
-    """Parse the composed Markdown once, with citeproc, into pandoc's JSON AST."""
+def parse(markdown: str, *, bibliography: list[dict], csl: Path, source_date_epoch: int,
+          work_dir: Path | None = None) -> dict:
+    """Parse the composed Markdown once, with citeproc, into pandoc's JSON AST; the references file goes in
+    `work_dir` (the build's own, which the next build cleans after a kill -9), else the system's temp folder."""
     bib_json = json.dumps(bibliography, ensure_ascii=False)
     try:
         csl_bytes = Path(csl).read_bytes()
@@ -66,7 +68,9 @@ def parse(markdown: str, *, bibliography: list[dict], csl: Path, source_date_epo
                                      csl_bytes, str(source_date_epoch).encode()])).hexdigest()
     out = _PARSED.get(key)
     if out is None:
-        with tempfile.TemporaryDirectory(prefix="briefing-") as tmp:
+        if work_dir is not None:
+            Path(work_dir).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="briefing-", dir=work_dir) as tmp:
             bib = Path(tmp) / "references.json"
             bib.write_text(bib_json, encoding="utf-8")
             out = run(["-f", "markdown-implicit_header_references", "-t", "json", "--citeproc",

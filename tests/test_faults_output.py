@@ -368,3 +368,32 @@ def test_kill_9_then_rebuild_leaves_no_temporary_file(ws, tmp_path):
     assert temp_leftovers(ws / "out", tmp) == []
     assert "Something else happened." in docx_text(ws / "out" / "test-briefing.docx")
     assert json.loads((ws / "out" / "manifest.json").read_text())["status"] == "built"
+
+
+def test_every_work_folder_of_a_build_is_inside_its_output_folder(ws, monkeypatch):
+    """pandoc's files (the references to parse, the document to write) live in out/, which the next build
+    cleans after a kill -9; nothing goes to the system's temp folder, where it would stay for good."""
+    import tempfile
+
+    from briefing import pandoc
+
+    pandoc._PARSED.clear()  # a cached parse would write no file at all
+    made = []
+    real = tempfile.TemporaryDirectory
+
+    def spy(*args, **kwargs):
+        folder = real(*args, **kwargs)
+        made.append(Path(folder.name))
+        return folder
+
+    real_mkdtemp = tempfile.mkdtemp
+
+    def spy_mkdtemp(*args, **kwargs):
+        made.append(Path(real_mkdtemp(*args, **kwargs)))
+        return str(made[-1])
+
+    monkeypatch.setattr(tempfile, "TemporaryDirectory", spy)
+    monkeypatch.setattr(tempfile, "mkdtemp", spy_mkdtemp)
+    edit(ws)
+    assert main(["build", "--workspace", str(ws), "--format", "pdf,docx"]) == 0
+    assert made and all(p.resolve().is_relative_to((ws / "out").resolve()) for p in made), made
