@@ -8,6 +8,7 @@ than asserts ("does not prove"), so neither is flagged.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,10 +45,7 @@ def find(text: str, level: Level, levels: tuple[Level, ...], categorical: tuple[
         return []
     quoted = [m.span() for m in QUOTED.finditer(text)]
     fits = {t.casefold() for t in level.likelihood}
-    # Longest first, so "very likely" is one term, not "likely" inside it.
-    pattern = re.compile(r"(?<![\w’'-])(" + "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in
-                                                     sorted(terms, key=len, reverse=True)) + r")(?![\w-])",
-                         re.IGNORECASE)
+    pattern = _pattern(tuple(terms))
     out = []
     for m in pattern.finditer(text):
         if any(a <= m.start() < b for a, b in quoted):
@@ -59,6 +57,15 @@ def find(text: str, level: Level, levels: tuple[Level, ...], categorical: tuple[
         elif kind == "likelihood" and term not in fits:
             out.append(Hit(m.start(), m.group(1), kind))
     return out
+
+
+@functools.lru_cache(maxsize=8)
+def _pattern(terms: tuple[str, ...]) -> re.Pattern:
+    """One regex for the word lists, built once per scale (a check runs it over every claim)."""
+    # Longest first, so "very likely" is one term, not "likely" inside it.
+    return re.compile(r"(?<![\w’'-])(" + "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in
+                                                  sorted(terms, key=len, reverse=True)) + r")(?![\w-])",
+                      re.IGNORECASE)
 
 
 def _negated(text: str, start: int) -> bool:
