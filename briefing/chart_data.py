@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 from briefing.model import ChartSpec, Evidence, Figure, Workspace
 from briefing.queries import human_number
+from briefing.sourcing import discredited
 
 # Bump whenever the drawing code changes what it draws, so cached files are redrawn.
 DRAWING_VERSION = "2"
@@ -237,9 +238,8 @@ def _figure_sources(fig: Figure, item: Evidence) -> tuple[str, ...]:
 
 
 def _retracted(ws: Workspace, sids) -> bool:
-    """True when there are sources and every one of them is retracted."""
-    found = [ws.source(s) for s in sids]
-    return bool(found) and all(s is not None and s.retracted for s in found)
+    """True when there are sources and every one of them is retracted or relays a retracted one."""
+    return bool(sids) and all(ws.source(s) is not None and discredited(ws, s) for s in sids)
 
 
 def _bar(ws: Workspace, spec: ChartSpec, items: list[Evidence], refs):

@@ -13,6 +13,7 @@ from .markdown import attr, escape
 from .model import Citation, Evidence, Figure, Judgement, Level, Source, Workspace
 from .sourcing import (
     chain,
+    discredited,
     disinterested,
     origins,
     retracted_behind,
@@ -455,7 +456,7 @@ class Queries:
         for (who, m), by_value in rows.items():
             entries = []
             for value, pairs in by_value.items():
-                gone = all(self.retracted(f.source) for f, _ in pairs)
+                gone = all(discredited(self._ws, f.source) for f, _ in pairs)
                 entries.append(FigureValue(value, any(f.approx for f, _ in pairs), tuple(pairs), gone))
             entries.sort(key=lambda v: (v.retracted, v.value))  # smallest first, as the chart draws them
             metric = self.metric(m)

@@ -83,6 +83,11 @@ def retracted_behind(ws: Workspace, item: Evidence) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def discredited(ws: Workspace, source_id: str) -> bool:
+    """True when a source is retracted or relays one that is: a reader must not rely on what it reports."""
+    return any(ws.source(a).retracted for a in chain(ws, source_id))
+
+
 def chain(ws: Workspace, source_id: str) -> frozenset[str]:
     """A source and everything it relays, cached per workspace."""
     cache = ws._index.setdefault("chains", {})

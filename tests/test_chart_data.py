@@ -130,6 +130,23 @@ def test_retracted_sources_values_are_not_drawn_but_reported():
     assert "Not drawn, its source retracted: X, Exchanges, 50 exchanges [2]." in d.alt
 
 
+def test_a_relay_of_a_retracted_source_is_not_drawn_either():
+    """The chart and the figures table agree: a value whose source only relays a retracted study is dropped."""
+    from briefing.model import Source
+    from briefing.queries import Queries
+
+    ws = dataclasses.replace(
+        workspace(item("a", figures=[fig("X", "exchanges", 5.0, "good"), fig("X", "exchanges", 50.0, "wire")])),
+        sources=(Source("good", "Good", "news", container_title="Good News"),
+                 Source("bad", "Bad", "academic", container_title="Bad Journal", retracted="data error"),
+                 Source("wire", "Wire copy", "news", container_title="Wire", derived_from=("bad",))))
+    d = chart_data(ws, BAR, refs={"good": 1, "wire": 2})
+    assert [(b.actor, [v.value for v in b.values]) for b in d.series] == [("X", [5.0])]
+    assert [(x[0], x[2]) for x in d.dropped] == [("X", 50.0)]
+    (row,) = Queries(ws).key_figures()
+    assert [(v.value, v.retracted) for v in row.entries] == [(5.0, False), (50.0, True)]
+
+
 def test_units_of_declared_metrics_label_the_bars():
     from briefing.model import Metric
 
