@@ -169,7 +169,7 @@ def _interrupted(exc: BaseException | None) -> bool:
 # A killed build (kill -9) runs no cleanup: the next build into the same folder removes what it left.
 # Only names our own writers make are touched: `.{target}.{random}.tmp` and the work folder.
 WORK_DIR = ".tmp"
-_STALE = {".": (".*.pdf.*.tmp", ".*.docx.*.tmp", ".manifest.json.*.tmp"),
+_STALE = {".": (*(f".*.{fmt}.*.tmp" for fmt in FORMATS), ".manifest.json.*.tmp"),
           ".cache/charts": (".*.svg.*.tmp", ".*.png.*.tmp")}
 
 
@@ -230,7 +230,7 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
                 say(f"PDF rendered ({result.pages} pages)")
             if "html" in formats:
                 try:
-                    _render_html(ws, doc, charts, temps["html"], root)
+                    _render_html(ws, doc, charts, temps["html"], root.absolute())
                 except OSError as exc:
                     raise BriefingError(f"cannot write the HTML: {exc.strerror or exc}; the previous file is"
                                         " untouched", str(targets["html"])) from None

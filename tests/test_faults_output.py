@@ -397,3 +397,21 @@ def test_every_work_folder_of_a_build_is_inside_its_output_folder(ws, monkeypatc
     edit(ws)
     assert main(["build", "--workspace", str(ws), "--format", "pdf,docx"]) == 0
     assert made and all(p.resolve().is_relative_to((ws / "out").resolve()) for p in made), made
+
+
+def test_the_next_build_removes_what_a_killed_build_of_any_format_left(ws):
+    """A kill -9 leaves `.{name}.{random}.tmp` files of whichever formats it was writing; the next build, in
+    any format, removes them all (and touches no file of the user's)."""
+    from briefing.build import FORMATS
+
+    out = ws / "out"
+    left = [out / f".test-briefing.{fmt}.x1y2.tmp" for fmt in FORMATS]
+    left += [out / ".tmp" / "briefing-docx-1" / "doc.json", out / ".cache" / "charts" / ".c.svg.z9.tmp"]
+    for p in left:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("half written")
+    mine = out / "notes.tmp"
+    mine.write_text("the user's")
+    assert main(["build", "--workspace", str(ws), "--format", "pdf"]) == 0
+    assert [p for p in left if p.exists()] == [] and not (out / ".tmp").exists()
+    assert mine.read_text() == "the user's"
