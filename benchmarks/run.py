@@ -201,7 +201,7 @@ def warm_child(ws: Path, runs: int) -> None:
     import yaml
 
     from briefing.build import build
-    from briefing.markdown import escape
+    from briefing.escaping import escape
 
     try:  # what `briefing watch` does on a change: hash the inputs, then build
         from briefing.watch import inputs_digest
@@ -233,7 +233,7 @@ def _visible_item(ws: Path) -> tuple[Path, str]:
     """An evidence file whose claim (or title) the default briefing prints, so an edit changes the output."""
     import yaml
 
-    from briefing.markdown import escape
+    from briefing.escaping import escape
 
     md = composed_markdown(ws)
     files = sorted((ws / "evidence").glob("*.yaml"))

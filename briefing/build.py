@@ -203,7 +203,7 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
 
     charts = {}
     if doc.charts:
-        from .charts import render_charts
+        from .chart_drawing import render_charts
 
         cache = out_dir / ".cache" / "charts"
         try:

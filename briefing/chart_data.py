@@ -35,7 +35,7 @@ DRAWING_VERSION = "2"
 MAX_ACTORS = 20  # bar rows per chart; the rest are counted ("+N more, see the table")
 MAX_EVENTS = 40  # timeline events per chart; the most confident are kept
 
-# CJK fallback fonts, first found wins; charts.py adds the font, the digest notes its presence
+# CJK fallback fonts, first found wins; chart_drawing.py adds the font, the digest notes its presence
 # (a cached chart drawn without it shows boxes where the font would show glyphs).
 CJK_FONT_FILES = (
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",

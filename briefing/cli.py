@@ -26,7 +26,7 @@ def _check(args) -> int:
 
 
 def _init(args) -> int:
-    from .scaffold import init_workspace
+    from .new_workspace import init_workspace
 
     path = init_workspace(Path(args.dir), title=args.title)
     print(f"created workspace {path}; next: briefing check --workspace {path}")
@@ -34,7 +34,7 @@ def _init(args) -> int:
 
 
 def _schema(args) -> int:
-    from .scaffold import write_schemas
+    from .new_workspace import write_schemas
 
     for path in write_schemas(Path(args.out)):
         print(path)
@@ -161,7 +161,7 @@ def parser() -> argparse.ArgumentParser:
         k.add_argument("--workspace", "-w", default=".", metavar="DIR", help="the workspace folder (default: .)")
         k.add_argument("--id", help="the id (default: generated)")
         k.add_argument("--title", default="", help="a short title")
-        k.set_defaults(func=_lazy("scaffold_new", f"new_{kind}_command"))
+        k.set_defaults(func=_lazy("new_entries", f"new_{kind}_command"))
 
     pub = cmd("publish", _lazy("editions", "publish_command"), "Record the current evidence as a new edition.")
     pub.add_argument("--date", type=_date_arg, help="the edition's date (default: briefing.yaml's date)")

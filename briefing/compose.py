@@ -15,7 +15,7 @@ from .audiences import Audience, load_audience
 from .chart_data import ChartData, chart_data, plotted_claims
 from .csl import bibliography
 from .errors import BriefingError, Problem
-from .markdown import attr, escape
+from .escaping import attr, escape
 from .model import Level, Workspace
 from .queries import (
     ChartRef,

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
-from .markdown import attr, escape
+from .escaping import attr, escape
 from .model import Citation, Evidence, Figure, Judgement, Level, Source, Workspace
 from .sourcing import (
     chain,

@@ -25,7 +25,7 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .errors import BriefingError
-from .markdown import MdMarkup, escape, finalize, markup_join
+from .escaping import MdMarkup, escape, finalize, markup_join
 
 
 @dataclass(frozen=True)

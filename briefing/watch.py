@@ -1,7 +1,7 @@
 """`briefing watch`: rebuild on every change to the workspace, in one warm process.
 
 Modules stay imported between builds and charts whose data did not change come from the
-content-keyed cache (briefing/charts.py), so a rebuild after one evidence edit skips matplotlib
+content-keyed cache (briefing/chart_drawing.py), so a rebuild after one evidence edit skips matplotlib
 entirely. A failed rebuild prints its errors and leaves the last good briefing in out/ (builds
 are atomic).
 """

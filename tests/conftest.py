@@ -127,3 +127,10 @@ def copy_workspace(dest: Path, names=WORKSPACE_FILES) -> Path:
         elif src.is_file():
             shutil.copy2(src, dest / name)
     return dest
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in a file with `new`, failing if `old` is not there."""
+    text = path.read_text("utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), "utf-8")

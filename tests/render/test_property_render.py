@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from briefing import pandoc
 from briefing.build import build
 from briefing.compose import PACKAGE_TEMPLATES
-from briefing.markdown import escape
+from briefing.escaping import escape
 from briefing.reference_docx import reference_docx
 from briefing.render_docx import render_docx
 from briefing.render_pdf import PdfOptions, render_pdf

@@ -18,8 +18,8 @@ from briefing.build import build, slug
 from briefing.errors import BriefingError
 from tests.readers import docx_paragraphs, docx_text, docx_xml, fold, pdf_pages, pdf_text, words
 
-REPO = Path(__file__).resolve().parents[1]
-GOLDEN = Path(__file__).parent / "golden"
+REPO = Path(__file__).resolve().parents[2]
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
 
 def test_default_build_is_the_short_executive_briefing(tmp_path):

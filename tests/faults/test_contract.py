@@ -8,7 +8,7 @@ exception (the CLI's "internal error").
 Cost: a build takes about two seconds, so each example builds ONE audience, chosen by hypothesis, not all
 four; over the examples every audience is drawn. CI runs a fixed, derandomized set of examples; to hunt for
 bugs run more, e.g. `BRIEFING_CONTRACT_EXAMPLES=300 BRIEFING_CONTRACT_SEED=7 python -m pytest
-tests/test_contract.py` (without a seed: CI's fixed examples, and more of them).
+tests/faults/test_contract.py` (without a seed: CI's fixed examples, and more of them).
 """
 
 from __future__ import annotations

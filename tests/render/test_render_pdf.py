@@ -17,9 +17,9 @@ from pypdf import PdfReader
 from briefing.render_pdf import PdfOptions, render_pdf
 from briefing.render_pdf import fonts as pdf_fonts
 
-FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"
 CHART = FIXTURES / "volumes.svg"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 META = """---
 title: Test briefing on distillation

@@ -12,7 +12,7 @@ import pytest
 from briefing.chart_data import ChartData, chart_data, long_number, parse_date, short_number
 from briefing.model import ChartSpec, Citation, Evidence, Figure, Level, Meta, Scale, Workspace
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 SCALE = Scale(
     "Test scale",

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from briefing.render_pdf import PdfOptions, render_pdf
 
-FIXTURES = Path(__file__).parent / "fixtures" / "pdf"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"
 CHARTS = {"volumes": FIXTURES / "volumes.svg"}
 
 

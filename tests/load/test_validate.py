@@ -277,7 +277,7 @@ def test_scale_keys_that_differ_only_in_case_are_refused(make_workspace):
 
     import yaml
 
-    scale = yaml.safe_load((Path(__file__).resolve().parents[1] / "briefing/defaults/scale.yaml").read_text("utf-8"))
+    scale = yaml.safe_load((Path(__file__).resolve().parents[2] / "briefing/defaults/scale.yaml").read_text("utf-8"))
     first = scale["levels"][0]
     scale["levels"].append({**first, "key": first["key"].upper()})
     p = one(problems_of(make_workspace(files={"scale.yaml": scale})), "differ in more than case")

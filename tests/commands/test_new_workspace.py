@@ -11,7 +11,7 @@ from conftest import REPO
 
 from briefing.cli import main
 from briefing.errors import BriefingError
-from briefing.scaffold import SCHEMA_DIR, init_workspace, schemas
+from briefing.new_workspace import SCHEMA_DIR, init_workspace, schemas
 from briefing.workspace import load
 
 

@@ -7,12 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import REPO, copy_workspace
 
 from briefing.cli import main
 from briefing.errors import BriefingError, errors_in
-from briefing.scaffold_new import new_evidence, new_source, schema_ref
+from briefing.new_entries import new_evidence, new_source, schema_ref
 from briefing.workspace import load
-from tests.test_editions import REPO, copy_workspace
 
 TODAY = dt.date(2026, 7, 2)
 

@@ -21,7 +21,7 @@ from briefing.build import build
 from briefing.preview import Preview
 from briefing.render_html import contrast
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 WAIT = 60  # seconds: the most a step may take before the test fails instead of hanging
 LABELS = {"High confidence", "Moderate confidence", "Low confidence", "Unsubstantiated"}
 AXE_CANDIDATES = (REPO / ".ci" / "cache" / "node_modules" / "axe-core" / "axe.min.js",

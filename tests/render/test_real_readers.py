@@ -18,7 +18,7 @@ import pytest
 from briefing.build import build
 from tests.readers import assert_valid_docx, assert_valid_pdf, docx_text, docx_xml, pdf_text, words
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 AUDIENCES = ("executive", "analyst", "board", "policy")
 
 

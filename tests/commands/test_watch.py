@@ -10,11 +10,11 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import REPO, copy_workspace, edit
 
 from briefing.build import build
 from briefing.watch import is_input, watch
 from tests.readers import docx_text
-from tests.test_editions import REPO, copy_workspace, edit
 
 WAIT = 300  # seconds: a hang guard only, far past what a build takes even on a loaded 2-core machine
 

@@ -17,7 +17,7 @@ import yaml
 from briefing.build import build
 from briefing.chart_data import chart_data
 from briefing.compose import compose, reference_numbers
-from briefing.scaffold import init_workspace
+from briefing.new_workspace import init_workspace
 from briefing.workspace import load
 from tests.readers import docx_text, pdf_text
 

@@ -20,7 +20,7 @@ from briefing.queries import Queries
 from briefing.workspace import load_or_raise
 from tests.readers import docx_paragraphs, docx_text, docx_xml, fold, pdf_pages, pdf_text
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 HAS_PDF = importlib.util.find_spec("briefing.render_pdf") is not None
 FORMATS = ("pdf", "docx") if HAS_PDF else ("docx",)
 WORKSPACE_FILES = ("briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "evidence", "editions",
@@ -465,7 +465,7 @@ def test_charts_must_be_all_or_a_list(make_workspace):
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs pdftotext (poppler-utils)")
 def test_a_fresh_init_workspace_has_its_charts_in_the_analyst_pdf(tmp_path):
-    from briefing.scaffold import init_workspace
+    from briefing.new_workspace import init_workspace
 
     root = init_workspace(tmp_path / "ws", title="Water rights")
     charts = yaml.safe_load((root / "charts.yaml").read_text("utf-8"))  # and a chart the user declares

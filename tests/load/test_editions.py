@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import copy_workspace
+from conftest import copy_workspace, edit
 
 from briefing.build import build
 from briefing.changes import changes_for, compare
@@ -27,7 +27,7 @@ from briefing.sourcing import capped, effective_level
 from briefing.workspace import load
 from tests.readers import docx_text, pdf_text
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ALIBABA = sorted(p.stem for p in (REPO / "evidence").glob("2026-06-alibaba-*.yaml"))
 
 
@@ -50,12 +50,6 @@ def set_field(path: Path, key: str, value: str) -> None:
     pattern = re.compile(rf"^{key}:.*\n(?:[ \t]+.*\n)*", re.M)
     assert pattern.search(text), f"{key} not in {path.name}"
     path.write_text(pattern.sub(lambda _: f"{key}: {json.dumps(value)}\n", text, count=1), "utf-8")
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text("utf-8")
-    assert old in text, f"{old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1), "utf-8")
 
 
 def diff_output(root: Path, capsys, *args: str) -> str:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from briefing.build import build
 from briefing.errors import errors_in
-from briefing.scaffold import init_workspace
+from briefing.new_workspace import init_workspace
 from briefing.workspace import load
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "evidence-format.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "evidence-format.md"
 
 
 def _files_from_doc() -> dict[str, str]:

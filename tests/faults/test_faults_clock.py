@@ -1,6 +1,6 @@
 """Determinism: the same inputs give the same bytes, whatever the clock, the time zone or the folder.
 
-tests/test_build.py compares two builds of the default workspace and runs one under faketime; this
+tests/commands/test_build.py compares two builds of the default workspace and runs one under faketime; this
 file adds a patched clock in-process (no tool needed, so it never skips) and a time zone change.
 """
 

@@ -15,7 +15,7 @@ from briefing.compose import compose
 from briefing.workspace import load_or_raise
 from tests.readers import docx_paragraphs, docx_text, docx_xml, pdf_pages
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "customizing.md"
 FENCE = re.compile(r"^```(\w*)([^\n]*)\n(.*?)^```$", re.M | re.S)
 WORKSPACE_FILES = ("briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "evidence", "editions",

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from briefing import charts
+from briefing import chart_drawing as charts
 from briefing.chart_data import chart_data, cjk_font_file
 from briefing.model import ChartSpec, Citation, Evidence, Figure, Level, Meta, Scale, Workspace
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 SCALE = Scale("Test scale", "ICD 203", (
     Level("high", "High confidence", "", "#1B7837", "documented"),
@@ -121,7 +121,7 @@ def _run(code: str, *args: str) -> str:
 def test_bytes_are_identical_in_another_process(datas, rendered, tmp_path):
     pickled = tmp_path / "datas.pickle"
     pickled.write_bytes(pickle.dumps(datas))
-    code = ("import pickle, sys; from pathlib import Path; from briefing.charts import render_charts;"
+    code = ("import pickle, sys; from pathlib import Path; from briefing.chart_drawing import render_charts;"
             "render_charts(pickle.loads(Path(sys.argv[1]).read_bytes()), Path(sys.argv[2]))")
     _run(code, str(pickled), str(tmp_path / "other"))
     for files in rendered.values():
@@ -135,7 +135,7 @@ def test_cache_hit_does_not_import_matplotlib(datas, tmp_path):
     stamps = {p: p.stat().st_mtime_ns for f in first.values() for p in (f.svg, f.png)}
     pickled = tmp_path / "datas.pickle"
     pickled.write_bytes(pickle.dumps(datas))
-    code = ("import pickle, sys; from pathlib import Path; from briefing.charts import render_charts;"
+    code = ("import pickle, sys; from pathlib import Path; from briefing.chart_drawing import render_charts;"
             "files = render_charts(pickle.loads(Path(sys.argv[1]).read_bytes()), Path(sys.argv[2]));"
             "print(len(files), 'matplotlib' in sys.modules)")
     assert _run(code, str(pickled), str(cache)) == "3 False"
@@ -314,7 +314,7 @@ CJK = workspace(item("a", "2026-02-23", figures=[fig("月之暗面", "exchanges"
 @pytest.mark.skipif(cjk_font_file() is None, reason="no CJK TrueType font installed")
 def test_cjk_labels_render_without_missing_glyphs(tmp_path, caplog):
     data = chart_data(CJK, ChartSpec("cjk", "bar", "CJK", log_scale=True))
-    caplog.set_level(logging.DEBUG, logger="briefing.charts")
+    caplog.set_level(logging.DEBUG, logger="briefing.chart_drawing")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         files = charts.render_charts([data], tmp_path)["cjk"]
@@ -329,7 +329,7 @@ def test_missing_glyphs_never_reach_the_user(tmp_path, caplog, monkeypatch):
 
     monkeypatch.setattr(charts, "_matplotlib", lambda: (matplotlib, ("DejaVu Sans",)))
     data = chart_data(CJK, ChartSpec("cjk", "bar", "CJK"))
-    caplog.set_level(logging.DEBUG, logger="briefing.charts")
+    caplog.set_level(logging.DEBUG, logger="briefing.chart_drawing")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         charts.render_charts([data], tmp_path)

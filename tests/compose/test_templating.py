@@ -15,10 +15,10 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from briefing import templating
 from briefing.compose import PACKAGE_TEMPLATES, compose
 from briefing.errors import BriefingError
-from briefing.markdown import escape
+from briefing.escaping import escape
 from briefing.workspace import load_or_raise
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 OVERRIDE = "templates/sections/bottom_line.md.j2"
 
 

@@ -19,7 +19,7 @@ from briefing.build import build
 from briefing.cli import main
 from briefing.compose import PACKAGE_TEMPLATES
 from briefing.errors import BriefingError
-from briefing.markdown import escape
+from briefing.escaping import escape
 from briefing.render_html import (
     HtmlOptions,
     chip_colors,
@@ -30,9 +30,9 @@ from briefing.render_html import (
     theme,
 )
 from tests.readers import docx_paragraphs, docx_text, html_blocks, html_text, pdf_text, words
-from tests.test_property_render import EPOCH, TEXT, visible
+from tests.render.test_property_render import EPOCH, TEXT, visible
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FULL = "analyst"
 API = [1, 23, 1]
 
@@ -345,7 +345,7 @@ def test_hostile_claim_text_comes_out_literally(tmp_path):
 
 def test_every_audience_and_another_topic_build_html(tmp_path):
     from briefing.audiences import descriptions
-    from briefing.scaffold import init_workspace
+    from briefing.new_workspace import init_workspace
 
     for name in [d[0] for d in descriptions(REPO)]:
         result = build(REPO, out_dir=tmp_path / "out", audience=name, formats=("html",))
