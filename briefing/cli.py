@@ -67,7 +67,7 @@ class _Parser(argparse.ArgumentParser):
 
 def formats_arg(text: str) -> str:
     """`--format`: a comma-separated list of known output formats, at least one; returned normalised."""
-    from .build import FORMATS
+    from .publish import FORMATS  # light: the parser must not import the whole pipeline
 
     names = [f.strip().lower() for f in text.split(",")]
     if not any(names):
@@ -118,7 +118,7 @@ def _printable(text: str) -> str:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
-    from .build import DEFAULT_FORMATS, FORMATS  # the one list of output formats
+    from .publish import DEFAULT_FORMATS, FORMATS  # the one list of output formats
 
     formats, default = ", ".join(FORMATS), ",".join(DEFAULT_FORMATS)
     p = _Parser(prog="briefing", description="Turn confidence-tagged evidence into briefings.")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from markupsafe import Markup
 
 from . import pandoc
 from .audiences import Audience, load_audience
 from .chart_data import ChartData, chart_data, plotted_claims
+from .context import BuildContext
 from .csl import bibliography
 from .errors import BriefingError, Problem
 from .escaping import attr, escape
@@ -29,7 +32,7 @@ from .queries import (
     source_name,
 )
 from .sourcing import roots
-from .templating import environment, render
+from .templating import CompiledTemplates, environment, render
 from .yamlsafe import read_text
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -37,13 +40,22 @@ PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 @dataclass(frozen=True)
 class Composed:
-    """The one composed document both renderers read."""
+    """The one composed document every renderer reads: the AST, its charts, and what the renderers print
+    around it, so no renderer needs the workspace."""
 
     markdown: str
-    ast: dict
+    ast: dict[str, Any]
     charts: tuple[ChartData, ...]
     audience: Audience
     source_date_epoch: int
+    title: str  # the workspace's title: the DOCX's running footer
+    marking: str  # the audience's marking, else the workspace's: on every page
+    levels: tuple[Level, ...]  # the confidence scale: one DOCX style per level
+    claims: int  # claims in the workspace, for the build's summary line
+    name: str  # the output files' name without the extension: the title's slug, plus a non-default audience
+    logo: Path | None  # the audience's logo and body font, resolved inside the workspace
+    body_font: Path | None
+    resource_dir: Path  # the absolute folder the document's relative paths resolve against (the workspace)
 
 
 class FigurePlacer:
@@ -198,22 +210,53 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
     return variables, placer, filters
 
 
-def compose(ws: Workspace, audience_name: str | None = None, changes=None, work_dir: Path | None = None) -> Composed:
-    """Render the audience's template and parse the result once into pandoc's AST (pandoc's files in work_dir)."""
+def compose(ws: Workspace, audience_name: str | None = None, changes=None, work_dir: Path | None = None,
+            context: BuildContext | None = None) -> Composed:
+    """Render the audience's template and parse the result once into pandoc's AST (pandoc's files in work_dir);
+    `context` holds the caches a warm process shares between builds."""
+    context = context or BuildContext()
     root = Path(ws.root)
+    default = ws.meta.audience or "executive"
     audience = load_audience(root, audience_name or ws.meta.audience)
-    markdown, placer = markdown_for(ws, audience, changes)
+    markdown, placer = markdown_for(ws, audience, changes, context.templates)
     markdown += _origins_nocite(ws, markdown)
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
     ast = pandoc.parse(markdown, bibliography=bibliography(ws.sources), csl=csl, source_date_epoch=epoch,
-                       work_dir=work_dir)
+                       work_dir=work_dir, cache=context.parses)
     # Reference numbers exist only now, after citeproc: redo the chart data with them, so each
     # drawn value and the alt text name the reference the reader finds in the list.
     numbers = reference_numbers(ast)
     datas = tuple(chart_data(ws, d.spec, refs=numbers) for d in placer.placed_data())
     _set_alt(ast, {d.spec.id: d.alt for d in datas})
-    return Composed(markdown, ast, datas, audience, epoch)
+    return Composed(
+        markdown, ast, datas, audience, epoch,
+        title=ws.meta.title, marking=audience.marking or ws.meta.marking, levels=tuple(ws.scale.levels),
+        claims=len(ws.evidence),
+        name=slug(ws.meta.title) + ("" if audience.name == default else f"-{audience.name}"),
+        logo=_audience_file(root, audience, "logo"), body_font=_audience_file(root, audience, "body_font"),
+        resource_dir=root.absolute(),
+    )
+
+
+def slug(title: str) -> str:
+    """A file name from a title: 'The Distillation Wars' -> 'the-distillation-wars'."""
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "briefing"
+
+
+def _audience_file(root: Path, audience: Audience, what: str) -> Path | None:
+    """A file an audience option names (logo, body_font), refused if it escapes the workspace."""
+    rel = getattr(audience, what)
+    if not rel:
+        return None
+    line = audience.lines.get(what, 0)
+    path = (root.absolute() / rel).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise BriefingError(f"{what} path '{rel}' leads outside the workspace; refused", audience.path, line)
+    if not path.is_file():
+        raise BriefingError(f"{what} file '{rel}' does not exist", audience.path, line)
+    return path
 
 
 # A citation in the composed Markdown: `@{id}` (what the cite filter writes) or `@id`; `\@` is escaped text.
@@ -232,10 +275,11 @@ def _origins_nocite(ws: Workspace, markdown: str) -> str:
     return "\n\n---\nnocite: |\n  " + ", ".join("@{" + o + "}" for o in extra) + "\n...\n"
 
 
-def markdown_for(ws: Workspace, audience: Audience, changes=None) -> tuple[str, FigurePlacer]:
+def markdown_for(ws: Workspace, audience: Audience, changes=None,
+                 compiled: CompiledTemplates | None = None) -> tuple[str, FigurePlacer]:
     """Render an audience's template to pandoc Markdown; a template fault is a BriefingError at its line."""
     variables, placer, filters = context(ws, audience, changes)
-    env = environment(Path(ws.root) / "templates", PACKAGE_TEMPLATES, filters)
+    env = environment(Path(ws.root) / "templates", PACKAGE_TEMPLATES, filters, compiled)
     return render(env, audience.template, variables), placer
 
 
@@ -244,6 +288,7 @@ def check_templates(ws: Workspace, changes=None) -> list[Problem]:
     from .audiences import audience_files, audience_problems
 
     root = Path(ws.root)
+    compiled = CompiledTemplates()  # the audiences share the base templates: compile each once
     out = []
     faults: dict[tuple, list[str]] = {}  # one fault in a shared file is reported once, naming the audiences
     for name in audience_files(root):
@@ -251,7 +296,7 @@ def check_templates(ws: Workspace, changes=None) -> list[Problem]:
         if audience is None:
             continue  # validate reports its problems
         try:
-            markdown, placer = markdown_for(ws, audience, changes)
+            markdown, placer = markdown_for(ws, audience, changes, compiled)
         except BriefingError as exc:
             faults.setdefault((exc.path or audience.path, exc.line or 1, exc.column or 1, exc.message), []).append(name)
             continue

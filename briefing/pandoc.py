@@ -10,10 +10,12 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .errors import BriefingError
 
 
+# Memoises a constant: where the installed pandoc lives does not change while the process runs.
 @functools.cache
 def pandoc_path() -> str:
     """Path to the pandoc binary (found without importing pypandoc, which is slow to import)."""
@@ -31,7 +33,7 @@ def pandoc_path() -> str:
         raise BriefingError(f"pandoc not found ({exc}); install pypandoc-binary") from None
 
 
-def env(source_date_epoch: int) -> dict:
+def env(source_date_epoch: int) -> dict[str, str]:
     """The environment pandoc runs in: a fixed date so outputs are reproducible."""
     e = dict(os.environ)
     e["SOURCE_DATE_EPOCH"] = str(source_date_epoch)
@@ -51,14 +53,33 @@ def run(args: list[str], stdin: bytes, *, source_date_epoch: int, what: str) -> 
     return proc.stdout
 
 
-_PARSED: dict[str, bytes] = {}  # a warm process (watch) re-parses only when pandoc's input changed
-_PARSED_MAX = 4
+class ParseCache:
+    """Pandoc's output by a digest of everything it read: a warm process (watch) re-parses only on a change.
+
+    Held by a build context (briefing/context.py), never by the module, so two builds share it only
+    when their caller says so.
+    """
+
+    def __init__(self, size: int = 4) -> None:
+        self._size = size
+        self._out: dict[str, bytes] = {}
+
+    def get(self, key: str) -> bytes | None:
+        """The output stored under `key`, if any."""
+        return self._out.get(key)
+
+    def put(self, key: str, out: bytes) -> None:
+        """Store `out`, forgetting the oldest entries beyond the size."""
+        while len(self._out) >= self._size:
+            self._out.pop(next(iter(self._out)))
+        self._out[key] = out
 
 
-def parse(markdown: str, *, bibliography: list[dict], csl: Path, source_date_epoch: int,
-          work_dir: Path | None = None) -> dict:
+def parse(markdown: str, *, bibliography: list[dict[str, Any]], csl: Path, source_date_epoch: int,
+          work_dir: Path | None = None, cache: ParseCache | None = None) -> dict[str, Any]:
     """Parse the composed Markdown once, with citeproc, into pandoc's JSON AST; the references file goes in
-    `work_dir` (the build's own, which the next build cleans after a kill -9), else the system's temp folder."""
+    `work_dir` (the build's own, which the next build cleans after a kill -9), else the system's temp folder.
+    With a `cache`, an unchanged input is not parsed again."""
     bib_json = json.dumps(bibliography, ensure_ascii=False)
     try:
         csl_bytes = Path(csl).read_bytes()
@@ -66,7 +87,7 @@ def parse(markdown: str, *, bibliography: list[dict], csl: Path, source_date_epo
         csl_bytes = b""  # pandoc reports the unreadable file itself
     key = hashlib.sha256(b"\0".join([markdown.encode("utf-8"), bib_json.encode("utf-8"), str(csl).encode(),
                                      csl_bytes, str(source_date_epoch).encode()])).hexdigest()
-    out = _PARSED.get(key)
+    out = cache.get(key) if cache is not None else None
     if out is None:
         if work_dir is not None:
             Path(work_dir).mkdir(parents=True, exist_ok=True)
@@ -77,7 +98,7 @@ def parse(markdown: str, *, bibliography: list[dict], csl: Path, source_date_epo
                        f"--csl={csl}", f"--bibliography={bib}", "-M", "link-citations=true",
                        "-M", "suppress-bibliography=false"],
                       markdown.encode("utf-8"), source_date_epoch=source_date_epoch, what="parsing the briefing")
-        while len(_PARSED) >= _PARSED_MAX:
-            _PARSED.pop(next(iter(_PARSED)))
-        _PARSED[key] = out
-    return json.loads(out)  # a fresh tree each time: callers may keep or change theirs
+        if cache is not None:
+            cache.put(key, out)
+    result: dict[str, Any] = json.loads(out)
+    return result  # a fresh tree each time: callers may keep or change theirs

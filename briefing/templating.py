@@ -128,33 +128,33 @@ def _join(value, d: str = "", attribute=None) -> MdMarkup:
     return escape(d).join(escape(v) for v in items)
 
 
-class _CompiledTemplates(jinja2.BytecodeCache):
-    """Compiled templates kept for the process, so a warm rebuild (watch) does not recompile them.
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept by a build context (briefing/context.py), so a warm rebuild (watch) does
+    not recompile them.
 
     Jinja keys each entry by template name and file and checks the source's checksum, so an
-    edited template is compiled afresh. Shared only by environments made by `environment()`,
+    edited template is compiled afresh. Give it only to environments made by `environment()`,
     which all compile with the same settings.
     """
 
     def __init__(self) -> None:
         self._code: dict[str, bytes] = {}
 
-    def load_bytecode(self, bucket) -> None:
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         code = self._code.get(bucket.key)
         if code is not None:
             bucket.bytecode_from_string(code)
 
-    def dump_bytecode(self, bucket) -> None:
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         self._code[bucket.key] = bucket.bytecode_to_string()
 
 
-_COMPILED = _CompiledTemplates()
-
-
-def environment(workspace_templates: Path, package_templates: Path, filters: dict) -> jinja2.Environment:
-    """A sandboxed environment: the workspace's templates override the packaged ones, file by file."""
+def environment(workspace_templates: Path, package_templates: Path, filters: dict,
+                compiled: CompiledTemplates | None = None) -> jinja2.Environment:
+    """A sandboxed environment: the workspace's templates override the packaged ones, file by file;
+    `compiled` keeps compiled templates between environments."""
     env = _BoundedSandbox(
-        bytecode_cache=_COMPILED,
+        bytecode_cache=compiled,
         loader=_Loader(workspace_templates, package_templates), undefined=jinja2.StrictUndefined,
         finalize=finalize, autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         extensions=["jinja2.ext.loopcontrols"], auto_reload=False,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .build import DEFAULT_FORMATS, build, input_digest, parse_formats
+from .context import BuildContext
 from .errors import BriefingError, errors_in
 
 WATCHED_FILES = frozenset({"briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml"})
@@ -91,13 +92,14 @@ def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, o
 
     root = Path(root).resolve()
     state = {"builds": 0, "digest": ""}
+    context = BuildContext()  # the warm process's caches: compiled templates, pandoc's last parses
 
     def rebuild(what: str) -> None:
         # The digest is taken before building, so an edit made during the build triggers another one.
         state["digest"] = inputs_digest(root)
         state["builds"] += 1
         try:
-            result = build(root, audience=audience, formats=formats, out_dir=out_dir)
+            result = build(root, audience=audience, formats=formats, out_dir=out_dir, context=context)
         except BriefingError as exc:
             errors = [str(p) for p in errors_in(exc.problems)] or [str(exc)]
             for line in errors:

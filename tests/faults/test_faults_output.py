@@ -375,9 +375,6 @@ def test_every_work_folder_of_a_build_is_inside_its_output_folder(ws, monkeypatc
     cleans after a kill -9; nothing goes to the system's temp folder, where it would stay for good."""
     import tempfile
 
-    from briefing import pandoc
-
-    pandoc._PARSED.clear()  # a cached parse would write no file at all
     made = []
     real = tempfile.TemporaryDirectory
 

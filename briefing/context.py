@@ -1,0 +1,23 @@
+"""The build context: the caches one build keeps, or a warm process (watch) keeps across its builds.
+
+No cache that grows with the input lives in a module. A caller that wants builds to share work
+(watch rebuilding on every save) makes one context and passes it to each build; any other build
+gets a fresh one and shares nothing. What stays at module level only memoises a constant of the
+installation (where pandoc is, matplotlib's one-time set-up, a regex per word list) and says so
+where it is defined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .pandoc import ParseCache
+from .templating import CompiledTemplates
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """The caches a build reads and fills: compiled templates and pandoc's parses, both keyed by content."""
+
+    templates: CompiledTemplates = field(default_factory=CompiledTemplates)
+    parses: ParseCache = field(default_factory=ParseCache)

@@ -1,0 +1,142 @@
+"""Stage 3: render the composed document, with its drawn charts, to each format. Nothing here reads the workspace.
+
+Each renderer takes the composed document (compose.Composed), the chart files
+(chart_drawing.ChartFiles by chart id) and the temporary file to write; a fault in what it
+renders is a BriefingError naming the audience file or the target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+from .chart_drawing import ChartFiles
+from .compose import Composed
+from .errors import BriefingError
+from .publish import Publication
+from .reference_docx import reference_docx
+from .render_docx import DocxJob
+from .render_docx import start_docx as _start_docx
+from .render_html import HtmlOptions, logo_uri, theme
+from .render_html import render_html as _render_html
+
+
+def render_all(doc: Composed, charts: Mapping[str, ChartFiles], temps: Mapping[str, Path], pub: Publication,
+               say: Callable[[str], None]) -> int:
+    """Write every format in `temps` (named in errors by its target in `pub`); the PDF's page count, else 0.
+
+    pandoc writes the DOCX in its own process while the PDF and HTML are laid out here.
+    """
+    pages = 0
+    targets = {fmt: pub.target(doc.name, fmt) for fmt in temps}
+    job = start_docx(doc, charts, temps["docx"], targets["docx"], pub.work_dir) if "docx" in temps else None
+    try:
+        if "pdf" in temps:
+            pages = render_pdf(doc, charts, temps["pdf"], targets["pdf"])
+            say(f"PDF rendered ({pages} pages)")
+        if "html" in temps:
+            render_html(doc, charts, temps["html"], targets["html"])
+            say("HTML rendered")
+        if job:
+            try:
+                job.wait()
+            except RuntimeError as exc:  # e.g. a full disk: named by the file it was writing
+                raise BriefingError(str(exc), str(targets["docx"])) from None
+            say("DOCX rendered")
+    except BaseException:
+        if job:  # an error or an interrupt (also while waiting): stop pandoc, remove its files
+            job.kill()
+        raise
+    return pages
+
+
+def start_docx(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, target: Path, work_dir: Path) -> DocxJob:
+    """Start pandoc writing the DOCX to `tmp`, its work files in `work_dir`; the caller waits on (or kills) the job."""
+    aud = doc.audience
+    try:
+        ref = reference_docx(levels=doc.levels, marking=doc.marking, title=doc.title, brand_color=aud.brand_color,
+                             paper=aud.paper, font=aud.docx_font or "Calibri")
+        return _start_docx(doc.ast, tmp, charts={k: v.png for k, v in charts.items()}, reference=ref,
+                           source_date_epoch=doc.source_date_epoch, resource_dir=doc.resource_dir,
+                           work_dir=work_dir)
+    except ValueError as exc:
+        raise BriefingError(f"DOCX: {exc}") from None
+    except RuntimeError as exc:  # pandoc could not start, e.g. a full disk for its work files in out/
+        raise BriefingError(f"DOCX: {exc}", str(target)) from None
+
+
+def render_pdf(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, target: Path) -> int:
+    """Write the PDF to `tmp`; its page count."""
+    # Deferred: ReportLab is the heaviest import, and a build of the DOCX or HTML alone never needs it.
+    from .render_pdf import PdfOptions
+    from .render_pdf import render_pdf as _render_pdf
+
+    aud = doc.audience
+    options = PdfOptions(paper=aud.paper, brand_color=aud.brand_color, logo=doc.logo,
+                         base_font_size=aud.font_size or 10.0, body_font=doc.body_font)
+    try:
+        return _render_pdf(doc.ast, tmp, charts={k: v.svg for k, v in charts.items()}, options=options)
+    except ValueError as exc:  # e.g. a logo that is not a readable image, a font that is not TrueType
+        raise BriefingError(f"PDF: {exc}", aud.path) from None
+    except OSError as exc:  # e.g. a full disk while ReportLab writes
+        raise BriefingError(f"cannot write the PDF: {exc.strerror or exc}; the previous file is"
+                            " untouched", str(target)) from None
+
+
+def render_html(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, target: Path) -> None:
+    """Write the one-page HTML edition to `tmp`."""
+    aud = doc.audience
+    logo = None
+    if doc.logo:
+        try:
+            logo = logo_uri(doc.logo)
+        except ValueError as exc:
+            raise BriefingError(f"HTML: {exc}", aud.path, aud.lines.get("logo", 0)) from None
+    try:
+        look = theme(brand_color=aud.brand_color, base_font_size=aud.font_size or 10.0, paper=aud.paper,
+                     body_font=doc.body_font)
+    except ValueError as exc:  # a body font that is not a usable TrueType font
+        raise BriefingError(f"HTML: {exc}", aud.path, aud.lines.get("body_font", 0)) from None
+    try:
+        page = _render_html(doc.ast, charts={k: v.svg for k, v in charts.items()},
+                            options=HtmlOptions(theme=look, logo=logo))
+    except ValueError as exc:  # e.g. a chart the document shows but nobody drew
+        raise BriefingError(f"HTML: {exc}", aud.path) from None
+    try:
+        Path(tmp).write_bytes(page.encode("utf-8"))
+    except OSError as exc:
+        raise BriefingError(f"cannot write the HTML: {exc.strerror or exc}; the previous file is"
+                            " untouched", str(target)) from None
+
+
+def page_budget_warnings(doc: Composed, pages: int) -> list[str]:
+    """A warning when the PDF runs over the audience's page budget."""
+    budget = doc.audience.page_budget
+    if budget and pages > budget:
+        return [f"{doc.audience.path}: warning: the PDF has {pages} pages;"
+                f" the '{doc.audience.name}' budget is {budget}"]
+    return []
+
+
+@contextlib.contextmanager
+def preloaded(formats: tuple[str, ...], charts: bool) -> Iterator[None]:
+    """Import the PDF renderer in a thread during the block, so it is ready once compose has waited on pandoc."""
+
+    def work() -> None:
+        if "pdf" not in formats:
+            return
+        with contextlib.suppress(Exception):  # an import error surfaces where the renderer is used
+            importlib.import_module("briefing.render_pdf.document")
+            importlib.import_module("briefing.render_pdf.fonts").ensure_fonts()
+            if charts:
+                importlib.import_module("svglib.svglib")
+
+    thread = threading.Thread(target=work, name="briefing-preload", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()  # never leave a thread importing behind an error
