@@ -209,8 +209,13 @@ def warm_child(ws: Path, runs: int) -> None:
     except ImportError:
         inputs_digest = None
         how = "briefing.build.build in a warm process"
+    try:  # watch keeps one build context (compiled templates, pandoc's parses) across its rebuilds
+        from briefing.context import BuildContext
+        warm = {"context": BuildContext()}
+    except ImportError:
+        warm = {}
     out = ws / "out"
-    build(ws, out_dir=out)
+    build(ws, out_dir=out, **warm)
     path, key = _visible_item(ws)
     data = yaml.safe_load(path.read_text("utf-8"))
     base = data[key]
@@ -221,7 +226,7 @@ def warm_child(ws: Path, runs: int) -> None:
         start = time.perf_counter()
         if inputs_digest:
             inputs_digest(ws)
-        build(ws, out_dir=out)
+        build(ws, out_dir=out, **warm)
         times.append(time.perf_counter() - start)
     md = composed_markdown(ws)
     if str(escape(f"Revision {runs}")) not in md:

@@ -79,6 +79,7 @@ def render_charts(datas: Sequence[ChartData], cache_dir: Path) -> dict[str, Char
 # --- matplotlib set-up --------------------------------------------------------------------------
 
 
+# Memoises a one-time set-up of the process's matplotlib (import, backend, fonts): no build state.
 @functools.cache
 def _matplotlib():
     """Import matplotlib (Agg) once and register the CJK fallback font if one is installed."""

@@ -8,7 +8,7 @@ import unicodedata
 import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
@@ -34,6 +34,9 @@ from .queries import (
 from .sourcing import roots
 from .templating import CompiledTemplates, environment, render
 from .yamlsafe import read_text
+
+if TYPE_CHECKING:
+    from .changes import Changes
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -210,8 +213,8 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
     return variables, placer, filters
 
 
-def compose(ws: Workspace, audience_name: str | None = None, changes=None, work_dir: Path | None = None,
-            context: BuildContext | None = None) -> Composed:
+def compose(ws: Workspace, audience_name: str | None = None, changes: Changes | None = None,
+            work_dir: Path | None = None, context: BuildContext | None = None) -> Composed:
     """Render the audience's template and parse the result once into pandoc's AST (pandoc's files in work_dir);
     `context` holds the caches a warm process shares between builds."""
     context = context or BuildContext()
@@ -240,14 +243,14 @@ def compose(ws: Workspace, audience_name: str | None = None, changes=None, work_
 
 
 def slug(title: str) -> str:
-    """A file name from a title: 'The Distillation Wars' -> 'the-distillation-wars'."""
+    """A file name from a title: 'The Water Rights Dispute' -> 'the-water-rights-dispute'."""
     text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "briefing"
 
 
 def _audience_file(root: Path, audience: Audience, what: str) -> Path | None:
     """A file an audience option names (logo, body_font), refused if it escapes the workspace."""
-    rel = getattr(audience, what)
+    rel: str = getattr(audience, what)
     if not rel:
         return None
     line = audience.lines.get(what, 0)
@@ -275,7 +278,7 @@ def _origins_nocite(ws: Workspace, markdown: str) -> str:
     return "\n\n---\nnocite: |\n  " + ", ".join("@{" + o + "}" for o in extra) + "\n...\n"
 
 
-def markdown_for(ws: Workspace, audience: Audience, changes=None,
+def markdown_for(ws: Workspace, audience: Audience, changes: Changes | None = None,
                  compiled: CompiledTemplates | None = None) -> tuple[str, FigurePlacer]:
     """Render an audience's template to pandoc Markdown; a template fault is a BriefingError at its line."""
     variables, placer, filters = context(ws, audience, changes)
@@ -283,7 +286,7 @@ def markdown_for(ws: Workspace, audience: Audience, changes=None,
     return render(env, audience.template, variables), placer
 
 
-def check_templates(ws: Workspace, changes=None) -> list[Problem]:
+def check_templates(ws: Workspace, changes: Changes | None = None) -> list[Problem]:
     """What `check` adds to loading: every audience's template renders, and the workspace's CSL style parses."""
     from .audiences import audience_files, audience_problems
 

@@ -28,7 +28,7 @@ def pandoc_path() -> str:
     try:
         import pypandoc
 
-        return pypandoc.get_pandoc_path()
+        return str(pypandoc.get_pandoc_path())
     except (ImportError, OSError) as exc:
         raise BriefingError(f"pandoc not found ({exc}); install pypandoc-binary") from None
 

@@ -59,6 +59,7 @@ def find(text: str, level: Level, levels: tuple[Level, ...], categorical: tuple[
     return out
 
 
+# Memoises a pure function of its argument (a scale's word list -> its regex), bounded: no build state.
 @functools.lru_cache(maxsize=8)
 def _pattern(terms: tuple[str, ...]) -> re.Pattern:
     """One regex for the word lists, built once per scale (a check runs it over every claim)."""
