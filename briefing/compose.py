@@ -217,16 +217,16 @@ def compose(ws: Workspace, audience_name: str | None = None, changes: Changes | 
             work_dir: Path | None = None, context: BuildContext | None = None) -> Composed:
     """Render the audience's template and parse the result once into pandoc's AST (pandoc's files in work_dir);
     `context` holds the caches a warm process shares between builds."""
-    context = context or BuildContext()
+    caches = context or BuildContext()  # (the parameter hides this module's context(): not used here)
     root = Path(ws.root)
     default = ws.meta.audience or "executive"
     audience = load_audience(root, audience_name or ws.meta.audience)
-    markdown, placer = markdown_for(ws, audience, changes, context.templates)
+    markdown, placer = markdown_for(ws, audience, changes, caches.templates)
     markdown += _origins_nocite(ws, markdown)
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
     ast = pandoc.parse(markdown, bibliography=bibliography(ws.sources), csl=csl, source_date_epoch=epoch,
-                       work_dir=work_dir, cache=context.parses)
+                       work_dir=work_dir, cache=caches.parses)
     # Reference numbers exist only now, after citeproc: redo the chart data with them, so each
     # drawn value and the alt text name the reference the reader finds in the list.
     numbers = reference_numbers(ast)
