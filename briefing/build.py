@@ -5,20 +5,23 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import importlib
 import json
-import os
 import re
 import shutil
-import sys
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import __version__
 from .atomic import atomic_path, write_text
+from .changes import changes_for
+from .compose import compose
 from .errors import BriefingError, errors_in
+from .sourcing import capped
+from .workspace import load_or_raise
 from .yamlsafe import MAX_BYTES
 
 FORMATS = ("pdf", "docx", "html")  # every format a build can write: the one list the commands read
@@ -67,8 +70,6 @@ def input_digest(root: Path) -> str:
                 h.update(f"{st.st_size}:{st.st_mtime_ns}\0".encode())
             else:
                 h.update(p.read_bytes() + b"\0")
-    from . import __version__
-
     h.update(__version__.encode())
     return h.hexdigest()
 
@@ -101,25 +102,14 @@ def _count_refs(blocks) -> int:
     return 0
 
 
-class Progress:
-    """Progress lines on a terminal; silent otherwise."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.start = time.perf_counter()
-
-    def __call__(self, message: str) -> None:
-        if self.enabled:
-            print(f"  {time.perf_counter() - self.start:5.2f}s  {message}", file=sys.stderr, flush=True)
-
-
 def build(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, out_dir: Path | None = None,
-          progress: Progress | None = None) -> BuildResult:
-    """Build the briefing: load, compose once, render each format, then publish the files atomically."""
-    from .workspace import load_or_raise
+          progress: Callable[[str], None] | None = None) -> BuildResult:
+    """Build the briefing: load, compose once, render each format, then publish the files atomically.
 
+    `progress` is called with a line at each stage (the command prints them on a terminal).
+    """
     started = time.perf_counter()
-    say = progress or Progress(False)
+    say = progress or _quiet
     root = Path(root)
     shown = Path(out_dir) if out_dir else root / "out"  # as the user wrote it, for the summary line
     # Every path the build hands on is absolute: the chart cache is written here and read by pandoc
@@ -184,11 +174,11 @@ def clean_stale(out_dir: Path) -> None:
     shutil.rmtree(out_dir / WORK_DIR, ignore_errors=True)
 
 
-def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> BuildResult:
-    from .changes import changes_for
-    from .compose import compose
-    from .sourcing import capped
+def _quiet(message: str) -> None:
+    """No progress lines."""
 
+
+def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> BuildResult:
     ws, problems = load_or_raise(root)
     say(f"loaded {len(ws.evidence)} claims and {len(ws.sources)} sources")
     preload = _preload_renderers(formats, bool(ws.charts))
@@ -203,7 +193,7 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
 
     charts = {}
     if doc.charts:
-        from .chart_drawing import render_charts
+        from .chart_drawing import render_charts  # deferred: matplotlib, for a build that draws charts
 
         cache = out_dir / ".cache" / "charts"
         try:
@@ -261,10 +251,13 @@ def _preload_renderers(formats, charts: bool) -> threading.Thread:
         if "pdf" not in formats:
             return
         with contextlib.suppress(Exception):  # an import error surfaces where the renderer is used
-            importlib.import_module("briefing.render_pdf.document")
-            importlib.import_module("briefing.render_pdf.fonts").ensure_fonts()
+            # Deferred, into this thread: warming up ReportLab is the point.
+            from .render_pdf import document  # noqa: F401
+            from .render_pdf.fonts import ensure_fonts
+
+            ensure_fonts()
             if charts:
-                importlib.import_module("svglib.svglib")
+                import svglib.svglib  # noqa: F401
 
     thread = threading.Thread(target=work, name="briefing-preload", daemon=True)
     thread.start()
@@ -277,6 +270,7 @@ def _result_from(ws, doc) -> BuildResult:
 
 
 def _start_docx(ws, doc, charts, tmp: Path, root: Path, work: Path, target: Path):
+    # Deferred, as every renderer is: a build imports only the formats it writes, `check` and `--help` none.
     from .reference_docx import reference_docx
     from .render_docx import start_docx
 
@@ -293,7 +287,7 @@ def _start_docx(ws, doc, charts, tmp: Path, root: Path, work: Path, target: Path
 
 
 def _render_pdf(ws, doc, charts, tmp: Path, root: Path) -> int:
-    from .render_pdf import PdfOptions, render_pdf
+    from .render_pdf import PdfOptions, render_pdf  # deferred: ReportLab, the heaviest import of all
 
     aud = doc.audience
     logo = _workspace_file(root, aud.logo, aud.path, "logo", aud.lines.get("logo", 0)) if aud.logo else None
@@ -308,7 +302,7 @@ def _render_pdf(ws, doc, charts, tmp: Path, root: Path) -> int:
 
 
 def _render_html(ws, doc, charts, tmp: Path, root: Path) -> None:
-    from .render_html import HtmlOptions, logo_uri, render_html, theme
+    from .render_html import HtmlOptions, logo_uri, render_html, theme  # deferred: a renderer, as above
 
     aud = doc.audience
     logo = None
@@ -386,15 +380,3 @@ def parse_formats(text: str | None) -> tuple[str, ...]:
     if bad:
         raise BriefingError(f"unknown format '{bad[0]}'; choose from: {', '.join(FORMATS)}")
     return formats or DEFAULT_FORMATS
-
-
-def build_command(args) -> int:
-    """`briefing build`: build, print warnings and the summary line."""
-    formats = parse_formats(args.format)
-    progress = Progress(sys.stderr.isatty() and not os.environ.get("CI"))
-    result = build(Path(args.workspace), audience=args.audience, formats=formats,
-                   out_dir=Path(args.out) if args.out else None, progress=progress)
-    for w in result.warnings:
-        print(w, file=sys.stderr)
-    print(result.summary())
-    return 0

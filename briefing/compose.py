@@ -11,7 +11,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from . import pandoc
-from .audiences import Audience, load_audience
+from .audiences import Audience, audience_files, audience_problems, load_audience
 from .chart_data import ChartData, chart_data, plotted_claims
 from .csl import bibliography
 from .errors import BriefingError, Problem
@@ -23,12 +23,12 @@ from .queries import (
     amount,
     cite,
     disputed_markup,
-    human_date,
     human_number,
     label_markup,
     source_name,
 )
 from .sourcing import roots
+from .spec import human_date
 from .templating import environment, render
 from .yamlsafe import read_text
 
@@ -241,8 +241,6 @@ def markdown_for(ws: Workspace, audience: Audience, changes=None) -> tuple[str, 
 
 def check_templates(ws: Workspace, changes=None) -> list[Problem]:
     """What `check` adds to loading: every audience's template renders, and the workspace's CSL style parses."""
-    from .audiences import audience_files, audience_problems
-
     root = Path(ws.root)
     out = []
     faults: dict[tuple, list[str]] = {}  # one fault in a shared file is reported once, naming the audiences

@@ -185,7 +185,7 @@ def ensure_fallback() -> str:
                 _fallback_cmap = font.face.charToGlyph
                 name = FALLBACK
             else:
-                from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+                from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # deferred: only without a CJK TrueType font
 
                 pdfmetrics.registerFont(UnicodeCIDFont(CID_FALLBACK))
                 _fallback_cmap = None
@@ -242,7 +242,7 @@ def visual(text: str, base: str | None = None) -> str:
     """
     if not has_rtl(text):
         return text
-    from bidi import get_display
+    from bidi import get_display  # deferred: only right-to-left text pays for it
 
     return get_display(_arabic_reshaper().reshape(text), base_dir=base)
 
@@ -251,7 +251,7 @@ def _arabic_reshaper():
     global _reshaper
     with _lock:
         if _reshaper is None:
-            import arabic_reshaper
+            import arabic_reshaper  # deferred: only right-to-left text pays for it
             from arabic_reshaper.ligatures import LETTERS_LIGATURES, WORDS_LIGATURES
 
             ensure_fonts()
