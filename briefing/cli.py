@@ -8,6 +8,9 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from types import FrameType
+from typing import NoReturn
 
 from .commands import audience, build, check, diff, init, new, preview, publish, schema, watch
 from .errors import BriefingError
@@ -19,7 +22,7 @@ COMMANDS = (check, build, init, schema, audience, new, publish, diff, watch, pre
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad argument is one line (no usage block) and exit status 2."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 
@@ -43,7 +46,7 @@ class Interrupted(KeyboardInterrupt):
 
 
 @contextlib.contextmanager
-def _signals_unwind(received: list[int]):
+def _signals_unwind(received: list[int]) -> Iterator[None]:
     """While a command runs, SIGTERM behaves as SIGINT does; a second signal cannot cut the cleanup short.
 
     Each signal caught is appended to `received`, so the caller knows one arrived whatever exception it became.
@@ -52,7 +55,7 @@ def _signals_unwind(received: list[int]):
         yield
         return
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: FrameType | None) -> None:
         for s in old:  # once: the unwinding (removing temp files, killing pandoc) must run to the end
             signal.signal(s, signal.SIG_IGN)
         received.append(signum)
@@ -74,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     received: list[int] = []
     try:
         with _signals_unwind(received):
-            return args.func(args)
+            code: int = args.func(args)
+            return code
     except BaseException as exc:  # noqa: BLE001 - each kind is reported below; SystemExit passes through
         return _report(exc, received)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -52,7 +53,7 @@ def rel_path(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _scalar(value) -> str:
+def _scalar(value: object) -> str:
     """A YAML scalar that reads back as exactly this value (quoted only when it must be)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -66,7 +67,7 @@ def _scalar(value) -> str:
     return text if plain_ok and text.strip() == text and text else json.dumps(text, ensure_ascii=False)
 
 
-def _flow(items) -> str:
+def _flow(items: Iterable[object]) -> str:
     return "[" + ", ".join(_scalar(i) for i in items) + "]"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -547,8 +546,3 @@ def label_markup(level: Level) -> Markup:
 def disputed_markup(by: str) -> Markup:
     """A 'Disputed by …' tag."""
     return Markup(f'[Disputed by {escape(by)}]{{.disputed custom-style="Disputed"}}')
-
-
-def today_free_date(meta) -> dt.date:
-    """The briefing's own date (never the clock)."""
-    return dt.date.fromisoformat(meta.date) if len(meta.date) == 10 else dt.date(int(meta.date[:4]), 1, 1)

@@ -16,7 +16,6 @@ from reportlab.pdfbase.ttfonts import TTFont
 SANS = "DejaVuSans"
 SANS_BOLD = "DejaVuSans-Bold"
 SANS_ITALIC = "DejaVuSans-Oblique"
-SANS_BOLD_ITALIC = "DejaVuSans-BoldOblique"
 MONO = "DejaVuSansMono"
 FALLBACK = "CJKFallback"
 CID_FALLBACK = "STSong-Light"
@@ -194,11 +193,6 @@ def ensure_fallback() -> str:
             pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name, boldItalic=name)
             _fallback_name = name
     return _fallback_name
-
-
-def fallback_embedded() -> bool:
-    """Whether the CJK fallback is an embedded TrueType font (not the CID STSong-Light)."""
-    return ensure_fallback() == FALLBACK
 
 
 def clean(text: str) -> str:
