@@ -257,7 +257,7 @@ def _preload_renderers(formats, charts: bool) -> threading.Thread:
 
             ensure_fonts()
             if charts:
-                import svglib.svglib  # noqa: F401
+                import svglib.svglib  # noqa: F401 - and the chart parser, for a PDF with charts
 
     thread = threading.Thread(target=work, name="briefing-preload", daemon=True)
     thread.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -175,11 +176,24 @@ def test_nested_imports_are_only_the_heavy_ones_and_say_why():
 def _commented(lines: list[str], line: int) -> bool:
     """A comment on the import's line, or on the line before the block of imports it belongs to."""
     n = line - 1
-    if "#" in lines[n]:
+    if _reason(lines[n]):
         return True
-    while n > 0 and lines[n - 1].strip().startswith(("import ", "from ")) and "#" not in lines[n - 1]:
+    while n > 0 and lines[n - 1].strip().startswith(("import ", "from ")) and not _reason(lines[n - 1]):
         n -= 1
-    return n > 0 and "#" in lines[n - 1]
+    return n > 0 and _reason(lines[n - 1])
+
+
+def _reason(text: str) -> bool:
+    """True when the line has a comment that says something (a bare `# noqa: F401` does not)."""
+    comment = text.partition("#")[2]
+    return bool(re.sub(r"^\s*noqa(:\s*[A-Z]+[0-9]+(,\s*[A-Z]+[0-9]+)*)?\s*-?", "", comment).strip())
+
+
+def test_a_bare_noqa_is_no_reason():
+    assert not _reason("    import svglib.svglib  # noqa: F401")
+    assert _reason("    import svglib.svglib  # noqa: F401 - the chart parser")
+    assert not _commented(["def f():", "    x = 1", "    import a", "    import b"], 4)
+    assert _commented(["def f():", "    # deferred: heavy", "    import a", "    import b"], 4)
 
 
 @pytest.mark.parametrize("name", ["briefing.compose", "yaml", "os"])
