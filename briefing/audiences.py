@@ -155,7 +155,8 @@ def _check_files(root: Path, audience: Audience, key_pos: dict) -> list[Problem]
 
 def _pillow_reads(path: Path) -> bool:
     """True when Pillow decodes the image (a GIF or BMP logo): ReportLab and the HTML take it through Pillow."""
-    from PIL import Image  # matplotlib depends on Pillow, so it is always there
+    # Deferred: Pillow is only needed for a GIF or BMP logo (matplotlib depends on it, so it is always there).
+    from PIL import Image
 
     try:
         with Image.open(path) as img:

@@ -7,18 +7,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .changes import changes_for
 from .chart_data import ChartData
-from .chart_drawing import ChartFiles, render_charts
 from .compose import compose, slug
 from .context import BuildContext
 from .errors import BriefingError, Problem
@@ -29,7 +26,10 @@ from .sourcing import capped
 from .workspace import load_or_raise
 from .yamlsafe import MAX_BYTES
 
-__all__ = ["DEFAULT_FORMATS", "FORMATS", "BuildResult", "Progress", "build", "input_digest", "parse_formats", "slug"]
+if TYPE_CHECKING:  # types only: matplotlib is imported when a chart is drawn
+    from .chart_drawing import ChartFiles
+
+__all__ = ["DEFAULT_FORMATS", "FORMATS", "BuildResult", "build", "input_digest", "parse_formats", "slug"]
 
 
 @dataclass
@@ -52,26 +52,14 @@ class BuildResult:
                 f" {self.charts} charts in {self.seconds:.1f} s")
 
 
-class Progress:
-    """Progress lines on a terminal; silent otherwise."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.start = time.perf_counter()
-
-    def __call__(self, message: str) -> None:
-        if self.enabled:
-            print(f"  {time.perf_counter() - self.start:5.2f}s  {message}", file=sys.stderr, flush=True)
-
-
 def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = DEFAULT_FORMATS,
-          out_dir: Path | None = None, progress: Progress | None = None,
+          out_dir: Path | None = None, progress: Callable[[str], None] | None = None,
           context: BuildContext | None = None) -> BuildResult:
     """Build the briefing: load, compose once, draw the charts, render each format, then publish them atomically.
 
     Pass one `context` to successive builds (watch) to share their caches.
     """
-    started, say, root, formats = time.perf_counter(), progress or Progress(False), Path(root), _known(formats)
+    started, say, root, formats = time.perf_counter(), progress or _quiet, Path(root), _known(formats)
     shown = Path(out_dir) if out_dir else root / "out"  # as the user wrote it, for the summary line
     # Absolute: the chart cache is written here and read by pandoc from its own work folder.
     with publishing(shown.absolute(), input_digest(root)) as pub:
@@ -101,6 +89,8 @@ def draw(datas: Sequence[ChartData], cache: Path, say: Callable[[str], None]) ->
     """The drawn files of each chart by id: drawn now, or found in the cache by content digest."""
     if not datas:
         return {}
+    from .chart_drawing import render_charts  # deferred: matplotlib, only for a build that draws charts
+
     try:
         charts = render_charts(datas, cache)
     except OSError as exc:  # e.g. a full disk: the charts are drawn into the cache first
@@ -165,13 +155,5 @@ def parse_formats(text: str | None) -> tuple[str, ...]:
     return formats or DEFAULT_FORMATS
 
 
-def build_command(args) -> int:
-    """`briefing build`: build, print warnings and the summary line."""
-    formats = parse_formats(args.format)
-    progress = Progress(sys.stderr.isatty() and not os.environ.get("CI"))
-    result = build(Path(args.workspace), audience=args.audience, formats=formats,
-                   out_dir=Path(args.out) if args.out else None, progress=progress)
-    for w in result.warnings:
-        print(w, file=sys.stderr)
-    print(result.summary())
-    return 0
+def _quiet(message: str) -> None:
+    """No progress lines: the command passes its own printer."""

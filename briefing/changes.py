@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 
 from .editions import (
-    EDITION_NUMBER,
     EDITIONS_DIR,
     ClaimSnap,
     Edition,
     FigureSnap,
     SourceSnap,
     baseline,
-    read_edition,
-    recorded,
     snapshot,
 )
 from .errors import BriefingError, Problem
@@ -345,33 +340,3 @@ def format_changes(ch: Changes) -> str:
         out += ["", f"{heading} ({len(lines)})"] + [f"  {line}" for line in lines]
     out += ["", f"In all: {ch.summary()}."]
     return "\n".join(out) + "\n"
-
-
-def diff_command(args) -> int:
-    """`briefing diff [--since N]`: what changed since the last recorded edition, or edition N."""
-    from .errors import errors_in
-    from .workspace import load
-
-    root = Path(args.workspace)
-    ws, problems = load(root)
-    if ws is None:
-        p = errors_in(problems)[0]
-        raise BriefingError(p.message, p.path, p.line, p.column)
-    numbers = recorded(root)
-    if not numbers:
-        raise BriefingError("no edition is recorded yet; record one with `briefing publish`", EDITIONS_DIR)
-    if args.since is None:
-        since = max(numbers)
-    elif EDITION_NUMBER.match(str(args.since).strip()):
-        since = int(str(args.since).strip())
-    else:
-        raise BriefingError(f"--since '{args.since}' is not an edition number")
-    if since not in numbers:
-        raise BriefingError(f"edition {since} is not recorded; recorded: {', '.join(map(str, sorted(numbers)))}",
-                            EDITIONS_DIR)
-    ch = compare(read_edition(root, since, numbers[since]), snapshot(ws), ws)
-    sys.stdout.write(format_changes(ch))
-    errs = errors_in(problems)
-    if errs:
-        print(f"note: the workspace has {len(errs)} error(s); `briefing check` lists them", file=sys.stderr)
-    return 0

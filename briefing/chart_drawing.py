@@ -83,7 +83,7 @@ def render_charts(datas: Sequence[ChartData], cache_dir: Path) -> dict[str, Char
 @functools.cache
 def _matplotlib():
     """Import matplotlib (Agg) once and register the CJK fallback font if one is installed."""
-    import matplotlib
+    import matplotlib  # deferred, here and below: ~1 s of imports, only when a chart is drawn
 
     matplotlib.use("Agg")  # never a GUI backend, even when pyplot was imported elsewhere
     from matplotlib import font_manager
@@ -183,7 +183,7 @@ def draw(data: ChartData):
 
 
 def _figure(height_in: float):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # deferred: matplotlib (see _matplotlib)
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(WIDTH_IN, height_in), dpi=PNG_DPI)
@@ -210,7 +210,7 @@ class _Measure:
 
 
 def _draw_empty(data: ChartData):
-    from matplotlib.patches import FancyBboxPatch
+    from matplotlib.patches import FancyBboxPatch  # deferred: matplotlib (see _matplotlib)
 
     fig = _figure(1.6)
     ax = fig.add_axes((0, 0, 1, 1))
@@ -290,7 +290,7 @@ def _hbars(panels, log_scale: bool, integer: bool = False, note: str = "", range
     Each panel is (groups, x-axis label, legend); panels stack top to bottom and share the label
     column, each with its own value axis (one unit per axis).
     """
-    from matplotlib.patches import Patch
+    from matplotlib.patches import Patch  # deferred: matplotlib (see _matplotlib)
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
     fig = _figure(3.0)  # resized below, once the rows are measured
@@ -614,7 +614,7 @@ def level_marker(rank: int) -> str:
 
 def _timeline_legend(fig, events: list[Event], height: float, more: int = 0) -> None:
     """One row: the confidence levels present, in scale order, and the hollow partial-date marker."""
-    from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D  # deferred: matplotlib (see _matplotlib)
 
     levels = sorted({(e.rank, e.level_label, e.color) for e in events})
     handles = [Line2D([], [], marker=level_marker(rank), ms=6, color=c, mfc=c, linestyle="none", label=lab)

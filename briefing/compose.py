@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from . import pandoc
-from .audiences import Audience, load_audience
+from .audiences import Audience, audience_files, audience_problems, load_audience
 from .chart_data import ChartData, chart_data, plotted_claims
 from .context import BuildContext
 from .csl import bibliography
@@ -26,12 +26,12 @@ from .queries import (
     amount,
     cite,
     disputed_markup,
-    human_date,
     human_number,
     label_markup,
     source_name,
 )
 from .sourcing import roots
+from .spec import human_date
 from .templating import CompiledTemplates, environment, render
 from .yamlsafe import read_text
 
@@ -288,8 +288,6 @@ def markdown_for(ws: Workspace, audience: Audience, changes: Changes | None = No
 
 def check_templates(ws: Workspace, changes: Changes | None = None) -> list[Problem]:
     """What `check` adds to loading: every audience's template renders, and the workspace's CSL style parses."""
-    from .audiences import audience_files, audience_problems
-
     root = Path(ws.root)
     compiled = CompiledTemplates()  # the audiences share the base templates: compile each once
     out = []

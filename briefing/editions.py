@@ -316,16 +316,13 @@ def baseline(ws: Workspace) -> Edition | None:
     return read_edition(root, numbers[-1])
 
 
-# -- commands --------------------------------------------------------------------------------------------
+# -- publishing ------------------------------------------------------------------------------------------
 
 
 
-def publish(root: Path, date: str | None = None) -> tuple[Path, Edition]:
-    """Record the workspace's evidence as edition <briefing.yaml's edition>; refuse when nothing changed."""
-    from .workspace import load_or_raise
-
-    root = Path(root)
-    ws, _ = load_or_raise(root)
+def publish(ws: Workspace, date: str | None = None) -> tuple[Path, Edition]:
+    """Record a loaded workspace's evidence as edition <briefing.yaml's edition>; refuse when nothing changed."""
+    root = Path(ws.root)
     number = edition_number(ws.meta)
     if number is None:
         raise BriefingError(f"edition '{ws.meta.edition}' is not a whole number; editions are numbered 1, 2, 3…",
@@ -356,11 +353,3 @@ def publish(root: Path, date: str | None = None) -> tuple[Path, Edition]:
     path = root / EDITIONS_DIR / f"{number}.yaml"
     write_text(path, to_yaml(ed))
     return path, ed
-
-
-def publish_command(args) -> int:
-    """`briefing publish`: record the current evidence as a new edition."""
-    path, ed = publish(Path(args.workspace), args.date)
-    print(f"recorded edition {ed.number} ({ed.date}): {len(ed.claims)} claims, {len(ed.sources)} sources,"
-          f" {len(ed.judgements)} judgements in {path}; commit it with the evidence")
-    return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 
@@ -210,10 +209,6 @@ class Meta:
     author: str = ""
     audience: str = "executive"
     pos: Pos = Pos("briefing.yaml")
-
-    @property
-    def date_value(self) -> dt.date:
-        return dt.date.fromisoformat(self.date)
 
 
 @dataclass(frozen=True)

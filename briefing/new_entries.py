@@ -17,6 +17,7 @@ from pathlib import Path
 from .atomic import write_text
 from .errors import BriefingError
 from .spec import ID_RE
+from .workspace import load_scale
 from .yamlsafe import Scalar, YamlError, YList, YMap, parse, read_text
 
 PACKAGE_SCHEMA = Path(__file__).resolve().parent / "schema"
@@ -79,8 +80,6 @@ def _evidence_ids(root: Path) -> set[str]:
 
 
 def _levels(root: Path) -> list[str]:
-    from .workspace import load_scale
-
     scale = load_scale(root, [])
     return list(scale.keys) if scale else ["high", "moderate", "low", "unsubstantiated"]
 
@@ -254,25 +253,3 @@ def _references(text: str) -> tuple[YList, int]:
                             "sources.yaml", refs.pos.line, refs.pos.column)
     first = lines[refs.pos.line - 1]
     return refs, len(first) - len(first.lstrip())
-
-
-def _shown(root: Path, path: Path) -> str:
-    """A path as the user typed the workspace: relative when it can be."""
-    with contextlib.suppress(ValueError):
-        return path.resolve().relative_to(Path.cwd()).as_posix()
-    return path.as_posix()
-
-
-def new_evidence_command(args) -> int:
-    """`briefing new evidence`: scaffold evidence/<id>.yaml and print where to start."""
-    path, line = new_evidence(Path(args.workspace), args.id, args.title or "")
-    print(f"{_shown(Path(args.workspace), path)}:{line}: created; replace each TODO, then run `briefing check`")
-    return 0
-
-
-def new_source_command(args) -> int:
-    """`briefing new source`: append an entry to sources.yaml and print where it starts."""
-    path, line, sid = new_source(Path(args.workspace), args.id, args.title or "")
-    print(f"{_shown(Path(args.workspace), path)}:{line}: added source '{sid}'; replace each TODO, then cite it"
-          f" from evidence as `- {sid}`")
-    return 0

@@ -26,7 +26,7 @@ def pandoc_path() -> str:
             if candidate.exists():
                 return str(candidate)
     try:
-        import pypandoc
+        import pypandoc  # deferred: a fallback, only when pandoc is not where pypandoc-binary puts it
 
         return str(pypandoc.get_pandoc_path())
     except (ImportError, OSError) as exc:

@@ -22,12 +22,16 @@ import json
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import yaml
+
 from .errors import BriefingError
+from .watch import watch
 
 HOST = "127.0.0.1"
 SCRIPT_PATH = "/__preview__/reload.js"
@@ -238,7 +242,7 @@ class Preview:
     """A running preview: the server (bound on creation), and `start()` the watch that rebuilds the edition."""
 
     def __init__(self, root: Path, *, audience: str | None = None, out_dir: Path | None = None, port: int = 0,
-                 echo=print) -> None:
+                 echo: Callable[[str], None] | None = None) -> None:
         self.root = Path(root)
         if not (self.root / "briefing.yaml").is_file():
             raise BriefingError("no briefing.yaml: is this a workspace? (create one with `briefing init DIR`)",
@@ -246,7 +250,7 @@ class Preview:
         self.audience = audience
         self._temp = None if out_dir else Path(tempfile.mkdtemp(prefix="briefing-preview-"))
         self.out_dir = Path(out_dir) if out_dir else self._temp
-        self.echo = echo
+        self.echo = echo or (lambda line: None)  # the library prints nothing itself: the command passes one
         self.state = PreviewState()
         self.stop_event = threading.Event()
         self.ready = threading.Event()
@@ -264,8 +268,6 @@ class Preview:
 
     def start(self) -> None:
         """Serve, and build now and after every change (each in its own thread)."""
-        from .watch import watch
-
         serve = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
                                  name="briefing-preview-server", daemon=True)
 
@@ -310,8 +312,6 @@ class Preview:
 def _title(root: Path) -> str:
     """The briefing's title for the preview tab (read loosely: a broken briefing.yaml still gets a preview)."""
     with contextlib.suppress(Exception):
-        import yaml
-
         path = root / "briefing.yaml"
         if path.stat().st_size > 1 << 20:
             return "Briefing"
@@ -319,20 +319,3 @@ def _title(root: Path) -> str:
         if isinstance(data, dict) and isinstance(data.get("title"), str):
             return data["title"]
     return "Briefing"
-
-
-def preview_command(args) -> int:
-    """`briefing preview`: serve the HTML edition and refresh it on every change until interrupted."""
-    preview = Preview(Path(args.workspace), audience=args.audience, out_dir=Path(args.out) if args.out else None,
-                      port=args.port, echo=lambda line: print(line, flush=True))
-    print(f"preview at {preview.url} (Ctrl-C stops)", flush=True)
-    try:
-        preview.start()
-        while not preview.stop_event.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        print("stopping the preview", flush=True)
-    finally:
-        preview.stop()
-    print("stopped the preview", flush=True)
-    return 0

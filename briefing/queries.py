@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,6 +10,7 @@ from markupsafe import Markup
 
 from .escaping import attr, escape
 from .model import Citation, Evidence, Figure, Judgement, Level, Source, Workspace
+from .reference_docx import confidence_style_name
 from .sourcing import (
     chain,
     discredited,
@@ -24,20 +24,8 @@ from .sourcing import (
 )
 from .spec import SECTIONS
 
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December")
 SOURCE_KIND_NAMES = {"primary": "primary statements", "news": "news reports", "analysis": "analysis or opinion",
                      "academic": "academic work", "filing": "official filings", "commentary": "commentary"}
-
-
-def human_date(iso: str) -> str:
-    """'2026-02-23' -> '23 February 2026'; partial dates stay partial."""
-    parts = [int(p) for p in iso.split("-")]
-    if len(parts) == 1:
-        return str(parts[0])
-    if len(parts) == 2:
-        return f"{MONTHS[parts[1] - 1]} {parts[0]}"
-    return f"{parts[2]} {MONTHS[parts[1] - 1]} {parts[0]}"
 
 
 _SCALES = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
@@ -546,8 +534,6 @@ def cite(value) -> Markup:
 
 def style_name(level: Level) -> str:
     """The DOCX character style of a confidence level."""
-    from .reference_docx import confidence_style_name
-
     return confidence_style_name(level)
 
 
@@ -560,8 +546,3 @@ def label_markup(level: Level) -> Markup:
 def disputed_markup(by: str) -> Markup:
     """A 'Disputed by …' tag."""
     return Markup(f'[Disputed by {escape(by)}]{{.disputed custom-style="Disputed"}}')
-
-
-def today_free_date(meta) -> dt.date:
-    """The briefing's own date (never the clock)."""
-    return dt.date.fromisoformat(meta.date) if len(meta.date) == 10 else dt.date(int(meta.date[:4]), 1, 1)

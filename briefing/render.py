@@ -8,20 +8,18 @@ renders is a BriefingError naming the audience file or the target.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .chart_drawing import ChartFiles
 from .compose import Composed
 from .errors import BriefingError
 from .publish import Publication
-from .reference_docx import reference_docx
-from .render_docx import DocxJob
-from .render_docx import start_docx as _start_docx
-from .render_html import HtmlOptions, logo_uri, theme
-from .render_html import render_html as _render_html
+
+if TYPE_CHECKING:  # types only: each renderer is imported when its format is built
+    from .chart_drawing import ChartFiles
+    from .render_docx import DocxJob
 
 
 def render_all(doc: Composed, charts: Mapping[str, ChartFiles], temps: Mapping[str, Path], pub: Publication,
@@ -55,6 +53,10 @@ def render_all(doc: Composed, charts: Mapping[str, ChartFiles], temps: Mapping[s
 
 def start_docx(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, target: Path, work_dir: Path) -> DocxJob:
     """Start pandoc writing the DOCX to `tmp`, its work files in `work_dir`; the caller waits on (or kills) the job."""
+    # Deferred, as every renderer is: a build imports only the formats it writes, `check` and `--help` none.
+    from .reference_docx import reference_docx
+    from .render_docx import start_docx as _start_docx
+
     aud = doc.audience
     try:
         ref = reference_docx(levels=doc.levels, marking=doc.marking, title=doc.title, brand_color=aud.brand_color,
@@ -88,6 +90,10 @@ def render_pdf(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, targe
 
 def render_html(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, target: Path) -> None:
     """Write the one-page HTML edition to `tmp`."""
+    # Deferred: a renderer, imported only when an HTML edition is built.
+    from .render_html import HtmlOptions, logo_uri, theme
+    from .render_html import render_html as _render_html
+
     aud = doc.audience
     logo = None
     if doc.logo:
@@ -129,10 +135,13 @@ def preloaded(formats: tuple[str, ...], charts: bool) -> Iterator[None]:
         if "pdf" not in formats:
             return
         with contextlib.suppress(Exception):  # an import error surfaces where the renderer is used
-            importlib.import_module("briefing.render_pdf.document")
-            importlib.import_module("briefing.render_pdf.fonts").ensure_fonts()
+            # Deferred, into this thread: warming up ReportLab is the point.
+            from .render_pdf import document  # noqa: F401
+            from .render_pdf.fonts import ensure_fonts
+
+            ensure_fonts()
             if charts:
-                importlib.import_module("svglib.svglib")
+                import svglib.svglib  # noqa: F401 - and the chart parser, for a PDF with charts
 
     thread = threading.Thread(target=work, name="briefing-preload", daemon=True)
     thread.start()

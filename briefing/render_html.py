@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import io
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -65,7 +66,7 @@ def theme(*, brand_color: str = "#1F3A5F", base_font_size: float = 10.0, paper: 
 
     The one place the HTML takes its look from, so that a theme file can replace it later.
     """
-    from .render_pdf import styles
+    from .render_pdf import styles  # deferred: ReportLab; the HTML reads the PDF's colours
 
     faces: tuple[tuple[str, str, str], ...] = ()
     family = Theme.font_family
@@ -86,7 +87,7 @@ def theme(*, brand_color: str = "#1F3A5F", base_font_size: float = 10.0, paper: 
 
 def _font_faces(path: Path) -> tuple[tuple[str, str, str], ...]:
     """The audience's body font, embedded: the same files the PDF embeds (its bold and italic siblings too)."""
-    from .render_pdf import fonts
+    from .render_pdf import fonts  # deferred: ReportLab, only for an audience's own body font
 
     fonts.body_font(path)  # the PDF's check: ValueError unless every face is a usable TrueType font
     stem = path.stem.removesuffix("-Regular")
@@ -605,7 +606,7 @@ class HtmlOptions:
 
 def render_html(ast: dict, *, charts: dict[str, Path], options: HtmlOptions | None = None) -> str:
     """The HTML edition of a pandoc JSON AST, as one self-contained page."""
-    from .render_pdf.meta import read_meta
+    from .render_pdf.meta import read_meta  # deferred: ReportLab, which importing this module must not pay
 
     options = options or HtmlOptions()
     th = options.theme
@@ -641,7 +642,7 @@ def render_html(ast: dict, *, charts: dict[str, Path], options: HtmlOptions | No
 
 
 def _meta_plain(ast: dict, key: str) -> str:
-    from .render_pdf.meta import meta_text
+    from .render_pdf.meta import meta_text  # deferred: ReportLab, as in render_html
 
     return meta_text((ast.get("meta") or {}).get(key))
 
@@ -683,9 +684,7 @@ def logo_uri(path: Path) -> str:
     elif data.startswith(b"\xff\xd8\xff"):
         mime = "image/jpeg"
     else:  # e.g. a GIF or BMP, which ReportLab reads through Pillow for the PDF
-        import io
-
-        from PIL import Image
+        from PIL import Image  # deferred: Pillow, only for a GIF or BMP logo
 
         try:
             with Image.open(io.BytesIO(data)) as img:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from .model import Evidence, Level, Source, Workspace
+from .spec import human_date
 
 
 def roots(ws: Workspace, source_id: str, *, retracted: bool = True) -> frozenset[str]:
@@ -146,8 +147,6 @@ def _when(iso: str) -> str:
     """' on 2 April 2026', ' in April 2026', or '' without a date."""
     if not iso:
         return ""
-    from .queries import human_date  # queries imports this module
-
     return f" {'on' if len(iso) == 10 else 'in'} {human_date(iso)}"
 
 

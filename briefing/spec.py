@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .errors import Problem
 from .model import Pos
-from .yamlsafe import Scalar, YList, YMap
+from .yamlsafe import Scalar, YList, YMap, plain
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -45,6 +45,20 @@ def is_date(text: str) -> bool:
     except ValueError:
         return False
     return MIN_YEAR <= parts[0] <= MAX_YEAR
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+
+
+def human_date(iso: str) -> str:
+    """'2026-02-23' -> '23 February 2026'; partial dates stay partial."""
+    parts = [int(p) for p in iso.split("-")]
+    if len(parts) == 1:
+        return str(parts[0])
+    if len(parts) == 2:
+        return f"{MONTHS[parts[1] - 1]} {parts[0]}"
+    return f"{parts[2]} {MONTHS[parts[1] - 1]} {parts[0]}"
 
 
 @dataclass(frozen=True)
@@ -517,7 +531,6 @@ class Checker:
 
 
 def _plainish(node):
-    from .yamlsafe import plain
     return plain(node)
 
 

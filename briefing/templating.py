@@ -15,7 +15,9 @@ Safety, in layers:
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import resource
 import signal
 import threading
 from dataclasses import dataclass
@@ -197,8 +199,6 @@ def _deadline(seconds: float):
                 signal.setitimer(signal.ITIMER_REAL, max(old_timer[0] - seconds, 0.001), old_timer[1])
         return
     # Off the main thread signals cannot reach us: a watchdog thread raises in ours instead.
-    import ctypes
-
     tid = threading.get_ident()
 
     def fire():
@@ -231,14 +231,9 @@ def _address_space() -> int | None:
 def _memory_cap(extra: int):
     """Cap the address space at its current size plus `extra` for the block: a runaway gets MemoryError.
 
-    The cap is process-wide: a thread running meanwhile (build's renderer preload adds ~40 MB of
-    imports) draws on the same headroom, which is why the headroom is generous.
+    The cap is process-wide: a thread running meanwhile (build's renderer preload adds ~40 MB when
+    it imports ReportLab) draws on the same headroom, which is why the headroom is generous.
     """
-    try:
-        import resource
-    except ImportError:  # not POSIX: the operator caps still apply
-        yield
-        return
     now = _address_space()
     soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     cap = None if now is None else now + extra

@@ -7,6 +7,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from . import wording
+from .audiences import audience_files, audience_problems
+from .changes import review
 from .errors import Problem
 from .model import ChartSpec, Pos, Workspace
 from .sourcing import cap_note, retracted_behind, roots, supports
@@ -267,8 +269,6 @@ def _todo_line(path: Path, start: int) -> int:
 
 def _editions(ws: Workspace) -> list[Problem]:
     """Judgements that moved since the last recorded edition (see briefing.editions)."""
-    from .changes import review
-
     return review(ws)
 
 
@@ -291,8 +291,6 @@ def _charts(ws: Workspace) -> list[Problem]:
 
 def _audiences(ws: Workspace) -> list[Problem]:
     """Every audience loads (packaged and the workspace's), and the audience names and chart ids used exist."""
-    from .audiences import audience_files, audience_problems
-
     root = Path(ws.root)
     names = audience_files(root)
     out, loaded = [], []

@@ -9,12 +9,11 @@ are atomic).
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from .build import DEFAULT_FORMATS, build, input_digest, parse_formats
+from .build import DEFAULT_FORMATS, build, input_digest
 from .context import BuildContext
 from .errors import BriefingError, errors_in
 
@@ -78,9 +77,13 @@ def _describe(root: Path, changes) -> str:
     return f"rebuilt after {', '.join(names[:2])}{more} changed"
 
 
+def _quiet(line: str) -> None:
+    """No output."""
+
+
 def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, out_dir: Path | None = None,
           stop: threading.Event | None = None, max_builds: int | None = None,
-          echo: Callable[[str], None] = print, on_ready: Callable[[], None] | None = None,
+          echo: Callable[[str], None] | None = None, on_ready: Callable[[], None] | None = None,
           on_build: Callable[[object, list[str]], None] | None = None,
           step_ms: int = 100, timeout_ms: int = 1000) -> int:
     """Build now, then after every change until `stop` is set or `max_builds` builds ran; returns the build count.
@@ -88,8 +91,9 @@ def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, o
     `on_ready` is called once, when file events are first being received; `on_build(result, errors)` after
     every build (result None and the error lines when it failed).
     """
-    import watchfiles
+    import watchfiles  # deferred: ~90 ms (it pulls in anyio) that every other command would pay at start-up
 
+    echo = echo or _quiet  # the library prints nothing itself: the command passes `print`
     root = Path(root).resolve()
     state = {"builds": 0, "digest": ""}
     context = BuildContext()  # the warm process's caches: compiled templates, pandoc's last parses
@@ -143,19 +147,3 @@ def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, o
         else:
             break  # the stop event ended the watch
     return state["builds"]
-
-
-def watch_command(args) -> int:
-    """`briefing watch`: rebuild on every change until interrupted."""
-    formats = parse_formats(args.format)
-    root = Path(args.workspace)
-    if not (root / "briefing.yaml").is_file():
-        raise BriefingError("no briefing.yaml: is this a workspace? (create one with `briefing init DIR`)",
-                            str(root / "briefing.yaml"))
-    try:
-        watch(root, audience=args.audience, formats=formats, out_dir=Path(args.out) if args.out else None,
-              echo=lambda line: print(line, flush=True),
-              on_ready=lambda: print(f"watching {os.path.normpath(root)} for changes; Ctrl-C stops", flush=True))
-    except KeyboardInterrupt:
-        print("stopped watching", flush=True)
-    return 0

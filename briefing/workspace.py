@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import spec
+from .changes import changes_for
+from .compose import check_templates
 from .errors import BriefingError, Problem, errors_in
 from .model import (
     Actor,
@@ -23,6 +25,8 @@ from .model import (
     Source,
     Workspace,
 )
+from .sourcing import capped
+from .validate import validate
 from .yamlsafe import load_file
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -253,8 +257,6 @@ def _charts(root: Path, problems: list[Problem]):
 
 def load(root: Path) -> tuple[Workspace | None, list[Problem]]:
     """Load and validate a workspace: returns the model (None if unusable) and every problem found."""
-    from .validate import validate
-
     root = Path(root)
     problems: list[Problem] = []
     if not root.is_dir():
@@ -284,10 +286,6 @@ def load(root: Path) -> tuple[Workspace | None, list[Problem]]:
 
 def check(root: Path) -> tuple[Workspace | None, list[Problem]]:
     """What `briefing check` reports: loading, plus every audience's template rendered and the CSL style parsed."""
-    from .changes import changes_for
-    from .compose import check_templates
-    from .sourcing import capped
-
     ws, problems = load(root)
     if ws is None or errors_in(problems):
         return ws, problems  # templates render only a workspace that loads cleanly

@@ -21,8 +21,6 @@ MAX_BYTES = 2 * 1024 * 1024  # a hand-written claim is a few kB; 2 MB is generou
 MAX_DEPTH = 64
 MAX_NODES = 200_000  # bounds alias expansion (a "billion laughs" file expands past this fast)
 
-BOOL_WORDS = {"yes", "no", "on", "off", "y", "n", "true", "false"}
-
 
 @dataclass(frozen=True)
 class Scalar:
@@ -303,11 +301,6 @@ def plain(node):
         v = node.value
         return v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v
     return node
-
-
-def pos_of(node, default: Pos) -> Pos:
-    """The position of any node."""
-    return getattr(node, "pos", default)
 
 
 def key_line(path: Path, key: str) -> int:

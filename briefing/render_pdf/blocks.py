@@ -8,10 +8,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, HRFlowable, Paragraph, Spacer, TableStyle
 
 from . import fonts
+from .anchors import key as anchor_key
 from .charts import Chart, FigureBlock, load_svg
 from .flowables import Anchor, Indented, Para, SplitTable, widow_range
 from .inlines import LITERAL_RAW, NBSP, Inlines, State, stringify
@@ -397,9 +399,7 @@ def _fit(preferred: list[float], minimum: list[float], width: float) -> list[flo
 # -- helpers ----------------------------------------------------------------------------------
 
 def _key(ident: str) -> str:
-    from .anchors import key
-
-    return key(ident)
+    return anchor_key(ident)
 
 
 def _lone_image(inlines: list) -> dict | None:
@@ -478,8 +478,6 @@ def _trim_last_space(flowables: list[Flowable]) -> None:
     if flowables and isinstance(flowables[-1], Paragraph):
         last = flowables[-1]
         if last.style.spaceAfter:
-            from reportlab.lib.styles import ParagraphStyle
-
             last.style = ParagraphStyle(last.style.name + "-last", parent=last.style, spaceAfter=0)
 
 

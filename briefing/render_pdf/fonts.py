@@ -16,7 +16,6 @@ from reportlab.pdfbase.ttfonts import TTFont
 SANS = "DejaVuSans"
 SANS_BOLD = "DejaVuSans-Bold"
 SANS_ITALIC = "DejaVuSans-Oblique"
-SANS_BOLD_ITALIC = "DejaVuSans-BoldOblique"
 MONO = "DejaVuSansMono"
 FALLBACK = "CJKFallback"
 CID_FALLBACK = "STSong-Light"
@@ -185,7 +184,7 @@ def ensure_fallback() -> str:
                 _fallback_cmap = font.face.charToGlyph
                 name = FALLBACK
             else:
-                from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+                from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # deferred: only without a CJK TrueType font
 
                 pdfmetrics.registerFont(UnicodeCIDFont(CID_FALLBACK))
                 _fallback_cmap = None
@@ -194,11 +193,6 @@ def ensure_fallback() -> str:
             pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name, boldItalic=name)
             _fallback_name = name
     return _fallback_name
-
-
-def fallback_embedded() -> bool:
-    """Whether the CJK fallback is an embedded TrueType font (not the CID STSong-Light)."""
-    return ensure_fallback() == FALLBACK
 
 
 def clean(text: str) -> str:
@@ -242,7 +236,7 @@ def visual(text: str, base: str | None = None) -> str:
     """
     if not has_rtl(text):
         return text
-    from bidi import get_display
+    from bidi import get_display  # deferred: only right-to-left text pays for it
 
     return get_display(_arabic_reshaper().reshape(text), base_dir=base)
 
@@ -251,7 +245,7 @@ def _arabic_reshaper():
     global _reshaper
     with _lock:
         if _reshaper is None:
-            import arabic_reshaper
+            import arabic_reshaper  # deferred: only right-to-left text pays for it
             from arabic_reshaper.ligatures import LETTERS_LIGATURES, WORDS_LIGATURES
 
             ensure_fonts()

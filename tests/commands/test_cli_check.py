@@ -192,7 +192,7 @@ def test_bad_arguments_are_one_line_errors(tmp_path, capsys, argv, words):
 
 def test_formats_are_normalised_and_deduplicated():
     from briefing.build import FORMATS
-    from briefing.cli import formats_arg
+    from briefing.commands.arguments import formats_arg
 
     assert formats_arg(" PDF , docx,pdf") == "pdf,docx"
     assert formats_arg(",".join(FORMATS)) == ",".join(FORMATS)

@@ -194,7 +194,7 @@ def test_analyst_ledger_header_repeats_on_every_pdf_page(shipped):
 
 def test_no_audience_code_names_this_case():
     """Tags and judgement sections come from YAML and templates, never from Python."""
-    for module in ("audiences", "queries", "compose", "templating", "audience_cmds"):
+    for module in ("audiences", "queries", "compose", "templating", "new_audience", "commands/audience"):
         source = (REPO / "briefing" / f"{module}.py").read_text(encoding="utf-8")
         for word in ("legal-avenue", "policy-timeline", "policy_options", "Distillation", "Anthropic"):
             assert word not in source, (module, word)

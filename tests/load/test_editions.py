@@ -24,7 +24,7 @@ from briefing.editions import (
 )
 from briefing.errors import BriefingError, errors_in
 from briefing.sourcing import capped, effective_level
-from briefing.workspace import load
+from briefing.workspace import load, load_or_raise
 from tests.readers import docx_text, pdf_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -264,8 +264,8 @@ def test_publish_takes_a_date_and_refuses_a_bad_one(ws_copy):
     add_zeta(ws_copy)
     edit(ws_copy / "briefing.yaml", 'edition: "2"', 'edition: "3"')
     with pytest.raises(BriefingError, match="not a date"):
-        publish(ws_copy, "next week")
-    path, ed = publish(ws_copy, "2026-07-10")
+        publish(load_or_raise(ws_copy)[0], "next week")
+    path, ed = publish(load_or_raise(ws_copy)[0], "2026-07-10")
     assert ed.date == "2026-07-10" and read_edition(ws_copy, 3, path).date == "2026-07-10"
 
 
@@ -367,13 +367,13 @@ def test_publish_refuses_a_date_before_the_previous_editions(ws_copy, capsys):
     add_zeta(ws_copy)
     edit(ws_copy / "briefing.yaml", 'edition: "2"', 'edition: "3"')
     with pytest.raises(BriefingError, match=r"date 2026-06-29 is before the date of edition 2 \(2026-06-30"):
-        publish(ws_copy, "2026-06-29")
+        publish(load_or_raise(ws_copy)[0], "2026-06-29")
     with pytest.raises(BriefingError, match="before the date of edition 2"):
-        publish(ws_copy, "2026-05")  # a partial date compares at its own precision
+        publish(load_or_raise(ws_copy)[0], "2026-05")  # a partial date compares at its own precision
     edit(ws_copy / "briefing.yaml", "date: 2026-06-30", "date: 2026-01-02")
     capsys.readouterr()
     assert main(["publish", "-w", str(ws_copy)]) == 1  # briefing.yaml's date, named at its line
     err = capsys.readouterr().err
     assert err.startswith("briefing.yaml:") and "before the date of edition 2" in err and err.count("\n") == 1
     assert not (ws_copy / "editions" / "3.yaml").exists()
-    assert publish(ws_copy, "2026")[1].date == "2026"  # the same year: not before
+    assert publish(load_or_raise(ws_copy)[0], "2026")[1].date == "2026"  # the same year: not before

@@ -1,43 +1,18 @@
-"""`briefing audiences` and `briefing audience new`: list the audiences, start a new one from another."""
+"""A new audience in the workspace, made from another: its YAML (every option commented) and a template extending it."""
 
 from __future__ import annotations
 
 import json
 import re
-import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
 
-from .audiences import PACKAGE_AUDIENCES, PACKAGE_TEMPLATES, Audience, descriptions, load_audience
+from .audiences import PACKAGE_TEMPLATES, Audience, load_audience
 from .errors import BriefingError
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
-
-
-def list_command(args) -> int:
-    """`briefing audiences`: each audience on one line, its name then its description."""
-    rows = descriptions(Path(args.workspace))
-    width = max((len(name) for name, _, _ in rows), default=0)
-    failed = 0
-    for name, description, problem in rows:
-        if problem:
-            failed += 1
-            print(problem, file=sys.stderr)
-            continue
-        print(f"{name:<{width}}  {description}")
-    return 1 if failed else 0
-
-
-def new_command(args) -> int:
-    """`briefing audience new NAME --from BASE`: write NAME.yaml and NAME.md.j2 into templates/audiences/."""
-    root = Path(args.workspace)
-    yaml_path, template_path = new_audience(root, args.name, args.base)
-    note = " (it overrides the packaged one)" if (PACKAGE_AUDIENCES / f"{args.name}.yaml").is_file() else ""
-    print(f"created {_rel(yaml_path, root)} and {_rel(template_path, root)} from '{args.base}'{note}")
-    print(f"next: edit them, then run: briefing build --audience {args.name}"
-          + (f" --workspace {root}" if root.resolve() != Path.cwd().resolve() else ""))
-    return 0
 
 
 def new_audience(root: Path, name: str, base_name: str) -> tuple[Path, Path]:
@@ -52,8 +27,8 @@ def new_audience(root: Path, name: str, base_name: str) -> tuple[Path, Path]:
     yaml_path, template_path = folder / f"{name}.yaml", folder / f"{name}.md.j2"
     for path in (yaml_path, template_path):
         if path.exists() or path.is_symlink():
-            raise BriefingError(f"{_rel(path, root)} already exists; not overwritten (choose another name,"
-                                " or edit that file)", _rel(path, root))
+            raise BriefingError(f"{rel_path(path, root)} already exists; not overwritten (choose another name,"
+                                " or edit that file)", rel_path(path, root))
     template_name = f"audiences/{name}.md.j2"
     template_text = _template_text(root, name, base, template_name)
     folder.mkdir(parents=True, exist_ok=True)
@@ -70,14 +45,15 @@ def new_audience(root: Path, name: str, base_name: str) -> tuple[Path, Path]:
     return yaml_path, template_path
 
 
-def _rel(path: Path, root: Path) -> str:
+def rel_path(path: Path, root: Path) -> str:
+    """`path` relative to the workspace, as POSIX text; as given when it lies outside."""
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
 
 
-def _scalar(value) -> str:
+def _scalar(value: object) -> str:
     """A YAML scalar that reads back as exactly this value (quoted only when it must be)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -91,7 +67,7 @@ def _scalar(value) -> str:
     return text if plain_ok and text.strip() == text and text else json.dumps(text, ensure_ascii=False)
 
 
-def _flow(items) -> str:
+def _flow(items: Iterable[object]) -> str:
     return "[" + ", ".join(_scalar(i) for i in items) + "]"
 
 

@@ -1,0 +1,25 @@
+"""`briefing publish`: record the current evidence as a new edition."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..editions import publish
+from ..workspace import load_or_raise
+from .arguments import add_command, date_arg
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Declare `briefing publish`."""
+    pub = add_command(sub, "publish", run, "Record the current evidence as a new edition.")
+    pub.add_argument("--date", type=date_arg, help="the edition's date (default: briefing.yaml's date)")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Record the edition and say what it holds."""
+    ws, _ = load_or_raise(Path(args.workspace))
+    path, ed = publish(ws, args.date)
+    print(f"recorded edition {ed.number} ({ed.date}): {len(ed.claims)} claims, {len(ed.sources)} sources,"
+          f" {len(ed.judgements)} judgements in {path}; commit it with the evidence")
+    return 0

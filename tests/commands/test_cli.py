@@ -1,0 +1,92 @@
+"""The entry point: the parser built from the command modules, a light start-up, every command documented."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+
+from conftest import REPO
+
+from briefing.cli import COMMANDS, parser
+
+# What neither `--help` nor `check` may import: they never draw, lay out a page or serve.
+HEAVY = ("matplotlib", "reportlab", "svglib", "briefing.render_pdf", "briefing.render_html", "briefing.render_docx",
+         "briefing.chart_drawing", "watchfiles", "http.server")
+
+PROBE = """
+import importlib, json, sys
+if sys.argv[1]:
+    importlib.import_module(sys.argv[1])
+from briefing.cli import main
+try:
+    code = main(sys.argv[2:])
+except SystemExit as stop:
+    code = stop.code
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+"""
+
+
+def imported_by(*argv: str, first: str = "") -> tuple[int, set[str]]:
+    """Run the command line in a fresh interpreter (after importing `first`); its exit code and every module loaded."""
+    proc = subprocess.run([sys.executable, "-c", PROBE, first, *argv], capture_output=True, text=True, cwd=REPO,
+                          timeout=120)
+    data = json.loads(proc.stdout.splitlines()[-1])
+    return data["code"], set(data["modules"])
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+def test_help_imports_nothing_heavy():
+    code, modules = imported_by("--help")
+    assert code == 0
+    assert "briefing.commands.build" in modules  # the probe sees the command modules load
+    assert heavy(modules) == []
+
+
+def test_check_imports_nothing_heavy():
+    code, modules = imported_by("check", "--workspace", str(REPO))
+    assert code == 0
+    assert "briefing.compose" in modules  # check renders the templates: the probe sees what it loads
+    assert heavy(modules) == []
+
+
+def test_the_probe_sees_a_heavy_import():
+    """The tests above are able to fail: a renderer imported on the way is seen."""
+    code, modules = imported_by("--help", first="briefing.render_html")
+    assert code == 0
+    assert "briefing.render_html" in heavy(modules)
+
+
+def commands(p: argparse.ArgumentParser, prefix: tuple[str, ...] = ()) -> list[str]:
+    """Every command line the parser accepts, sub-actions included: 'check', 'audience new', 'new evidence'…"""
+    out = []
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                nested = commands(sub, (*prefix, name))
+                out += nested or [" ".join((*prefix, name))]
+    return out
+
+
+def test_every_command_is_in_the_readme():
+    readme = (REPO / "README.md").read_text("utf-8")
+    names = commands(parser())
+    assert {"check", "build", "audience new", "new evidence", "new source", "preview"} <= set(names)
+    missing = [n for n in names if not re.search(rf"`briefing {re.escape(n)}\b", readme)]
+    assert not missing, f"commands missing from README.md's table: {missing}"
+
+
+def test_each_command_module_declares_its_commands():
+    for module in COMMANDS:
+        assert callable(module.add_parser) and callable(module.run), module.__name__
+        sub = argparse.ArgumentParser().add_subparsers()
+        module.add_parser(sub)
+        assert sub.choices, module.__name__
+        assert all(p.get_default("func") is not None or any(isinstance(a, argparse._SubParsersAction)
+                                                             for a in p._actions)
+                   for p in sub.choices.values()), module.__name__
