@@ -170,7 +170,7 @@ def _interrupted(exc: BaseException | None) -> bool:
 # Only names our own writers make are touched: `.{target}.{random}.tmp` and the work folder.
 WORK_DIR = ".tmp"
 _STALE = {".": (*(f".*.{fmt}.*.tmp" for fmt in FORMATS), ".manifest.json.*.tmp"),
-          ".cache/charts": (".*.svg.*.tmp", ".*.png.*.tmp")}
+          ".cache/charts": (".*.json.*.tmp", ".*.svg.*.tmp", ".*.png.*.tmp")}
 
 
 def clean_stale(out_dir: Path) -> None:
@@ -191,7 +191,7 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
 
     ws, problems = load_or_raise(root)
     say(f"loaded {len(ws.evidence)} claims and {len(ws.sources)} sources")
-    preload = _preload_renderers(formats, bool(ws.charts))
+    preload = _preload_renderers(formats)
     # The briefing shows claims at their effective (capped) level, and what changed since the last edition.
     try:
         doc = compose(capped(ws), audience, changes=changes_for(ws), work_dir=out_dir / WORK_DIR)
@@ -207,7 +207,7 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
 
         cache = out_dir / ".cache" / "charts"
         try:
-            charts = render_charts(doc.charts, cache)
+            charts = render_charts(doc.charts, cache, svg="html" in formats)
         except OSError as exc:  # e.g. a full disk: the charts are drawn into the cache first
             raise BriefingError(f"cannot write the chart cache: {exc.strerror or exc}", str(cache)) from None
         say(f"charts ready ({len(charts)})")
@@ -254,7 +254,7 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
     return result
 
 
-def _preload_renderers(formats, charts: bool) -> threading.Thread:
+def _preload_renderers(formats) -> threading.Thread:
     """Import the PDF renderer in a thread, so it is ready by the time compose has waited on pandoc's parse."""
 
     def work() -> None:
@@ -263,8 +263,6 @@ def _preload_renderers(formats, charts: bool) -> threading.Thread:
         with contextlib.suppress(Exception):  # an import error surfaces where the renderer is used
             importlib.import_module("briefing.render_pdf.document")
             importlib.import_module("briefing.render_pdf.fonts").ensure_fonts()
-            if charts:
-                importlib.import_module("svglib.svglib")
 
     thread = threading.Thread(target=work, name="briefing-preload", daemon=True)
     thread.start()
@@ -302,7 +300,7 @@ def _render_pdf(ws, doc, charts, tmp: Path, root: Path) -> int:
     options = PdfOptions(paper=aud.paper, brand_color=aud.brand_color, logo=logo,
                          base_font_size=aud.font_size or 10.0, body_font=font)
     try:
-        return render_pdf(doc.ast, tmp, charts={k: v.svg for k, v in charts.items()}, options=options)
+        return render_pdf(doc.ast, tmp, charts={k: v.drawing for k, v in charts.items()}, options=options)
     except ValueError as exc:  # e.g. a logo that is not a readable image, a font that is not TrueType
         raise BriefingError(f"PDF: {exc}", aud.path) from None
 
