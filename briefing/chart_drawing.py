@@ -208,11 +208,12 @@ def _render(data: ChartData, files: ChartFiles) -> None:
     with chart_style():
         fig = draw(data)
         drawing = record(fig, _dejavu_cmap())
-        text = json.dumps(drawing, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        _write_atomic(files.drawing, lambda fh: fh.write(text.encode("utf-8")))
         _save_atomic(fig, files.png, format="png", dpi=PNG_DPI, metadata={"Software": None})
         if files.svg is not None:
             _save_atomic(fig, files.svg, format="svg", metadata={"Date": None, "Creator": None})
+        # Sorted keys and rounded numbers: the same chart is the same bytes on every run.
+        text = json.dumps(drawing, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        _write_atomic(files.drawing, lambda fh: fh.write(text.encode("utf-8")))
 
 
 @functools.cache

@@ -82,6 +82,7 @@ class Recorder(RendererBase):  # type: ignore[misc]  # matplotlib ships no type 
     def __init__(self, width: float, height: float, dejavu_cmap: frozenset[int]) -> None:
         super().__init__()
         self.width, self.height = width, height
+        self.dpi = 72.0  # images are resampled at one pixel per point
         self.items: list[Item] = []
         self.clips: list[list[Segment]] = []
         self._clip_index: dict[str, int] = {}
