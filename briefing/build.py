@@ -192,9 +192,22 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
     ws, problems = load_or_raise(root)
     say(f"loaded {len(ws.evidence)} claims and {len(ws.sources)} sources")
     preload = _preload_renderers(formats)
+    cache = out_dir / ".cache" / "charts"
+    ahead: list = []  # the charts, drawn while pandoc parses
+
+    def draw_ahead(datas) -> None:
+        from .chart_drawing import start
+
+        ahead.append(start(datas, cache, svg="html" in formats))
+
     # The briefing shows claims at their effective (capped) level, and what changed since the last edition.
     try:
-        doc = compose(capped(ws), audience, changes=changes_for(ws), work_dir=out_dir / WORK_DIR)
+        doc = compose(capped(ws), audience, changes=changes_for(ws), work_dir=out_dir / WORK_DIR,
+                      draw_ahead=draw_ahead)
+    except BaseException:
+        for job in ahead:  # never leave a thread drawing into out/ once the build lock is released
+            job.wait()
+        raise
     finally:
         preload.join()  # never leave a thread importing behind an error
     say(f"composed the '{doc.audience.name}' briefing")
@@ -205,9 +218,9 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
     if doc.charts:
         from .chart_drawing import render_charts
 
-        cache = out_dir / ".cache" / "charts"
         try:
-            charts = render_charts(doc.charts, cache, svg="html" in formats)
+            charts = (ahead[0].result(doc.charts) if ahead else
+                      render_charts(doc.charts, cache, svg="html" in formats))
         except OSError as exc:  # e.g. a full disk: the charts are drawn into the cache first
             raise BriefingError(f"cannot write the chart cache: {exc.strerror or exc}", str(cache)) from None
         say(f"charts ready ({len(charts)})")

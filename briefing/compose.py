@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -198,12 +199,20 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
     return variables, placer, filters
 
 
-def compose(ws: Workspace, audience_name: str | None = None, changes=None, work_dir: Path | None = None) -> Composed:
-    """Render the audience's template and parse the result once into pandoc's AST (pandoc's files in work_dir)."""
+def compose(ws: Workspace, audience_name: str | None = None, changes=None, work_dir: Path | None = None,
+            draw_ahead: Callable[[tuple[ChartData, ...]], None] | None = None) -> Composed:
+    """Render the audience's template and parse the result once into pandoc's AST (pandoc's files in work_dir).
+
+    `draw_ahead`, if given, receives the placed charts' data just before the parse, numbered as the parse
+    is expected to number the references, so that they can be drawn while pandoc works.
+    """
     root = Path(ws.root)
     audience = load_audience(root, audience_name or ws.meta.audience)
     markdown, placer = markdown_for(ws, audience, changes)
     markdown += _origins_nocite(ws, markdown)
+    if draw_ahead is not None and placer.placed_data():
+        guess = expected_reference_numbers(ws, markdown)
+        draw_ahead(tuple(chart_data(ws, d.spec, refs=guess) for d in placer.placed_data()))
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
     ast = pandoc.parse(markdown, bibliography=bibliography(ws.sources), csl=csl, source_date_epoch=epoch,
@@ -218,6 +227,16 @@ def compose(ws: Workspace, audience_name: str | None = None, changes=None, work_
 
 # A citation in the composed Markdown: `@{id}` (what the cite filter writes) or `@id`; `\@` is escaped text.
 _CITED = re.compile(r"(?<![\\\w])@(?:\{([^}]+)\}|([A-Za-z0-9][A-Za-z0-9_.:-]*[A-Za-z0-9]|[A-Za-z0-9]))")
+
+
+def expected_reference_numbers(ws: Workspace, markdown: str) -> dict[str, int]:
+    """The reference numbers the parse will most likely give: sources in order of first citation in the
+    Markdown. Only a guess (a citation in a footnote is numbered where the note is called): the parse decides."""
+    order: dict[str, int] = {}
+    for a, b in _CITED.findall(markdown):
+        if ws.source(a or b):
+            order.setdefault(a or b, len(order) + 1)
+    return order
 
 
 def _origins_nocite(ws: Workspace, markdown: str) -> str:

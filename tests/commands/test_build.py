@@ -244,3 +244,58 @@ def test_cli_build_refuses_with_check_messages(tmp_path):
     assert proc.returncode == 1
     assert "evidence/bad.yaml:2:" in proc.stderr and "Traceback" not in proc.stderr
     assert not (ws / "out" / "the-distillation-wars.pdf").exists()
+
+
+_MODULES = """
+import sys
+from pathlib import Path
+from briefing.build import build
+build(Path(sys.argv[1]), out_dir=Path(sys.argv[2]), audience=sys.argv[3], formats=("pdf", "docx", "html"))
+print(" ".join(m for m in ("matplotlib", "svglib", "lxml") if m in sys.modules))
+"""
+
+
+def test_a_cold_build_never_imports_svglib_and_a_rebuild_imports_no_chart_drawing(tmp_path):
+    """Charts reach the PDF as recorded primitives: no SVG parser, ever; and a rebuild without
+    changes finds every chart drawn in the cache, so it imports matplotlib no more than svglib."""
+    out = tmp_path / "out"
+
+    def run() -> set[str]:
+        proc = subprocess.run([sys.executable, "-c", _MODULES, str(REPO), str(out), FULL], capture_output=True,
+                              text=True, cwd=REPO, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        return set(proc.stdout.split())
+
+    assert run() == {"matplotlib"}  # the cold build draws its charts
+    cached = Counter(p.suffix for p in (out / ".cache" / "charts").iterdir())
+    assert cached == {".json": 3, ".png": 3, ".svg": 3}  # primitives (PDF), PNG (DOCX) and SVG (HTML)
+    assert run() == set()
+
+
+def test_the_charts_are_drawn_while_pandoc_parses(tmp_path, monkeypatch):
+    """The chart thread is started before the parse, with the reference numbers the parse then gives,
+    so nothing is drawn after it."""
+    from briefing import chart_drawing, pandoc
+
+    events: list[str] = []
+    parse, start, render = pandoc.parse, chart_drawing.start, chart_drawing.render_charts
+
+    def parsing(*args, **kwargs):
+        events.append("parse")
+        return parse(*args, **kwargs)
+
+    def starting(datas, cache, svg=False):
+        events.append(f"start {len(datas)}")
+        return start(datas, cache, svg)
+
+    def rendering(datas, cache, svg=False):
+        events.append(f"render {len(datas)}")
+        return render(datas, cache, svg)
+
+    monkeypatch.setattr(pandoc, "parse", parsing)
+    monkeypatch.setattr(chart_drawing, "start", starting)
+    monkeypatch.setattr(chart_drawing, "render_charts", rendering)
+    result = build(REPO, out_dir=tmp_path, audience=FULL, formats=("pdf",))
+    assert result.charts == 3
+    assert events[0] == "start 3" and "parse" in events  # the thread is drawing before the parse starts
+    assert events.count("render 3") == 1 and "render 0" not in events  # drawn once, in the thread
