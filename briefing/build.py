@@ -16,10 +16,15 @@ import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .atomic import atomic_path, write_text
 from .errors import BriefingError, errors_in
 from .yamlsafe import MAX_BYTES
+
+if TYPE_CHECKING:
+    from .chart_data import ChartData
+    from .chart_drawing import DrawJob
 
 FORMATS = ("pdf", "docx", "html")  # every format a build can write: the one list the commands read
 DEFAULT_FORMATS = ("pdf", "docx")  # what `briefing build` writes when no --format is given
@@ -193,9 +198,9 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
     say(f"loaded {len(ws.evidence)} claims and {len(ws.sources)} sources")
     preload = _preload_renderers(formats)
     cache = out_dir / ".cache" / "charts"
-    ahead: list = []  # the charts, drawn while pandoc parses
+    ahead: list[DrawJob] = []  # the charts, drawn while pandoc parses
 
-    def draw_ahead(datas) -> None:
+    def draw_ahead(datas: tuple[ChartData, ...]) -> None:
         from .chart_drawing import start
 
         ahead.append(start(datas, cache, svg="html" in formats))

@@ -20,9 +20,10 @@ import tempfile
 import textwrap
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 from briefing.chart_data import MONTHS, ChartData, Event, Value, cjk_font_file, date_text, short_number
 
@@ -230,7 +231,7 @@ def _save_atomic(fig, path: Path, **kwargs) -> None:
     _write_atomic(path, lambda fh: fig.savefig(fh, **kwargs))
 
 
-def _write_atomic(path: Path, write) -> None:
+def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write through a temp file in the same folder and os.replace it onto `path`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -54,7 +54,7 @@ def _parse(path: Path) -> Drawing | None:
         if not isinstance(doc, dict) or doc.get("version") != VERSION:
             raise ValueError(f"not a chart drawing of version {VERSION}")
         drawing = drawing_from(doc)
-    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:  # not a drawing we wrote
         log.warning("chart %s could not be converted: %s", path, exc)
         return None
     if not drawing.width or not drawing.height:

@@ -434,7 +434,8 @@ open({str(tmp_path / "fresh.json")!r}, "w").write(json.dumps(doc))
 
 @pytest.mark.parametrize("content", ["{this is not json", '{"version": 99, "width": 10, "height": 10, "items": []}',
                                      '{"version": 1, "width": 10, "height": 10, "items": [{"type": "path",'
-                                     ' "d": [["Q", 1, 2]], "fill": "#000000"}]}', "[]"])
+                                     ' "d": [["Q", 1, 2]], "fill": "#000000"}]}', "[]",
+                                     '{"version": 1, "width": 10, "height": 10, "items": [[1, 2]]}'])
 def test_broken_drawing_is_skipped(tmp_path: Path, content: str) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text(content)
