@@ -27,7 +27,7 @@ from .workspace import load_or_raise
 from .yamlsafe import MAX_BYTES
 
 if TYPE_CHECKING:  # types only: matplotlib is imported when a chart is drawn
-    from .chart_drawing import ChartFiles
+    from .chart_drawing import ChartFiles, DrawJob
 
 __all__ = ["DEFAULT_FORMATS", "FORMATS", "BuildResult", "build", "input_digest", "parse_formats", "slug"]
 
@@ -65,11 +65,13 @@ def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
     with publishing(shown.absolute(), input_digest(root)) as pub:
         ws, problems = load(root)
         say(f"loaded {len(ws.evidence)} claims and {len(ws.sources)} sources")
-        with preloaded(formats, bool(ws.charts)):
-            # Claims at their effective (capped) level, and what changed since the last edition.
-            doc = compose(capped(ws), audience, changes=changes_for(ws), work_dir=pub.work_dir, context=context)
+        with preloaded(formats), DrawAhead(pub.chart_cache, svg="html" in formats) as ahead:
+            # Claims at their effective (capped) level, and what changed since the last edition; the charts
+            # are drawn while pandoc parses.
+            doc = compose(capped(ws), audience, changes=changes_for(ws), work_dir=pub.work_dir, context=context,
+                          draw_ahead=ahead.start)
         say(f"composed the '{doc.audience.name}' briefing")
-        charts = draw(doc.charts, pub.chart_cache, say)
+        charts = draw(doc.charts, ahead, say)
         with pub.files(doc.name, formats) as temps:
             pages = render_all(doc, charts, temps, pub, say)
         counts = {"pages": pages, "claims": doc.claims, "references": _count_refs(doc.ast["blocks"]),
@@ -85,16 +87,37 @@ def load(root: Path) -> tuple[Workspace, list[Problem]]:
     return load_or_raise(root)  # the seam for `load(root, audience) -> Inputs` (issue 11)
 
 
-def draw(datas: Sequence[ChartData], cache: Path, say: Callable[[str], None]) -> dict[str, ChartFiles]:
-    """The drawn files of each chart by id: drawn now, or found in the cache by content digest."""
+class DrawAhead:
+    """The charts, drawn in a thread while pandoc parses: compose hands over their data just before the parse."""
+
+    def __init__(self, cache: Path, svg: bool) -> None:
+        self.cache, self.svg = cache, svg
+        self.job: DrawJob | None = None
+
+    def start(self, datas: tuple[ChartData, ...]) -> None:
+        """Start drawing `datas` (compose's `draw_ahead` hook)."""
+        from .chart_drawing import start  # deferred: matplotlib, only for a build that draws charts
+
+        self.job = start(datas, self.cache, svg=self.svg)
+
+    def __enter__(self) -> DrawAhead:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None and self.job is not None:
+            self.job.wait()  # never leave a thread drawing into out/ once the build lock is released
+
+
+def draw(datas: Sequence[ChartData], ahead: DrawAhead, say: Callable[[str], None]) -> dict[str, ChartFiles]:
+    """The drawn files of each chart by id: drawn ahead, drawn now, or found in the cache by content digest."""
     if not datas:
         return {}
     from .chart_drawing import render_charts  # deferred: matplotlib, only for a build that draws charts
 
     try:
-        charts = render_charts(datas, cache)
+        charts = ahead.job.result(datas) if ahead.job else render_charts(datas, ahead.cache, svg=ahead.svg)
     except OSError as exc:  # e.g. a full disk: the charts are drawn into the cache first
-        raise BriefingError(f"cannot write the chart cache: {exc.strerror or exc}", str(cache)) from None
+        raise BriefingError(f"cannot write the chart cache: {exc.strerror or exc}", str(ahead.cache)) from None
     say(f"charts ready ({len(charts)})")
     return charts
 

@@ -1,8 +1,10 @@
-"""Chart drawing: SVG (vector, for the PDF) and PNG (for the DOCX), cached by content digest.
+"""Chart drawing: vector primitives (JSON, for the PDF), PNG (for the DOCX) and, on request, SVG
+(for the HTML), each drawn once with matplotlib and cached by content digest.
 
 matplotlib is imported only when a chart has to be drawn: a fully cached build never pays
-for it. Layout is done by hand in points (measured text, no constrained layout) so that labels
-never overlap or clip and the output bytes are the same on every run.
+for it. `start` draws in a thread, so a build can draw while pandoc parses. Layout is done by
+hand in points (measured text, no constrained layout) so that labels never overlap or clip and
+the output bytes are the same on every run.
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import json
 import logging
 import math
 import os
 import tempfile
 import textwrap
+import threading
 import warnings
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 from briefing.chart_data import MONTHS, ChartData, Event, Value, cjk_font_file, date_text, short_number
 
@@ -57,23 +62,74 @@ MAX_LEVELS = 4  # flag levels per side before a timeline switches to a numbered 
 class ChartFiles:
     """The drawn files of one chart and the data they show."""
 
-    svg: Path
-    png: Path
+    drawing: Path  # the vector primitives (JSON) the PDF draws
+    png: Path  # the same figure for the DOCX
+    svg: Path | None  # matplotlib's SVG for the HTML; None unless asked for
     data: ChartData
 
 
-def render_charts(datas: Sequence[ChartData], cache_dir: Path) -> dict[str, ChartFiles]:
-    """Draw each chart to SVG (vector, for the PDF) and PNG (for the DOCX), reusing cached files keyed by digest."""
+def render_charts(datas: Sequence[ChartData], cache_dir: Path, svg: bool = False) -> dict[str, ChartFiles]:
+    """Draw each chart to primitives (for the PDF) and PNG (for the DOCX), and SVG if asked, reusing cached files."""
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, ChartFiles] = {}
     for data in datas:
-        digest = data.digest()
-        svg, png = cache_dir / f"{digest}.svg", cache_dir / f"{digest}.png"
-        if not (svg.is_file() and png.is_file()):
-            _render(data, svg, png)
-        files[data.spec.id] = ChartFiles(svg, png, data)
+        found = _files(data, cache_dir, svg)
+        if not all(p.is_file() for p in (found.drawing, found.png, found.svg) if p is not None):
+            _render(data, found)
+        files[data.spec.id] = found
     return files
+
+
+def _files(data: ChartData, cache_dir: Path, svg: bool) -> ChartFiles:
+    digest = data.digest()
+    return ChartFiles(cache_dir / f"{digest}.json", cache_dir / f"{digest}.png",
+                      cache_dir / f"{digest}.svg" if svg else None, data)
+
+
+class DrawJob:
+    """Charts being drawn in a thread (see `start`); `result` hands over the files."""
+
+    def __init__(self, datas: Sequence[ChartData], cache_dir: Path, svg: bool) -> None:
+        self._datas, self._cache, self._svg = tuple(datas), Path(cache_dir), svg
+        self._files: dict[str, ChartFiles] = {}
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if self._datas:
+            self._thread = threading.Thread(target=self._work, name="briefing-charts", daemon=True)
+            self._thread.start()
+
+    def _work(self) -> None:
+        try:
+            self._files = render_charts(self._datas, self._cache, self._svg)
+        except BaseException as exc:  # raised again in the caller's thread, by result()
+            self._error = exc
+
+    def wait(self) -> None:
+        """Wait for the thread (an error stays for `result`)."""
+        if self._thread is not None:
+            self._thread.join()
+
+    def result(self, datas: Sequence[ChartData] | None = None) -> dict[str, ChartFiles]:
+        """The drawn files. Given the final `datas`, a chart whose data changed since the start (e.g. the
+        reference numbers, known only after the parse) is drawn now; one that no longer shows is dropped."""
+        self.wait()
+        if datas is None:
+            if self._error is not None:
+                raise self._error
+            return dict(self._files)
+        ready = {f.data.digest(): f for f in self._files.values()}
+        missing = [d for d in datas if d.digest() not in ready]
+        if self._error is not None and not isinstance(self._error, Exception):
+            raise self._error  # an interrupt, never swallowed
+        drawn = render_charts(missing, self._cache, self._svg) if missing else {}
+        return {d.spec.id: drawn[d.spec.id] if d.spec.id in drawn else replace(ready[d.digest()], data=d)
+                for d in datas}
+
+
+def start(datas: Sequence[ChartData], cache_dir: Path, svg: bool = False) -> DrawJob:
+    """Start drawing the charts (only those not cached) in a thread; the caller collects them with `.result()`."""
+    return DrawJob(datas, cache_dir, svg)
 
 
 # --- matplotlib set-up --------------------------------------------------------------------------
@@ -148,19 +204,40 @@ def chart_style():
         yield
 
 
-def _render(data: ChartData, svg: Path, png: Path) -> None:
+def _render(data: ChartData, files: ChartFiles) -> None:
+    from .chart_record import record  # deferred: a matplotlib renderer, imported with matplotlib
+
     with chart_style():
         fig = draw(data)
-        _save_atomic(fig, png, format="png", dpi=PNG_DPI, metadata={"Software": None})
-        _save_atomic(fig, svg, format="svg", metadata={"Date": None, "Creator": None})
+        drawing = record(fig, _dejavu_cmap())
+        _save_atomic(fig, files.png, format="png", dpi=PNG_DPI, metadata={"Software": None})
+        if files.svg is not None:
+            _save_atomic(fig, files.svg, format="svg", metadata={"Date": None, "Creator": None})
+        # Sorted keys and rounded numbers: the same chart is the same bytes on every run.
+        text = json.dumps(drawing, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        _write_atomic(files.drawing, lambda fh: fh.write(text.encode("utf-8")))
+
+
+@functools.cache
+def _dejavu_cmap() -> frozenset[int]:
+    """The characters DejaVu Sans has: the drawing keeps outlines of any other (for the PDF's last resort)."""
+    from matplotlib import font_manager  # deferred: matplotlib, only when a chart is drawn
+
+    path = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"), fallback_to_default=True)
+    return frozenset(font_manager.get_font(path).get_charmap())
 
 
 def _save_atomic(fig, path: Path, **kwargs) -> None:
     """Save via a temp file in the same folder and os.replace, so no half file is ever seen."""
+    _write_atomic(path, lambda fh: fig.savefig(fh, **kwargs))
+
+
+def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write through a temp file in the same folder and os.replace it onto `path`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, **kwargs)
+            write(fh)
         os.chmod(tmp, 0o644)  # mkstemp makes it private; the cache is ordinary output
         os.replace(tmp, path)
     except BaseException:

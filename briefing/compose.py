@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -214,15 +215,23 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
 
 
 def compose(ws: Workspace, audience_name: str | None = None, changes: Changes | None = None,
-            work_dir: Path | None = None, context: BuildContext | None = None) -> Composed:
-    """Render the audience's template and parse the result once into pandoc's AST (pandoc's files in work_dir);
-    `context` holds the caches a warm process shares between builds."""
+            work_dir: Path | None = None, context: BuildContext | None = None,
+            draw_ahead: Callable[[tuple[ChartData, ...]], None] | None = None) -> Composed:
+    """Render the audience's template and parse the result once into pandoc's AST (pandoc's files in work_dir).
+
+    `context` holds the caches a warm process shares between builds. `draw_ahead`, if given, receives the
+    placed charts' data just before the parse, numbered as the parse is expected to number the references,
+    so that they can be drawn while pandoc works.
+    """
     caches = context or BuildContext()  # (the parameter hides this module's context(): not used here)
     root = Path(ws.root)
     default = ws.meta.audience or "executive"
     audience = load_audience(root, audience_name or ws.meta.audience)
     markdown, placer = markdown_for(ws, audience, changes, caches.templates)
     markdown += _origins_nocite(ws, markdown)
+    if draw_ahead is not None and placer.placed_data():
+        guess = expected_reference_numbers(ws, markdown)
+        draw_ahead(tuple(chart_data(ws, d.spec, refs=guess) for d in placer.placed_data()))
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
     ast = pandoc.parse(markdown, bibliography=bibliography(ws.sources), csl=csl, source_date_epoch=epoch,
@@ -264,6 +273,16 @@ def _audience_file(root: Path, audience: Audience, what: str) -> Path | None:
 
 # A citation in the composed Markdown: `@{id}` (what the cite filter writes) or `@id`; `\@` is escaped text.
 _CITED = re.compile(r"(?<![\\\w])@(?:\{([^}]+)\}|([A-Za-z0-9][A-Za-z0-9_.:-]*[A-Za-z0-9]|[A-Za-z0-9]))")
+
+
+def expected_reference_numbers(ws: Workspace, markdown: str) -> dict[str, int]:
+    """The reference numbers the parse will most likely give: sources in order of first citation in the
+    Markdown. Only a guess (a citation in a footnote is numbered where the note is called): the parse decides."""
+    order: dict[str, int] = {}
+    for a, b in _CITED.findall(markdown):
+        if ws.source(a or b):
+            order.setdefault(a or b, len(order) + 1)
+    return order
 
 
 def _origins_nocite(ws: Workspace, markdown: str) -> str:

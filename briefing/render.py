@@ -80,7 +80,7 @@ def render_pdf(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, targe
     options = PdfOptions(paper=aud.paper, brand_color=aud.brand_color, logo=doc.logo,
                          base_font_size=aud.font_size or 10.0, body_font=doc.body_font)
     try:
-        return _render_pdf(doc.ast, tmp, charts={k: v.svg for k, v in charts.items()}, options=options)
+        return _render_pdf(doc.ast, tmp, charts={k: v.drawing for k, v in charts.items()}, options=options)
     except ValueError as exc:  # e.g. a logo that is not a readable image, a font that is not TrueType
         raise BriefingError(f"PDF: {exc}", aud.path) from None
     except OSError as exc:  # e.g. a full disk while ReportLab writes
@@ -128,7 +128,7 @@ def page_budget_warnings(doc: Composed, pages: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def preloaded(formats: tuple[str, ...], charts: bool) -> Iterator[None]:
+def preloaded(formats: tuple[str, ...]) -> Iterator[None]:
     """Import the PDF renderer in a thread during the block, so it is ready once compose has waited on pandoc."""
 
     def work() -> None:
@@ -140,8 +140,6 @@ def preloaded(formats: tuple[str, ...], charts: bool) -> Iterator[None]:
             from .render_pdf.fonts import ensure_fonts
 
             ensure_fonts()
-            if charts:
-                import svglib.svglib  # noqa: F401 - and the chart parser, for a PDF with charts
 
     thread = threading.Thread(target=work, name="briefing-preload", daemon=True)
     thread.start()

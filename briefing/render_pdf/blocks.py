@@ -14,7 +14,7 @@ from reportlab.platypus import Flowable, HRFlowable, Paragraph, Spacer, TableSty
 
 from . import fonts
 from .anchors import key as anchor_key
-from .charts import Chart, FigureBlock, load_svg
+from .charts import Chart, FigureBlock, load_drawing
 from .flowables import Anchor, Indented, Para, SplitTable, widow_range
 from .inlines import LITERAL_RAW, NBSP, Inlines, State, stringify
 from .styles import AMBER, AMBER_TINT, QUOTE_RULE, RULE, Styles
@@ -274,8 +274,8 @@ class Blocks:
         if chart_id not in self.chart_cache:
             path = self.charts.get(chart_id)
             if path is None:
-                log.warning("no SVG for chart %r", chart_id)
-            self.chart_cache[chart_id] = load_svg(Path(path)) if path is not None else None
+                log.warning("no drawing for chart %r", chart_id)
+            self.chart_cache[chart_id] = load_drawing(Path(path)) if path is not None else None
         drawing = self.chart_cache[chart_id]
         if drawing is None:
             return []

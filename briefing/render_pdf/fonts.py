@@ -16,6 +16,7 @@ from reportlab.pdfbase.ttfonts import TTFont
 SANS = "DejaVuSans"
 SANS_BOLD = "DejaVuSans-Bold"
 SANS_ITALIC = "DejaVuSans-Oblique"
+SANS_BOLD_ITALIC = "DejaVuSans-BoldOblique"
 MONO = "DejaVuSansMono"
 FALLBACK = "CJKFallback"
 CID_FALLBACK = "STSong-Light"

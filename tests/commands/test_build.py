@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -114,7 +115,13 @@ def test_pdf_and_docx_carry_the_same_words(built):
     headers = {w for t in document.tables for c in t.rows[0].cells for w in words(c.text)}
     # ... and a box's title bar again above the rest of a box that continues onto the next page.
     headers |= {w for p in document.paragraphs if p.style.name == "Box Title" for w in words(p.text)}
-    unexplained = {w: n for w, n in extra.items() if w not in chrome and w not in headers and not w.isdigit()}
+    # ... and the labels inside each chart, text in the PDF and part of the chart's picture in the DOCX.
+    _, out = built
+    labels = {w for p in (out / ".cache" / "charts").glob("*.json")
+              for i in json.loads(p.read_text("utf-8"))["items"] if i["type"] == "text" for w in words(i["text"])}
+    assert {"alibaba", "exchanges", "claims"} <= labels
+    unexplained = {w: n for w, n in extra.items()
+                   if w not in chrome and w not in headers and w not in labels and not w.isdigit()}
     assert not unexplained, f"in PDF but not DOCX: {dict(list(unexplained.items())[:20])}"
 
 
@@ -244,3 +251,58 @@ def test_cli_build_refuses_with_check_messages(tmp_path):
     assert proc.returncode == 1
     assert "evidence/bad.yaml:2:" in proc.stderr and "Traceback" not in proc.stderr
     assert not (ws / "out" / "the-distillation-wars.pdf").exists()
+
+
+_MODULES = """
+import sys
+from pathlib import Path
+from briefing.build import build
+build(Path(sys.argv[1]), out_dir=Path(sys.argv[2]), audience=sys.argv[3], formats=("pdf", "docx", "html"))
+print(" ".join(m for m in ("matplotlib", "svglib", "lxml") if m in sys.modules))
+"""
+
+
+def test_a_cold_build_never_imports_svglib_and_a_rebuild_imports_no_chart_drawing(tmp_path):
+    """Charts reach the PDF as recorded primitives: no SVG parser, ever; and a rebuild without
+    changes finds every chart drawn in the cache, so it imports matplotlib no more than svglib."""
+    out = tmp_path / "out"
+
+    def run() -> set[str]:
+        proc = subprocess.run([sys.executable, "-c", _MODULES, str(REPO), str(out), FULL], capture_output=True,
+                              text=True, cwd=REPO, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        return set(proc.stdout.split())
+
+    assert run() == {"matplotlib"}  # the cold build draws its charts
+    cached = Counter(p.suffix for p in (out / ".cache" / "charts").iterdir())
+    assert cached == {".json": 3, ".png": 3, ".svg": 3}  # primitives (PDF), PNG (DOCX) and SVG (HTML)
+    assert run() == set()
+
+
+def test_the_charts_are_drawn_while_pandoc_parses(tmp_path, monkeypatch):
+    """The chart thread is started before the parse, with the reference numbers the parse then gives,
+    so nothing is drawn after it."""
+    from briefing import chart_drawing, pandoc
+
+    events: list[str] = []
+    parse, start, render = pandoc.parse, chart_drawing.start, chart_drawing.render_charts
+
+    def parsing(*args, **kwargs):
+        events.append("parse")
+        return parse(*args, **kwargs)
+
+    def starting(datas, cache, svg=False):
+        events.append(f"start {len(datas)}")
+        return start(datas, cache, svg)
+
+    def rendering(datas, cache, svg=False):
+        events.append(f"render {len(datas)}")
+        return render(datas, cache, svg)
+
+    monkeypatch.setattr(pandoc, "parse", parsing)
+    monkeypatch.setattr(chart_drawing, "start", starting)
+    monkeypatch.setattr(chart_drawing, "render_charts", rendering)
+    result = build(REPO, out_dir=tmp_path, audience=FULL, formats=("pdf",))
+    assert result.charts == 3
+    assert events[0] == "start 3" and "parse" in events  # the thread is drawing before the parse starts
+    assert events.count("render 3") == 1 and "render 0" not in events  # drawn once, in the thread

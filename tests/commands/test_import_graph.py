@@ -25,6 +25,7 @@ DEFERRED = {
     "briefing.render_docx": "a renderer: only a DOCX build needs it",
     "briefing.reference_docx": "the DOCX renderer's reference document",
     "briefing.chart_drawing": "matplotlib: only a build that draws charts needs it",
+    "briefing.chart_record": "a matplotlib renderer: only a build that draws charts needs it",
     "briefing.preview": "the web server (http.server, ssl, email): only `preview` needs it",
 }
 

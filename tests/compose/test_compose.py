@@ -62,3 +62,21 @@ def test_a_date_past_the_zip_range_builds_the_docx_and_is_printed(tmp_path, date
     root = write_workspace(tmp_path / "ws", briefing={**BRIEFING, "date": date})
     result = build(root, formats=("docx",))
     assert date[:4] in docx_text(root / "out" / result.outputs["docx"].name)
+
+
+@pytest.mark.parametrize("audience", ["analyst", "executive", "policy", "board"])
+def test_charts_drawn_ahead_carry_the_reference_numbers_the_parse_gives(audience):
+    """Charts are drawn while pandoc parses, numbered by first citation in the Markdown: for every packaged
+    audience that guess is what citeproc gives, so no chart is drawn twice."""
+    from pathlib import Path
+
+    from briefing.compose import compose
+    from briefing.sourcing import capped
+    from briefing.workspace import load_or_raise
+
+    ws, _ = load_or_raise(Path(__file__).resolve().parents[2])
+    ahead: list[tuple[ChartData, ...]] = []
+    doc = compose(capped(ws), audience, draw_ahead=ahead.append)
+    guessed = ahead[0] if ahead else ()
+    assert [d.digest() for d in guessed] == [d.digest() for d in doc.charts]
+    assert bool(ahead) == bool(doc.charts)

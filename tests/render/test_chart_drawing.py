@@ -1,7 +1,8 @@
-"""Chart drawing: cache, deterministic bytes, vector SVG, readable layout, CJK fallback."""
+"""Chart drawing: cache, deterministic bytes, primitives and SVG, readable layout, CJK fallback, drawing ahead."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import pickle
@@ -74,17 +75,40 @@ def datas():
 
 @pytest.fixture(scope="module")
 def rendered(datas, tmp_path_factory):
-    return charts.render_charts(datas, tmp_path_factory.mktemp("cache"))
+    return charts.render_charts(datas, tmp_path_factory.mktemp("cache"), svg=True)
 
 
-def test_render_writes_svg_and_png_named_by_digest(datas, rendered):
+def test_render_writes_primitives_png_and_svg_named_by_digest(datas, rendered):
     assert set(rendered) == {"extraction-scale", "timeline", "confidence-profile"}
     for d in datas:
         files = rendered[d.spec.id]
         assert files.data is d
-        assert files.svg.name == f"{d.digest()}.svg" and files.png.name == f"{d.digest()}.png"
+        assert files.drawing.name == f"{d.digest()}.json" and files.png.name == f"{d.digest()}.png"
+        assert files.svg is not None and files.svg.name == f"{d.digest()}.svg"
         assert files.png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert not [p for p in files.svg.parent.iterdir() if p.suffix == ".tmp"]
+        assert not [p for p in files.drawing.parent.iterdir() if p.suffix == ".tmp"]
+
+
+def test_svg_only_when_asked(datas, tmp_path):
+    files = charts.render_charts(datas[2:], tmp_path)["confidence-profile"]
+    assert files.svg is None and sorted(p.suffix for p in tmp_path.iterdir()) == [".json", ".png"]
+    again = charts.render_charts(datas[2:], tmp_path, svg=True)["confidence-profile"]
+    assert again.svg is not None and again.svg.is_file()
+
+
+def test_primitives_are_vector_with_text_as_text(datas, rendered):
+    for d in datas:
+        doc = json.loads(rendered[d.spec.id].drawing.read_text("utf-8"))
+        assert doc["version"] == 1 and doc["width"] == 468.0  # 6.5 inches
+        kinds = {i["type"] for i in doc["items"]}
+        assert kinds == {"path", "text"}
+        texts = [i["text"] for i in doc["items"] if i["type"] == "text"]
+        assert d.spec.title not in texts
+        if d.kind == "bar":
+            assert {"28.8M", "~13M", "Alibaba/Qwen", "Exchanges (log scale)"} <= set(texts)
+        if d.kind == "timeline":
+            assert {"Model released to the", "public"} <= set(texts)  # one text run per line
+            assert any(i.get("gid", "").startswith("stem-") for i in doc["items"])
 
 
 def test_svg_is_vector_with_text_as_paths(rendered):
@@ -103,10 +127,10 @@ def test_png_is_6_5_inches_at_200_dpi(rendered):
 
 
 def test_bytes_are_identical_across_renders(datas, rendered, tmp_path):
-    again = charts.render_charts(datas, tmp_path / "fresh")
+    again = charts.render_charts(datas, tmp_path / "fresh", svg=True)
     for key, files in rendered.items():
-        assert again[key].svg.read_bytes() == files.svg.read_bytes()
-        assert again[key].png.read_bytes() == files.png.read_bytes()
+        for name in ("drawing", "png", "svg"):
+            assert getattr(again[key], name).read_bytes() == getattr(files, name).read_bytes(), name
     svg = again["timeline"].svg.read_text("utf-8")
     assert "<dc:date>" not in svg and "Matplotlib" not in svg
 
@@ -122,21 +146,21 @@ def test_bytes_are_identical_in_another_process(datas, rendered, tmp_path):
     pickled = tmp_path / "datas.pickle"
     pickled.write_bytes(pickle.dumps(datas))
     code = ("import pickle, sys; from pathlib import Path; from briefing.chart_drawing import render_charts;"
-            "render_charts(pickle.loads(Path(sys.argv[1]).read_bytes()), Path(sys.argv[2]))")
+            "render_charts(pickle.loads(Path(sys.argv[1]).read_bytes()), Path(sys.argv[2]), svg=True)")
     _run(code, str(pickled), str(tmp_path / "other"))
     for files in rendered.values():
-        assert (tmp_path / "other" / files.svg.name).read_bytes() == files.svg.read_bytes()
-        assert (tmp_path / "other" / files.png.name).read_bytes() == files.png.read_bytes()
+        for p in (files.drawing, files.png, files.svg):
+            assert (tmp_path / "other" / p.name).read_bytes() == p.read_bytes(), p.name
 
 
 def test_cache_hit_does_not_import_matplotlib(datas, tmp_path):
     cache = tmp_path / "cache"
     first = charts.render_charts(datas, cache)
-    stamps = {p: p.stat().st_mtime_ns for f in first.values() for p in (f.svg, f.png)}
+    stamps = {p: p.stat().st_mtime_ns for f in first.values() for p in (f.drawing, f.png)}
     pickled = tmp_path / "datas.pickle"
     pickled.write_bytes(pickle.dumps(datas))
-    code = ("import pickle, sys; from pathlib import Path; from briefing.chart_drawing import render_charts;"
-            "files = render_charts(pickle.loads(Path(sys.argv[1]).read_bytes()), Path(sys.argv[2]));"
+    code = ("import pickle, sys; from pathlib import Path; from briefing.chart_drawing import start;"
+            "files = start(pickle.loads(Path(sys.argv[1]).read_bytes()), Path(sys.argv[2])).result();"
             "print(len(files), 'matplotlib' in sys.modules)")
     assert _run(code, str(pickled), str(cache)) == "3 False"
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
@@ -146,7 +170,41 @@ def test_half_cached_chart_is_redrawn(datas, tmp_path):
     first = charts.render_charts(datas[2:], tmp_path)["confidence-profile"]
     first.png.unlink()
     again = charts.render_charts(datas[2:], tmp_path)["confidence-profile"]
-    assert again.png.is_file() and again.svg.is_file()
+    assert again.png.is_file() and again.drawing.is_file()
+    again.drawing.unlink()
+    assert charts.render_charts(datas[2:], tmp_path)["confidence-profile"].drawing.is_file()
+
+
+def test_drawing_ahead_reuses_what_still_matches_and_redraws_what_changed(tmp_path):
+    """A build starts drawing before the reference numbers exist; a chart whose numbers came out
+    otherwise is drawn again, with the final data, and a chart no longer shown is dropped."""
+    ws = workspace(item("a", "2025-01-01", figures=[
+        Figure("exchanges", "Lab", 13_000_000.0, unit="exchanges", source="s1"),
+        Figure("exchanges", "Lab", 16_000_000.0, unit="exchanges", source="s2")]))
+    spec = ChartSpec("b", "bar", "B", metrics=("exchanges",))
+    guess = chart_data(ws, spec, refs={"s1": 1, "s2": 2})
+    conf = chart_data(ws, ChartSpec("c", "confidence", "C"))
+    job = charts.start([guess, conf], tmp_path)
+    final = chart_data(ws, spec, refs={"s1": 2, "s2": 1})
+    files = job.result([final])
+    assert set(files) == {"b"} and files["b"].data is final
+    assert files["b"].drawing.name == f"{final.digest()}.json" != f"{guess.digest()}.json"
+    texts = [i["text"] for i in json.loads(files["b"].drawing.read_text("utf-8"))["items"] if i["type"] == "text"]
+    assert "13M [2] vs 16M [1]" in texts
+    again = charts.start([conf], tmp_path).result([conf])
+    assert again["c"].drawing == charts.render_charts([conf], tmp_path)["c"].drawing
+
+
+def test_drawing_ahead_reports_its_error_in_the_caller(datas, tmp_path, monkeypatch):
+    def broken(data, files):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(charts, "_render", broken)
+    job = charts.start(datas[2:], tmp_path)
+    with pytest.raises(OSError, match="disk full"):
+        job.result()
+    with pytest.raises(OSError, match="disk full"):  # with the final data: tried again, fails again
+        charts.start(datas[2:], tmp_path).result(datas[2:])
 
 
 def test_failed_save_leaves_no_file(datas, tmp_path, monkeypatch):
@@ -170,7 +228,7 @@ def test_empty_charts_render_a_no_data_panel(spec, tmp_path):
     data = chart_data(workspace(), spec)
     assert data.empty
     files = charts.render_charts([data], tmp_path)[spec.id]
-    assert files.png.stat().st_size > 0 and "<path" in files.svg.read_text("utf-8")
+    assert files.png.stat().st_size > 0 and '"No data"' in files.drawing.read_text("utf-8")
     with charts.chart_style():
         texts = [t.get_text() for t in charts.draw(data).findobj(_is_text)]
     assert "No data" in texts

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import copy_workspace
 
-from briefing.build import build, draw
+from briefing.build import DrawAhead, build, draw
 from briefing.changes import changes_for
 from briefing.compose import compose
 from briefing.publish import Publication
@@ -23,7 +23,7 @@ def test_the_renderers_need_no_workspace_and_write_what_build_writes(tmp_path):
     built = build(ws, out_dir=tmp_path / "built", formats=("pdf", "docx", "html"))
     workspace, _ = load_or_raise(ws)
     doc = compose(capped(workspace), changes=changes_for(workspace))
-    charts = draw(doc.charts, tmp_path / "charts", lambda message: None)
+    charts = draw(doc.charts, DrawAhead(tmp_path / "charts", svg=True), lambda message: None)
     assert doc.charts and set(charts) == {d.spec.id for d in doc.charts}
     shutil.rmtree(ws)  # nothing below may read it
 

@@ -18,7 +18,7 @@ from briefing.render_pdf import PdfOptions, render_pdf
 from briefing.render_pdf import fonts as pdf_fonts
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"
-CHART = FIXTURES / "volumes.svg"
+CHART = FIXTURES / "volumes.json"  # primitives recorded from matplotlib (briefing/chart_record.py)
 ROOT = Path(__file__).resolve().parents[2]
 
 META = """---
@@ -386,7 +386,7 @@ def test_citations_link_to_numbered_references(tmp_path: Path) -> None:
     assert reader.pages[0].get("/Annots")
 
 
-def test_chart_from_svg_is_vector(tmp_path: Path) -> None:
+def test_chart_is_vector_with_its_labels_as_text(tmp_path: Path) -> None:
     md = ("# Chart\n\n![Figure 1. Volumes. Sources: [@src-1].](chart:volumes \"Bar chart\"){#fig-volumes}\n\n"
           "See [the figure](#fig-volumes).\n\n![](chart:missing)\n")
     path, pages = render(tmp_path, to_ast(md, citeproc=True), charts={"volumes": CHART})
@@ -394,43 +394,75 @@ def test_chart_from_svg_is_vector(tmp_path: Path) -> None:
     page = PdfReader(path).pages[0]
     content = page.get_contents().get_data()
     path_ops = re.findall(rb"\s[mlc]\s", content)
-    assert len(path_ops) > 300  # the bars, ticks and path-converted glyphs are vector paths
+    assert len(path_ops) > 100  # bars, ticks, grid and the hatched range are vector paths
     xobjects = page["/Resources"].get("/XObject") or {}
     assert not any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
     text = flat(page.extract_text())
     assert "Figure 1. Volumes. Sources:" in text
+    # The chart's labels are text a reader can search and select, not outlines.
+    for label in ("Alibaba (Qwen)", "Moonshot AI", "28,800,000", "150,000", "Reported exchanges (log scale)", "10M"):
+        assert label in text, label
     assert len([a for a in link_annots(path) if "/Dest" in a]) == 2  # citation + figure cross-reference
 
 
-def test_chart_from_fresh_matplotlib_svg(tmp_path: Path) -> None:
+def test_chart_from_a_fresh_matplotlib_figure(tmp_path: Path) -> None:
     script = f"""
-import matplotlib
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-plt.rcParams["svg.fonttype"] = "path"
-fig, ax = plt.subplots(figsize=(6, 3))
-ax.plot([1, 2, 3], [3, 1, 2], label="Line")
-ax.bar([1, 2, 3], [1, 2, 1])
-ax.set_title("Fresh chart")
-ax.legend()
-fig.savefig({str(tmp_path / "fresh.svg")!r}, format="svg")
+import json
+from matplotlib.figure import Figure
+from briefing.chart_drawing import _dejavu_cmap, chart_style
+from briefing.chart_record import record
+with chart_style():
+    fig = Figure(figsize=(6, 3))
+    ax = fig.add_subplot()
+    ax.plot([1, 2, 3], [3, 1, 2], label="Line", marker="o")
+    ax.bar([1, 2, 3], [1, 2, 1], hatch="xx")
+    ax.set_title("Fresh chart")
+    ax.legend()
+    doc = record(fig, _dejavu_cmap())
+open({str(tmp_path / "fresh.json")!r}, "w").write(json.dumps(doc))
 """
     pytest.importorskip("matplotlib")
-    subprocess.run([sys.executable, "-c", script], check=True)  # separate process: keep matplotlib out of ours
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=ROOT)  # keep matplotlib out of this process
     ast = to_ast("![Figure 2. Fresh.](chart:fresh)\n")
-    path, pages = render(tmp_path, ast, charts={"fresh": tmp_path / "fresh.svg"})
+    path, pages = render(tmp_path, ast, charts={"fresh": tmp_path / "fresh.json"})
     assert pages == 1
-    assert len(PdfReader(path).pages[0].get_contents().get_data()) > 5000
+    page = PdfReader(path).pages[0]
+    assert len(page.get_contents().get_data()) > 3000
+    text = flat(page.extract_text())
+    assert "Fresh chart" in text and "Line" in text
 
 
-def test_broken_svg_is_skipped(tmp_path: Path) -> None:
-    bad = tmp_path / "bad.svg"
-    bad.write_text("<svg this is not xml")
+@pytest.mark.parametrize("content", ["{this is not json", '{"version": 99, "width": 10, "height": 10, "items": []}',
+                                     '{"version": 1, "width": 10, "height": 10, "items": [{"type": "path",'
+                                     ' "d": [["Q", 1, 2]], "fill": "#000000"}]}', "[]",
+                                     '{"version": 1, "width": 10, "height": 10, "items": [[1, 2]]}'])
+def test_broken_drawing_is_skipped(tmp_path: Path, content: str) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(content)
     path, pages = render(tmp_path, to_ast("![Figure 3. Broken.](chart:bad)\n"), charts={"bad": bad})
     assert pages == 1
     assert "Figure 3. Broken." in text_of(path)
 
 
+def _text_chart(tmp_path: Path, text: str, glyphs: dict | None = None) -> str:
+    """A one-label chart drawing rendered to a PDF; the page's extracted text."""
+    doc = {"version": 1, "width": 200, "height": 40, "clips": [], "glyphs": glyphs or {},
+           "items": [{"type": "text", "text": text, "x": 10, "y": 10, "anchor": "start", "size": 10, "angle": 0,
+                      "color": "#222222", "alpha": 1.0, "bold": False, "italic": False}]}
+    (tmp_path / "t.json").write_text(json.dumps(doc))
+    path, _ = render(tmp_path, to_ast("![Figure 1.](chart:t)\n", meta=False), charts={"t": tmp_path / "t.json"})
+    return flat(PdfReader(path).pages[0].extract_text())
+
+
+def test_chart_text_falls_back_per_glyph(tmp_path: Path) -> None:
+    """DejaVu first, then the CJK and symbol fonts; a character no font has is drawn from its recorded
+    outline (a path, so it extracts as nothing), or as U+FFFD when none was recorded."""
+    square = [["M", 0, 0], ["L", 0.5, 0], ["L", 0.5, 0.5], ["L", 0, 0.5], ["Z"]]
+    text = _text_chart(tmp_path, "Lab <&> $x$ \\ \U000e0100 end", {"\U000e0100": {"d": square, "advance": 0.6}})
+    assert "Lab <&> $x$ \\" in text and "end" in text and "\U000e0100" not in text and "\ufffd" not in text
+    assert "\ufffd" in _text_chart(tmp_path, "Lab \U000e0100 end")
+    if pdf_fonts.find_cjk_font() is not None:
+        assert "月之暗面" in _text_chart(tmp_path, "月之暗面 Moonshot")
 def test_outline_and_metadata(tmp_path: Path) -> None:
     md = "## Orphan level two\n\n# One\n\n## One point one\n\n### Not in outline\n\n# Two\n\ntext\n"
     path, _ = render(tmp_path, to_ast(md))
@@ -566,3 +598,22 @@ def test_a_titled_box_splits_inside_its_body_and_repeats_its_title():
     assert len(first) == 2 and first[1][0]  # the title and part of the body on this page
     title = rest[0][0][0] if isinstance(rest[0][0], (list, tuple)) else rest[0][0]
     assert title.text == "What changed" and rest[1][0]  # the title again, above the rest
+
+
+def test_chart_images_are_drawn(tmp_path: Path) -> None:
+    import base64
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGBA", (6, 4), (200, 30, 30, 255)).save(buf, format="png")
+    doc = {"version": 1, "width": 100, "height": 50, "clips": [[["M", 0, 0], ["L", 50, 0], ["L", 50, 50], ["Z"]]],
+           "items": [{"type": "image", "x": 10, "y": 10, "width": 60, "height": 40, "clip": [0],
+                      "png": base64.b64encode(buf.getvalue()).decode("ascii")}]}
+    (tmp_path / "i.json").write_text(json.dumps(doc))
+    path, _ = render(tmp_path, to_ast("![Figure 1.](chart:i)\n", meta=False), charts={"i": tmp_path / "i.json"})
+    page = PdfReader(path).pages[0]
+    assert b" W n" in page.get_contents().get_data() or b"\nW n" in page.get_contents().get_data()
+    xobjects = page["/Resources"].get("/XObject") or {}
+    inline = b"BI" in page.get_contents().get_data()
+    assert inline or any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())

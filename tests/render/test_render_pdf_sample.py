@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from briefing.render_pdf import PdfOptions, render_pdf
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "pdf"
-CHARTS = {"volumes": FIXTURES / "volumes.svg"}
+CHARTS = {"volumes": FIXTURES / "volumes.json"}
 
 
 @pytest.fixture(scope="module")
