@@ -19,7 +19,8 @@ from pathlib import Path
 
 from .atomic import atomic_path, write_text
 from .errors import BriefingError, errors_in
-from .yamlsafe import MAX_BYTES
+from .inputs import input_digest, input_files
+from .inputs import load as load_inputs
 
 FORMATS = ("pdf", "docx", "html")  # every format a build can write: the one list the commands read
 DEFAULT_FORMATS = ("pdf", "docx")  # what `briefing build` writes when no --format is given
@@ -49,28 +50,6 @@ def slug(title: str) -> str:
     """A file name from a title: 'The Distillation Wars' -> 'the-distillation-wars'."""
     text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "briefing"
-
-
-def input_digest(root: Path) -> str:
-    """A digest of every file the build reads: what the manifest says the outputs were built from."""
-    h = hashlib.sha256()
-    names = ["briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml"]
-    paths = [root / n for n in names]
-    for folder in ("evidence", "templates"):
-        if (root / folder).is_dir():
-            paths += sorted(p for p in (root / folder).rglob("*") if p.is_file())
-    for p in paths:
-        with contextlib.suppress(OSError):
-            h.update(p.relative_to(root).as_posix().encode() + b"\0")
-            st = p.stat()
-            if st.st_size > MAX_BYTES:  # refused by the loader anyway: never read a huge file just to hash it
-                h.update(f"{st.st_size}:{st.st_mtime_ns}\0".encode())
-            else:
-                h.update(p.read_bytes() + b"\0")
-    from . import __version__
-
-    h.update(__version__.encode())
-    return h.hexdigest()
 
 
 @contextlib.contextmanager
@@ -116,8 +95,6 @@ class Progress:
 def build(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, out_dir: Path | None = None,
           progress: Progress | None = None) -> BuildResult:
     """Build the briefing: load, compose once, render each format, then publish the files atomically."""
-    from .workspace import load_or_raise
-
     started = time.perf_counter()
     say = progress or Progress(False)
     root = Path(root)
@@ -128,11 +105,12 @@ def build(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, o
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise BriefingError(f"unknown format '{bad[0]}'; choose from: {', '.join(FORMATS)}")
-    digest = input_digest(root)
+    files = input_files(root)  # the same list `load` gives, taken first: a failed load is recorded against it
+    digest = input_digest(root, files)
     with build_lock(out_dir):
         clean_stale(out_dir)
         try:
-            result = _build_locked(root, audience, formats, out_dir, say, load_or_raise)
+            result = _build_locked(root, audience, formats, out_dir, say)
         except BaseException as exc:  # an error, a bug or a signal: the manifest must not still say "built"
             _record_failure(out_dir, digest, failure_text(exc))
             raise
@@ -184,17 +162,16 @@ def clean_stale(out_dir: Path) -> None:
     shutil.rmtree(out_dir / WORK_DIR, ignore_errors=True)
 
 
-def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> BuildResult:
-    from .changes import changes_for
+def _build_locked(root, audience, formats, out_dir, say) -> BuildResult:
     from .compose import compose
-    from .sourcing import capped
 
-    ws, problems = load_or_raise(root)
+    inputs = load_inputs(root, audience)
+    ws, _ = inputs.ready
+    problems = inputs.problems
     say(f"loaded {len(ws.evidence)} claims and {len(ws.sources)} sources")
     preload = _preload_renderers(formats, bool(ws.charts))
-    # The briefing shows claims at their effective (capped) level, and what changed since the last edition.
     try:
-        doc = compose(capped(ws), audience, changes=changes_for(ws), work_dir=out_dir / WORK_DIR)
+        doc = compose(inputs, work_dir=out_dir / WORK_DIR)
     finally:
         preload.join()  # never leave a thread importing behind an error
     say(f"composed the '{doc.audience.name}' briefing")

@@ -14,7 +14,6 @@ from .editions import (
     Edition,
     FigureSnap,
     SourceSnap,
-    baseline,
     read_edition,
     recorded,
     snapshot,
@@ -295,18 +294,13 @@ def _line(group: str, x) -> str:
     return f"{x.id} ({x.section}): {x.title}{because}"
 
 
-def changes_for(ws: Workspace) -> Changes | None:
+def changes_for(ws: Workspace, base: Edition | None) -> Changes | None:
     """The briefing's "What changed" content: the workspace against its baseline edition, or None."""
-    base = baseline(ws)
     return compare(base, snapshot(ws), ws) if base else None
 
 
-def review(ws: Workspace) -> list[Problem]:
+def review(ws: Workspace, base: Edition | None) -> list[Problem]:
     """`check`'s warnings: confidence moves without a fresh reason, and judgements resting on moved claims."""
-    try:
-        base = baseline(ws)
-    except BriefingError as exc:
-        return [Problem(exc.path or EDITIONS_DIR, exc.line or 1, exc.column or 1, "error", exc.message)]
     if base is None:
         return []
     before = {c.id: c for c in base.claims}
@@ -350,10 +344,10 @@ def format_changes(ch: Changes) -> str:
 def diff_command(args) -> int:
     """`briefing diff [--since N]`: what changed since the last recorded edition, or edition N."""
     from .errors import errors_in
-    from .workspace import load
+    from .inputs import load_workspace
 
     root = Path(args.workspace)
-    ws, problems = load(root)
+    ws, problems = load_workspace(root)
     if ws is None:
         p = errors_in(problems)[0]
         raise BriefingError(p.message, p.path, p.line, p.column)

@@ -14,9 +14,10 @@ from .errors import BriefingError, errors_in
 
 
 def _check(args) -> int:
-    from .workspace import check
+    from .compose import check
+    from .inputs import load
 
-    _, problems = check(Path(args.workspace))
+    problems = check(load(Path(args.workspace)))
     for p in problems:
         print(p)
     errs = len(errors_in(problems))

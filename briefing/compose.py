@@ -11,11 +11,13 @@ from pathlib import Path
 from markupsafe import Markup
 
 from . import pandoc
-from .audiences import Audience, load_audience
+from .audiences import Audience
+from .changes import Changes
 from .chart_data import ChartData, chart_data, plotted_claims
 from .csl import bibliography
 from .errors import BriefingError, Problem
 from .escaping import attr, escape
+from .inputs import Inputs, order
 from .model import Level, Workspace
 from .queries import (
     ChartRef,
@@ -28,8 +30,8 @@ from .queries import (
     label_markup,
     source_name,
 )
-from .sourcing import roots
-from .templating import environment, render
+from .sourcing import capped, roots
+from .templating import TemplateSources, environment, render
 from .yamlsafe import read_text
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -198,11 +200,20 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
     return variables, placer, filters
 
 
-def compose(ws: Workspace, audience_name: str | None = None, changes=None, work_dir: Path | None = None) -> Composed:
-    """Render the audience's template and parse the result once into pandoc's AST (pandoc's files in work_dir)."""
+def compose(inputs: Inputs, work_dir: Path | None = None) -> Composed:
+    """Render the audience's template and parse the result once into pandoc's AST (pandoc's files in work_dir).
+
+    The briefing shows claims at their effective (capped) level, and what changed since the last edition.
+    """
+    workspace, audience = inputs.ready
+    return compose_workspace(capped(workspace), audience, inputs.changes, inputs.templates, work_dir)
+
+
+def compose_workspace(ws: Workspace, audience: Audience, changes: Changes | None = None,
+                      templates: TemplateSources | None = None, work_dir: Path | None = None) -> Composed:
+    """`compose` for a workspace already capped, an audience and the template sources read at load."""
     root = Path(ws.root)
-    audience = load_audience(root, audience_name or ws.meta.audience)
-    markdown, placer = markdown_for(ws, audience, changes)
+    markdown, placer = markdown_for(ws, audience, changes, templates)
     markdown += _origins_nocite(ws, markdown)
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
@@ -232,26 +243,36 @@ def _origins_nocite(ws: Workspace, markdown: str) -> str:
     return "\n\n---\nnocite: |\n  " + ", ".join("@{" + o + "}" for o in extra) + "\n...\n"
 
 
-def markdown_for(ws: Workspace, audience: Audience, changes=None) -> tuple[str, FigurePlacer]:
+def markdown_for(ws: Workspace, audience: Audience, changes: Changes | None = None,
+                 templates: TemplateSources | None = None) -> tuple[str, FigurePlacer]:
     """Render an audience's template to pandoc Markdown; a template fault is a BriefingError at its line."""
     variables, placer, filters = context(ws, audience, changes)
-    env = environment(Path(ws.root) / "templates", PACKAGE_TEMPLATES, filters)
+    env = environment(Path(ws.root) / "templates", PACKAGE_TEMPLATES, filters, templates)
     return render(env, audience.template, variables), placer
 
 
-def check_templates(ws: Workspace, changes=None) -> list[Problem]:
-    """What `check` adds to loading: every audience's template renders, and the workspace's CSL style parses."""
-    from .audiences import audience_files, audience_problems
+def check(inputs: Inputs) -> list[Problem]:
+    """What `briefing check` reports: every problem `load` found, plus, on a workspace that loads cleanly,
+    every audience's template rendered and the workspace's CSL style parsed."""
+    ws = inputs.workspace
+    if ws is None or inputs.errors:
+        return list(inputs.problems)  # templates render only a workspace that loads cleanly
+    return sorted(set(list(inputs.problems) + check_templates(inputs)), key=order)
 
+
+def check_templates(inputs: Inputs) -> list[Problem]:
+    """What `check` adds to loading: every audience's template renders, and the workspace's CSL style parses."""
+    assert inputs.workspace is not None
+    ws = capped(inputs.workspace)
     root = Path(ws.root)
     out = []
     faults: dict[tuple, list[str]] = {}  # one fault in a shared file is reported once, naming the audiences
-    for name in audience_files(root):
-        audience, problems = audience_problems(root, name)
+    for name in inputs.audience_names:
+        audience = inputs.audiences.get(name)
         if audience is None:
             continue  # validate reports its problems
         try:
-            markdown, placer = markdown_for(ws, audience, changes)
+            markdown, placer = markdown_for(ws, audience, inputs.changes, inputs.templates)
         except BriefingError as exc:
             faults.setdefault((exc.path or audience.path, exc.line or 1, exc.column or 1, exc.message), []).append(name)
             continue
@@ -263,19 +284,21 @@ def check_templates(ws: Workspace, changes=None) -> list[Problem]:
     for (path, line, column, message), names in faults.items():
         which = f"audience '{names[0]}'" if len(names) == 1 else f"audiences {', '.join(names)}"
         out.append(Problem(path, line, column, "error", f"{message} ({which})"))
-    out += _check_csl(root)
+    out += _check_csl(root, inputs.templates)
     return out
 
 
-def _check_csl(root: Path) -> list[Problem]:
+def _check_csl(root: Path, templates: TemplateSources) -> list[Problem]:
     """The workspace's own numeric.csl, if any: well-formed XML that pandoc's citeproc accepts."""
-    own = root / "templates" / "numeric.csl"
-    if not own.exists():
+    own = templates.own.get("numeric.csl")
+    if own is None or own.refused:
         return []
     rel = "templates/numeric.csl"
-    text, problems = read_text(own, rel)
-    if text is None:
-        return problems
+    text = own.text
+    if text is None:  # not UTF-8 text: say precisely why, as for any file the workspace holds
+        text, problems = read_text(root / rel, rel)
+        if text is None:
+            return problems
     try:
         ET.fromstring(text.encode("utf-8"))
     except ET.ParseError as exc:

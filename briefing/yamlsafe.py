@@ -279,11 +279,13 @@ def _convert_mapping(node, pos: Pos, rel: str, counter: list[int], loader: _Load
     return out
 
 
-def load_file(path: Path, rel: str):
-    """Read and parse one YAML file: returns (tree or None, problems)."""
+def load_file(path: Path, rel: str, lines: dict[str, tuple[str, ...]] | None = None):
+    """Read and parse one YAML file: returns (tree or None, problems); its text's lines go into `lines`."""
     text, problems = read_text(path, rel)
     if text is None:
         return None, problems
+    if lines is not None:
+        lines[rel] = tuple(text.splitlines())
     try:
         tree = parse(text, rel)
     except YamlError as fault:
@@ -308,14 +310,3 @@ def plain(node):
 def pos_of(node, default: Pos) -> Pos:
     """The position of any node."""
     return getattr(node, "pos", default)
-
-
-def key_line(path: Path, key: str) -> int:
-    """The line of a top-level key in a YAML file (1 if not found), for messages about a whole value."""
-    try:
-        for n, text in enumerate(path.read_text("utf-8").splitlines(), 1):
-            if text.startswith(f"{key}:"):
-                return n
-    except (OSError, UnicodeError):
-        pass
-    return 1

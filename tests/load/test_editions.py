@@ -23,8 +23,8 @@ from briefing.editions import (
     to_yaml,
 )
 from briefing.errors import BriefingError, errors_in
+from briefing.inputs import load_workspace as load
 from briefing.sourcing import capped, effective_level
-from briefing.workspace import load
 from tests.readers import docx_text, pdf_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -125,7 +125,7 @@ def test_diff_since_1_shows_the_alibaba_case_as_the_new_allegation(capsys):
 def test_the_box_compares_with_the_edition_before_the_current_one():
     ws, _ = loaded(REPO)
     assert ws.meta.edition == "2" and baseline(ws).number == 1  # edition 2 is on record: compare with 1
-    ch = changes_for(ws)
+    ch = changes_for(ws, baseline(ws))
     assert ch.since == 1 and sorted(c.id for c in ch.new_claims) == ALIBABA
 
 
@@ -257,7 +257,8 @@ def test_publish_and_diff_round_trip(ws_copy, capsys):
     since2 = diff_output(ws_copy, capsys, "--since", "2")
     assert "New claims (1)" in since2 and "2026-07-zeta-labs" in since2
     # The briefing of edition 3 now reports what changed since edition 2.
-    assert changes_for(ws).since == 2 and [c.id for c in changes_for(ws).new_claims] == ["2026-07-zeta-labs"]
+    ch = changes_for(ws, baseline(ws))
+    assert ch.since == 2 and [c.id for c in ch.new_claims] == ["2026-07-zeta-labs"]
 
 
 def test_publish_takes_a_date_and_refuses_a_bad_one(ws_copy):

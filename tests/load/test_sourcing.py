@@ -5,9 +5,10 @@ from __future__ import annotations
 from conftest import CLAIM, one, problems_of
 
 from briefing.errors import errors_in
+from briefing.inputs import load_workspace as load
 from briefing.model import Citation, Evidence, Source, Workspace
 from briefing.sourcing import best_supported, disinterested, origins, roots, supports
-from briefing.workspace import DEFAULT_SCALE, load, load_scale
+from briefing.workspace import DEFAULT_SCALE, load_scale
 
 SCALE = load_scale(DEFAULT_SCALE.parent, [])  # the packaged scale
 
@@ -20,7 +21,7 @@ def model(*sources, cites=()):
     """An in-memory workspace with the packaged scale and one claim citing `cites`."""
     item = Evidence(id="e", title="E", claim="C", date="2026", confidence="high",
                     sources=tuple(Citation(s) for s in cites))
-    return Workspace(root=".", meta=None, scale=SCALE, sources=tuple(sources), evidence=(item,)), item
+    return Workspace.make(root=".", meta=None, scale=SCALE, sources=tuple(sources), evidence=(item,)), item
 
 
 def test_roots_follow_derived_from_chains_transitively():
