@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
@@ -92,8 +92,7 @@ class Inputs:
     baseline: Edition | None  # the recorded edition the briefing compares against
     changes: Changes | None  # what changed since it ("What changed"), on the uncapped evidence
     files: tuple[Path, ...]  # every input file (the manifest's digest, `watch`)
-    theme: object | None = None  # the theme (colours, fonts, sizes), wired in when the theme file lands
-    digest: str = field(default="", compare=False)
+    theme: object | None = None  # the theme (colours, fonts, sizes): None until the theme file is wired in
 
     @property
     def scale(self) -> Scale | None:

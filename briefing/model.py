@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -280,13 +280,20 @@ class WorkspaceIndex:
     evidence: Mapping[str, Evidence]
     metrics: Mapping[str, Metric]
     graph: SourceGraph
+    built_from: tuple[tuple[Source, ...], tuple[Evidence, ...], tuple[Metric, ...]]  # the entries indexed
 
     @classmethod
-    def of(cls, sources: Iterable[Source], evidence: Iterable[Evidence], metrics: Iterable[Metric]) -> WorkspaceIndex:
+    def of(cls, sources: tuple[Source, ...], evidence: tuple[Evidence, ...], metrics: tuple[Metric, ...]
+           ) -> WorkspaceIndex:
         """The index of these entries; the last of a duplicated id wins, as a dict built in order would."""
         by_id = {s.id: s for s in sources}
         return cls(MappingProxyType(by_id), MappingProxyType({e.id: e for e in evidence}),
-                   MappingProxyType({m.id: m for m in metrics}), SourceGraph.of(by_id))
+                   MappingProxyType({m.id: m for m in metrics}), SourceGraph.of(by_id), (sources, evidence, metrics))
+
+    def indexes(self, ws: Workspace) -> bool:
+        """True when this index was built from the workspace's own entries (not those of a copy it came from)."""
+        mine = self.built_from
+        return mine[0] is ws.sources and mine[1] is ws.evidence and mine[2] is ws.metrics
 
 
 @dataclass(frozen=True)
@@ -323,10 +330,11 @@ class Workspace:
 
     @property
     def idx(self) -> WorkspaceIndex:
-        """The index built by `make`."""
-        if self.index is None:
-            raise ValueError("a Workspace built without its index: make it with Workspace.make")
-        return self.index
+        """The index built by `make`. A workspace made otherwise (by hand, or `dataclasses.replace` of other
+        entries) gets a fresh one on each call, never stored: correct, but slow; the loader uses `make`."""
+        if self.index is not None and self.index.indexes(self):
+            return self.index
+        return WorkspaceIndex.of(self.sources, self.evidence, self.metrics)
 
     def source(self, sid: str) -> Source | None:
         """Look a source up by id."""

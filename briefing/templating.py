@@ -28,6 +28,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .errors import BriefingError
 from .escaping import MdMarkup, escape, finalize, markup_join
+from .yamlsafe import MAX_BYTES
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,10 @@ def _read_folder(folder: Path, bound: Path) -> dict[str, TemplateFile]:
                                          " refused")
             elif real.is_file():
                 try:
+                    size = real.stat().st_size
+                    if size > MAX_BYTES:  # a font or an image kept beside the templates: never read whole
+                        raise OSError(f"{name} is {size / 1e6:.1f} MB; a template is at most"
+                                      f" {MAX_BYTES // 1_000_000} MB")
                     out[name] = TemplateFile(str(path), real.read_text("utf-8"))
                 except (OSError, UnicodeError) as exc:
                     out[name] = TemplateFile(str(path), error=exc)

@@ -36,14 +36,8 @@ def fig(actor, metric, value, source="src-a", approx=False, unit=""):
     return Figure(metric=metric, actor=actor, value=value, unit=unit or metric, approx=approx, source=source)
 
 
-def remade(ws: Workspace, **changes) -> Workspace:
-    """The workspace with some fields changed, its index rebuilt (as the loader makes one)."""
-    fields = {f.name: getattr(ws, f.name) for f in dataclasses.fields(ws) if f.name != "index"}
-    return Workspace.make(**{**fields, **changes})
-
-
 def workspace(*evidence) -> Workspace:
-    return Workspace.make(root=".", meta=Meta("T", "2026-06-30", "1", "internal"), scale=SCALE, sources=(),
+    return Workspace(root=".", meta=Meta("T", "2026-06-30", "1", "internal"), scale=SCALE, sources=(),
                      evidence=tuple(evidence))
 
 
@@ -112,7 +106,7 @@ def test_equal_values_are_not_a_conflict():
 def test_references_fall_back_to_source_names_never_ids():
     from briefing.model import Name, Source
 
-    ws = remade(workspace(item("a", figures=[fig("X", "exchanges", 5.0, "gaz-1"),
+    ws = dataclasses.replace(workspace(item("a", figures=[fig("X", "exchanges", 5.0, "gaz-1"),
                                                           fig("X", "exchanges", 6.0, "rep-2")])),
                              sources=(Source("gaz-1", "A story", "news", container_title="The Gazette"),
                                       Source("rep-2", "A report", "analysis", authors=(Name("Doe", "Jo"),))))
@@ -125,7 +119,7 @@ def test_references_fall_back_to_source_names_never_ids():
 def test_retracted_sources_values_are_not_drawn_but_reported():
     from briefing.model import Source
 
-    ws = remade(
+    ws = dataclasses.replace(
         workspace(item("a", figures=[fig("X", "exchanges", 5.0, "good"), fig("X", "exchanges", 50.0, "bad"),
                                      fig("Y", "exchanges", 9.0, "bad")])),
         sources=(Source("good", "Good", "news", container_title="Good News"),
@@ -141,7 +135,7 @@ def test_a_relay_of_a_retracted_source_is_not_drawn_either():
     from briefing.model import Source
     from briefing.queries import Queries
 
-    ws = remade(
+    ws = dataclasses.replace(
         workspace(item("a", figures=[fig("X", "exchanges", 5.0, "good"), fig("X", "exchanges", 50.0, "wire")])),
         sources=(Source("good", "Good", "news", container_title="Good News"),
                  Source("bad", "Bad", "academic", container_title="Bad Journal", retracted="data error"),
@@ -156,7 +150,7 @@ def test_a_relay_of_a_retracted_source_is_not_drawn_either():
 def test_units_of_declared_metrics_label_the_bars():
     from briefing.model import Metric
 
-    ws = remade(workspace(item("a", figures=[
+    ws = dataclasses.replace(workspace(item("a", figures=[
         Figure("price", "North", 96.0, source="src-a"), Figure("share", "North", 45.0, source="src-a")])),
         metrics=(Metric("price", "Wholesale price", "USD/MWh"), Metric("share", "Renewable share", "%")))
     d = chart_data(ws, ChartSpec("g", "bar", "G", metrics=("price", "share")))

@@ -21,7 +21,7 @@ def model(*sources, cites=()):
     """An in-memory workspace with the packaged scale and one claim citing `cites`."""
     item = Evidence(id="e", title="E", claim="C", date="2026", confidence="high",
                     sources=tuple(Citation(s) for s in cites))
-    return Workspace.make(root=".", meta=None, scale=SCALE, sources=tuple(sources), evidence=(item,)), item
+    return Workspace(root=".", meta=None, scale=SCALE, sources=tuple(sources), evidence=(item,)), item
 
 
 def test_roots_follow_derived_from_chains_transitively():
