@@ -21,8 +21,8 @@ from .spec import _hint as hint
 PLACEHOLDER = re.compile(r"\bTODO\b")
 
 
-def validate(ws: Workspace, base: Edition | None = None,
-             audiences: Mapping[str, tuple[Audience | None, list[Problem]]] | None = None) -> list[Problem]:
+def validate(ws: Workspace, base: Edition | None,
+             audiences: Mapping[str, tuple[Audience | None, list[Problem]]]) -> list[Problem]:
     """Every cross-file problem in a loaded workspace, given the edition it is compared against and every
     audience as loaded (name -> the audience or None, and the problems in its file)."""
     out: list[Problem] = []
@@ -38,7 +38,7 @@ def validate(ws: Workspace, base: Edition | None = None,
     out += _analysis(ws)
     out += _retracted(ws)
     out += _charts(ws)
-    out += _audiences(ws, audiences or {})
+    out += _audiences(ws, audiences)
     out += _placeholders(ws)
     out += wording.check(ws)
     out += review(ws, base)
