@@ -39,7 +39,8 @@ class Audience:
     claims_per_section: int = 0
     full_edition: str = "analyst"
     rank_by: tuple[str, ...] = ()
-    tags: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    # A dict (the templates read it; their sandbox refuses its mutating methods as unsafe).
+    tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     path: str = ""
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), compare=False,
                                      repr=False)  # option -> line in path
@@ -107,7 +108,7 @@ def audience_problems(root: Path, name: str) -> tuple[Audience | None, list[Prob
         if key in fields and isinstance(fields[key], list):
             fields[key] = tuple(fields[key])
     if "tags" in fields:
-        fields["tags"] = MappingProxyType({k: tuple(v or ()) for k, v in fields["tags"].items()})
+        fields["tags"] = {k: tuple(v or ()) for k, v in fields["tags"].items()}
     key_pos = data.get("__key_pos__", {})
     audience = Audience(name=name, path=rel, lines=MappingProxyType({k: p.line for k, p in key_pos.items()}),
                         **fields)
