@@ -121,13 +121,10 @@ def build_cmd(workspace: Path, out: Path, audience: str | None = None) -> list[s
 
 def composed_markdown(workspace: Path) -> str:
     """The default briefing's composed Markdown, as `briefing build` makes it."""
-    from briefing.changes import changes_for
     from briefing.compose import compose
-    from briefing.sourcing import capped
-    from briefing.workspace import load_or_raise
+    from briefing.inputs import load
 
-    ws, _ = load_or_raise(workspace)
-    return compose(capped(ws), None, changes=changes_for(ws)).markdown
+    return compose(load(workspace)).markdown
 
 
 @dataclass

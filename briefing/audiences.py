@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from . import spec
 from .errors import BriefingError, Problem, errors_in
@@ -37,9 +39,11 @@ class Audience:
     claims_per_section: int = 0
     full_edition: str = "analyst"
     rank_by: tuple[str, ...] = ()
+    # A dict (the templates read it; their sandbox refuses its mutating methods as unsafe).
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
     path: str = ""
-    lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)  # option -> line in path
+    lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), compare=False,
+                                     repr=False)  # option -> line in path
 
     def selected_charts(self, charts) -> list:
         """The workspace's charts (ChartSpec) this audience draws: its list's order, else charts.yaml's."""
@@ -106,7 +110,8 @@ def audience_problems(root: Path, name: str) -> tuple[Audience | None, list[Prob
     if "tags" in fields:
         fields["tags"] = {k: tuple(v or ()) for k, v in fields["tags"].items()}
     key_pos = data.get("__key_pos__", {})
-    audience = Audience(name=name, path=rel, lines={k: p.line for k, p in key_pos.items()}, **fields)
+    audience = Audience(name=name, path=rel, lines=MappingProxyType({k: p.line for k, p in key_pos.items()}),
+                        **fields)
     problems += _check_files(root, audience, key_pos)
     return (None if errors_in(problems) else audience), problems
 

@@ -6,25 +6,20 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from .changes import changes_for
 from .chart_data import ChartData
 from .compose import compose, slug
 from .context import BuildContext
-from .errors import BriefingError, Problem
-from .model import Workspace
+from .errors import BriefingError
+from .inputs import Inputs, input_digest, input_files
+from .inputs import load as load_inputs
 from .publish import DEFAULT_FORMATS, FORMATS, publishing
 from .render import page_budget_warnings, preloaded, render_all
-from .sourcing import capped
-from .workspace import load_or_raise
-from .yamlsafe import MAX_BYTES
 
 if TYPE_CHECKING:  # types only: matplotlib is imported when a chart is drawn
     from .chart_drawing import ChartFiles, DrawJob
@@ -62,14 +57,14 @@ def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
     started, say, root, formats = time.perf_counter(), progress or _quiet, Path(root), _known(formats)
     shown = Path(out_dir) if out_dir else root / "out"  # as the user wrote it, for the summary line
     # Absolute: the chart cache is written here and read by pandoc from its own work folder.
-    with publishing(shown.absolute(), input_digest(root)) as pub:
-        ws, problems = load(root)
+    files = input_files(root)  # taken before loading: a failed load is recorded against the same list
+    with publishing(shown.absolute(), input_digest(root, files)) as pub:
+        inputs = load(root, audience)
+        ws, _ = inputs.ready
         say(f"loaded {len(ws.evidence)} claims and {len(ws.sources)} sources")
         with preloaded(formats), DrawAhead(pub.chart_cache, svg="html" in formats) as ahead:
-            # Claims at their effective (capped) level, and what changed since the last edition; the charts
-            # are drawn while pandoc parses.
-            doc = compose(capped(ws), audience, changes=changes_for(ws), work_dir=pub.work_dir, context=context,
-                          draw_ahead=ahead.start)
+            # Compose draws the charts ahead while pandoc parses.
+            doc = compose(inputs, work_dir=pub.work_dir, context=context, draw_ahead=ahead.start)
         say(f"composed the '{doc.audience.name}' briefing")
         charts = draw(doc.charts, ahead, say)
         with pub.files(doc.name, formats) as temps:
@@ -79,12 +74,12 @@ def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
         pub.manifest({fmt: pub.target(doc.name, fmt) for fmt in formats}, audience, counts)
     return BuildResult(outputs={fmt: _display(shown / f"{doc.name}.{fmt}") for fmt in formats}, **counts,
                        seconds=time.perf_counter() - started,
-                       warnings=[*map(str, problems), *page_budget_warnings(doc, pages)])
+                       warnings=[*map(str, inputs.problems), *page_budget_warnings(doc, pages)])
 
 
-def load(root: Path) -> tuple[Workspace, list[Problem]]:
-    """Every input the build reads, or a BriefingError naming each error; the warnings come back with it."""
-    return load_or_raise(root)  # the seam for `load(root, audience) -> Inputs` (issue 11)
+def load(root: Path, audience: str | None) -> Inputs:
+    """Every input the build reads, checked: a BriefingError names each error; the warnings stay in `problems`."""
+    return load_inputs(root, audience).checked()
 
 
 class DrawAhead:
@@ -120,26 +115,6 @@ def draw(datas: Sequence[ChartData], ahead: DrawAhead, say: Callable[[str], None
         raise BriefingError(f"cannot write the chart cache: {exc.strerror or exc}", str(ahead.cache)) from None
     say(f"charts ready ({len(charts)})")
     return charts
-
-
-def input_digest(root: Path) -> str:
-    """A digest of every file the build reads: what the manifest says the outputs were built from."""
-    h = hashlib.sha256()
-    names = ["briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml"]
-    paths = [root / n for n in names]
-    for folder in ("evidence", "templates"):
-        if (root / folder).is_dir():
-            paths += sorted(p for p in (root / folder).rglob("*") if p.is_file())
-    for p in paths:
-        with contextlib.suppress(OSError):
-            h.update(p.relative_to(root).as_posix().encode() + b"\0")
-            st = p.stat()
-            if st.st_size > MAX_BYTES:  # refused by the loader anyway: never read a huge file just to hash it
-                h.update(f"{st.st_size}:{st.st_mtime_ns}\0".encode())
-            else:
-                h.update(p.read_bytes() + b"\0")
-    h.update(__version__.encode())
-    return h.hexdigest()
 
 
 def _count_refs(blocks: list[Any]) -> int:

@@ -6,15 +6,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from .editions import (
-    EDITIONS_DIR,
     ClaimSnap,
     Edition,
     FigureSnap,
     SourceSnap,
-    baseline,
     snapshot,
 )
-from .errors import BriefingError, Problem
+from .errors import Problem
 from .model import Level, Workspace
 from .sourcing import cap_note, effective_level
 
@@ -290,18 +288,13 @@ def _line(group: str, x) -> str:
     return f"{x.id} ({x.section}): {x.title}{because}"
 
 
-def changes_for(ws: Workspace) -> Changes | None:
+def changes_for(ws: Workspace, base: Edition | None) -> Changes | None:
     """The briefing's "What changed" content: the workspace against its baseline edition, or None."""
-    base = baseline(ws)
     return compare(base, snapshot(ws), ws) if base else None
 
 
-def review(ws: Workspace) -> list[Problem]:
+def review(ws: Workspace, base: Edition | None) -> list[Problem]:
     """`check`'s warnings: confidence moves without a fresh reason, and judgements resting on moved claims."""
-    try:
-        base = baseline(ws)
-    except BriefingError as exc:
-        return [Problem(exc.path or EDITIONS_DIR, exc.line or 1, exc.column or 1, "error", exc.message)]
     if base is None:
         return []
     before = {c.id: c for c in base.claims}

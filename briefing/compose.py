@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from . import pandoc
-from .audiences import Audience, audience_files, audience_problems, load_audience
+from .audiences import Audience
+from .changes import Changes
 from .chart_data import ChartData, chart_data, plotted_claims
 from .context import BuildContext
 from .csl import bibliography
 from .errors import BriefingError, Problem
 from .escaping import attr, escape
+from .inputs import Inputs, order
 from .model import Level, Workspace
 from .queries import (
     ChartRef,
@@ -31,9 +33,9 @@ from .queries import (
     label_markup,
     source_name,
 )
-from .sourcing import roots
+from .sourcing import capped, roots
 from .spec import human_date
-from .templating import CompiledTemplates, environment, render
+from .templating import CompiledTemplates, TemplateSources, environment, render
 from .yamlsafe import read_text
 
 if TYPE_CHECKING:
@@ -214,20 +216,29 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
     return variables, placer, filters
 
 
-def compose(ws: Workspace, audience_name: str | None = None, changes: Changes | None = None,
-            work_dir: Path | None = None, context: BuildContext | None = None,
+def compose(inputs: Inputs, work_dir: Path | None = None, context: BuildContext | None = None,
             draw_ahead: Callable[[tuple[ChartData, ...]], None] | None = None) -> Composed:
     """Render the audience's template and parse the result once into pandoc's AST (pandoc's files in work_dir).
 
+    The briefing shows claims at their effective (capped) level, and what changed since the last edition.
     `context` holds the caches a warm process shares between builds. `draw_ahead`, if given, receives the
     placed charts' data just before the parse, numbered as the parse is expected to number the references,
     so that they can be drawn while pandoc works.
     """
+    workspace, audience = inputs.ready
+    return compose_workspace(capped(workspace), audience, inputs.changes, inputs.templates, work_dir, context,
+                             draw_ahead)
+
+
+def compose_workspace(ws: Workspace, audience: Audience, changes: Changes | None = None,
+                      templates: TemplateSources | None = None, work_dir: Path | None = None,
+                      context: BuildContext | None = None,
+                      draw_ahead: Callable[[tuple[ChartData, ...]], None] | None = None) -> Composed:
+    """`compose` for a workspace already capped, an audience and the template sources read at load."""
     caches = context or BuildContext()  # (the parameter hides this module's context(): not used here)
     root = Path(ws.root)
     default = ws.meta.audience or "executive"
-    audience = load_audience(root, audience_name or ws.meta.audience)
-    markdown, placer = markdown_for(ws, audience, changes, caches.templates)
+    markdown, placer = markdown_for(ws, audience, changes, templates, caches.templates)
     markdown += _origins_nocite(ws, markdown)
     if draw_ahead is not None and placer.placed_data():
         guess = expected_reference_numbers(ws, markdown)
@@ -298,25 +309,37 @@ def _origins_nocite(ws: Workspace, markdown: str) -> str:
 
 
 def markdown_for(ws: Workspace, audience: Audience, changes: Changes | None = None,
+                 templates: TemplateSources | None = None,
                  compiled: CompiledTemplates | None = None) -> tuple[str, FigurePlacer]:
     """Render an audience's template to pandoc Markdown; a template fault is a BriefingError at its line."""
     variables, placer, filters = context(ws, audience, changes)
-    env = environment(Path(ws.root) / "templates", PACKAGE_TEMPLATES, filters, compiled)
+    env = environment(Path(ws.root) / "templates", PACKAGE_TEMPLATES, filters, compiled, templates)
     return render(env, audience.template, variables), placer
 
 
-def check_templates(ws: Workspace, changes: Changes | None = None) -> list[Problem]:
+def check(inputs: Inputs) -> list[Problem]:
+    """What `briefing check` reports: every problem `load` found, plus, on a workspace that loads cleanly,
+    every audience's template rendered and the workspace's CSL style parsed."""
+    ws = inputs.workspace
+    if ws is None or inputs.errors:
+        return list(inputs.problems)  # templates render only a workspace that loads cleanly
+    return sorted(set(list(inputs.problems) + check_templates(inputs)), key=order)
+
+
+def check_templates(inputs: Inputs) -> list[Problem]:
     """What `check` adds to loading: every audience's template renders, and the workspace's CSL style parses."""
+    assert inputs.workspace is not None
+    ws = capped(inputs.workspace)
     root = Path(ws.root)
     compiled = CompiledTemplates()  # the audiences share the base templates: compile each once
     out = []
     faults: dict[tuple, list[str]] = {}  # one fault in a shared file is reported once, naming the audiences
-    for name in audience_files(root):
-        audience, problems = audience_problems(root, name)
+    for name in inputs.audience_names:
+        audience = inputs.audiences.get(name)
         if audience is None:
             continue  # validate reports its problems
         try:
-            markdown, placer = markdown_for(ws, audience, changes, compiled)
+            markdown, placer = markdown_for(ws, audience, inputs.changes, inputs.templates, compiled)
         except BriefingError as exc:
             faults.setdefault((exc.path or audience.path, exc.line or 1, exc.column or 1, exc.message), []).append(name)
             continue
@@ -328,19 +351,21 @@ def check_templates(ws: Workspace, changes: Changes | None = None) -> list[Probl
     for (path, line, column, message), names in faults.items():
         which = f"audience '{names[0]}'" if len(names) == 1 else f"audiences {', '.join(names)}"
         out.append(Problem(path, line, column, "error", f"{message} ({which})"))
-    out += _check_csl(root)
+    out += _check_csl(root, inputs.templates)
     return out
 
 
-def _check_csl(root: Path) -> list[Problem]:
+def _check_csl(root: Path, templates: TemplateSources) -> list[Problem]:
     """The workspace's own numeric.csl, if any: well-formed XML that pandoc's citeproc accepts."""
-    own = root / "templates" / "numeric.csl"
-    if not own.exists():
+    own = templates.own.get("numeric.csl")
+    if own is None or own.refused:
         return []
     rel = "templates/numeric.csl"
-    text, problems = read_text(own, rel)
-    if text is None:
-        return problems
+    text = own.text
+    if text is None:  # not UTF-8 text: say precisely why, as for any file the workspace holds
+        text, problems = read_text(root / rel, rel)
+        if text is None:
+            return problems
     try:
         ET.fromstring(text.encode("utf-8"))
     except ET.ParseError as exc:

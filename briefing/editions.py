@@ -22,7 +22,7 @@ from .errors import BriefingError
 from .model import Evidence, Meta, Workspace
 from .sourcing import chain, effective_level
 from .spec import is_date
-from .yamlsafe import Scalar, YList, YMap, key_line, load_file
+from .yamlsafe import Scalar, YList, YMap, load_file
 
 EDITIONS_DIR = "editions"
 EDITION_NUMBER = re.compile(r"^[0-9]+$")
@@ -126,7 +126,8 @@ def snapshot(ws: Workspace, number: int = 0, date: str = "") -> Edition:
                                 e.reason, tuple(dict.fromkeys(e.source_ids)), figures, content_hash(e)))
     judgements = [JudgementSnap(j.id, section, j.title or _short(j.text), tuple(j.rests_on))
                   for section, items in ws.analysis for j in items]
-    sources = [SourceSnap(s.id, s.title, s.retracted) for s in ws.sources if s.id in _rested_on(ws)]
+    rested_on = _rested_on(ws)
+    sources = [SourceSnap(s.id, s.title, s.retracted) for s in ws.sources if s.id in rested_on]
     return Edition(number, date, tuple(sorted(claims, key=lambda c: c.id)),
                    tuple(sorted(sources, key=lambda s: s.id)),
                    tuple(sorted(judgements, key=lambda j: (j.id, j.section))))
@@ -142,13 +143,9 @@ def _short(text: str, limit: int = 80) -> str:
 
 def _rested_on(ws: Workspace) -> set[str]:
     """Every source the evidence cites (for a claim, figure or dispute) or relays through a cited one."""
-    cache = ws._index.get("rested_on")
-    if cache is None:
-        cited = {sid for e in ws.evidence for sid in
-                 (*e.source_ids, *(f.source for f in e.figures), *(d.source for d in e.disputes if d.source))}
-        cache = set().union(*(chain(ws, sid) for sid in cited))
-        ws._index["rested_on"] = cache
-    return cache
+    cited = {sid for e in ws.evidence for sid in
+             (*e.source_ids, *(f.source for f in e.figures), *(d.source for d in e.disputes if d.source))}
+    return set().union(*(chain(ws, sid) for sid in cited))
 
 
 # -- reading and writing editions/<N>.yaml -----------------------------------------------------------
@@ -305,15 +302,20 @@ def edition_number(meta: Meta) -> int | None:
 def baseline(ws: Workspace) -> Edition | None:
     """The edition the briefing reports changes against: the latest recorded before the current one."""
     root = Path(ws.root)
-    numbers = sorted(recorded(root))
+    return baseline_of(root, recorded(root), ws.meta)
+
+
+def baseline_of(root: Path, records: dict[int, Path], meta: Meta) -> Edition | None:
+    """The baseline edition among these records (number -> file), read once."""
+    numbers = sorted(records)
     if not numbers:
         return None
-    current = edition_number(ws.meta)
+    current = edition_number(meta)
     if current is not None and current in numbers:
         # The current edition is already on record: compare with the one before it.
         earlier = [n for n in numbers if n < current]
-        return read_edition(root, earlier[-1]) if earlier else None
-    return read_edition(root, numbers[-1])
+        return read_edition(root, earlier[-1], records[earlier[-1]]) if earlier else None
+    return read_edition(root, numbers[-1], records[numbers[-1]])
 
 
 # -- publishing ------------------------------------------------------------------------------------------
@@ -326,7 +328,7 @@ def publish(ws: Workspace, date: str | None = None) -> tuple[Path, Edition]:
     number = edition_number(ws.meta)
     if number is None:
         raise BriefingError(f"edition '{ws.meta.edition}' is not a whole number; editions are numbered 1, 2, 3…",
-                            "briefing.yaml", key_line(root / "briefing.yaml", "edition"))
+                            "briefing.yaml", ws.meta.at("edition").line)
     given = bool(date)
     date = (date or ws.meta.date).strip()
     if not is_date(date):
@@ -342,12 +344,12 @@ def publish(ws: Workspace, date: str | None = None) -> tuple[Path, Edition]:
         bump = f"set `edition: \"{latest + 1}\"` (and its date) in briefing.yaml to publish the changes"
         if number in numbers:
             raise BriefingError(f"edition {number} is already recorded in {_rel(root, numbers[number])}; {bump}",
-                                "briefing.yaml", key_line(root / "briefing.yaml", "edition"))
+                                "briefing.yaml", ws.meta.at("edition").line)
         if number < latest:
             raise BriefingError(f"edition {number} is older than the latest recorded edition, {latest}; {bump}",
-                                "briefing.yaml", key_line(root / "briefing.yaml", "edition"))
+                                "briefing.yaml", ws.meta.at("edition").line)
         if last.date and date < last.date[:len(date)]:  # partial dates compare at their own precision
-            where = ("", 0) if given else ("briefing.yaml", key_line(root / "briefing.yaml", "date"))
+            where = ("", 0) if given else ("briefing.yaml", ws.meta.at("date").line)
             raise BriefingError(f"date {date} is before the date of edition {latest} ({last.date}, {rel});"
                                 " an edition cannot predate the one before it", *where)
     path = root / EDITIONS_DIR / f"{number}.yaml"

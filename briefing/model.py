@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -209,11 +211,89 @@ class Meta:
     author: str = ""
     audience: str = "executive"
     pos: Pos = Pos("briefing.yaml")
+    key_pos: tuple[tuple[str, Pos], ...] = field(default=(), compare=False)  # where each key is written
+
+    def at(self, key: str) -> Pos:
+        """Where a key of briefing.yaml is written (line 1 when the key is absent)."""
+        return dict(self.key_pos).get(key, Pos(self.pos.path))
+
+
+def _walk(sources: Mapping[str, Source], start: str, *, stop_retracted: bool, roots: bool) -> frozenset[str]:
+    """The origins (roots=True) or the whole chain a source relays; iterative and cycle-safe."""
+    seen: set[str] = set()
+    stack, out = [start], set()
+    while stack:
+        sid = stack.pop()
+        if sid in seen:
+            continue
+        src = sources.get(sid)
+        if not roots:
+            if src is not None:
+                seen.add(sid)
+                stack.extend(src.derived_from)
+            continue
+        seen.add(sid)
+        if stop_retracted and src and src.retracted:
+            continue
+        parents = [p for p in (src.derived_from if src else ()) if p in sources]
+        if parents:
+            stack.extend(parents)
+        else:
+            out.add(sid)
+    if not roots:
+        return frozenset(seen)
+    return frozenset(out or ({start} if not stop_retracted else ()))
+
+
+@dataclass(frozen=True)
+class SourceGraph:
+    """Each source's origins and relay chain, computed once when the workspace is made."""
+
+    roots: Mapping[str, frozenset[str]]  # through retracted sources too
+    live_roots: Mapping[str, frozenset[str]]  # a retracted source cuts its chain
+    chains: Mapping[str, frozenset[str]]  # the source and everything it relays
+
+    @classmethod
+    def of(cls, sources: Mapping[str, Source]) -> SourceGraph:
+        """The graph of a workspace's sources (keyed as the workspace's lookups are)."""
+        return cls(
+            roots=MappingProxyType({s: _walk(sources, s, stop_retracted=False, roots=True) for s in sources}),
+            live_roots=MappingProxyType({s: _walk(sources, s, stop_retracted=True, roots=True) for s in sources}),
+            chains=MappingProxyType({s: _walk(sources, s, stop_retracted=False, roots=False) for s in sources}))
+
+    @staticmethod
+    def walk(sources: Mapping[str, Source], start: str, *, retracted: bool, roots: bool) -> frozenset[str]:
+        """The same walk for an id the graph does not hold (an unknown source)."""
+        return _walk(sources, start, stop_retracted=not retracted, roots=roots)
+
+
+@dataclass(frozen=True)
+class WorkspaceIndex:
+    """Lookups by id, built once with the workspace: read-only mappings, never filled later."""
+
+    sources: Mapping[str, Source]
+    evidence: Mapping[str, Evidence]
+    metrics: Mapping[str, Metric]
+    graph: SourceGraph
+    built_from: tuple[tuple[Source, ...], tuple[Evidence, ...], tuple[Metric, ...]]  # the entries indexed
+
+    @classmethod
+    def of(cls, sources: tuple[Source, ...], evidence: tuple[Evidence, ...], metrics: tuple[Metric, ...]
+           ) -> WorkspaceIndex:
+        """The index of these entries; the last of a duplicated id wins, as a dict built in order would."""
+        by_id = {s.id: s for s in sources}
+        return cls(MappingProxyType(by_id), MappingProxyType({e.id: e for e in evidence}),
+                   MappingProxyType({m.id: m for m in metrics}), SourceGraph.of(by_id), (sources, evidence, metrics))
+
+    def indexes(self, ws: Workspace) -> bool:
+        """True when this index was built from the workspace's own entries (not those of a copy it came from)."""
+        mine = self.built_from
+        return mine[0] is ws.sources and mine[1] is ws.evidence and mine[2] is ws.metrics
 
 
 @dataclass(frozen=True)
 class Workspace:
-    """Everything loaded from one workspace folder, validated."""
+    """Everything loaded from one workspace folder. Make one with `Workspace.make`, which builds its index."""
 
     root: str
     meta: Meta
@@ -223,28 +303,45 @@ class Workspace:
     analysis: tuple[tuple[str, tuple[Judgement, ...]], ...] = ()
     charts: tuple[ChartSpec, ...] = ()
     metrics: tuple[Metric, ...] = ()
-    _index: dict = field(default_factory=dict, compare=False, repr=False)
+    index: WorkspaceIndex | None = field(default=None, compare=False, repr=False)
+    # Each loaded file's lines (path relative to the workspace -> lines), read once at load, so a check
+    # that points into a value's text (a TODO, a word) never reads the file again.
+    lines: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}), compare=False,
+                                                 repr=False)
+
+    @classmethod
+    def make(cls, root: str, meta: Meta, scale: Scale, sources: tuple[Source, ...], evidence: tuple[Evidence, ...],
+             analysis: tuple[tuple[str, tuple[Judgement, ...]], ...] = (), charts: tuple[ChartSpec, ...] = (),
+             metrics: tuple[Metric, ...] = (), lines: Mapping[str, tuple[str, ...]] | None = None) -> Workspace:
+        """A workspace with its index built from these entries."""
+        return cls(root=root, meta=meta, scale=scale, sources=sources, evidence=evidence, analysis=analysis,
+                   charts=charts, metrics=metrics, index=WorkspaceIndex.of(sources, evidence, metrics),
+                   lines=MappingProxyType(dict(lines or {})))
+
+    def with_evidence(self, evidence: tuple[Evidence, ...]) -> Workspace:
+        """The same workspace with other evidence (the capped view), its index rebuilt."""
+        return Workspace.make(self.root, self.meta, self.scale, self.sources, evidence, self.analysis,
+                              self.charts, self.metrics, self.lines)
+
+    @property
+    def idx(self) -> WorkspaceIndex:
+        """The index built by `make`. A workspace made otherwise (by hand, or `dataclasses.replace` of other
+        entries) gets a fresh one on each call, never stored: correct, but slow; the loader uses `make`."""
+        if self.index is not None and self.index.indexes(self):
+            return self.index
+        return WorkspaceIndex.of(self.sources, self.evidence, self.metrics)
 
     def source(self, sid: str) -> Source | None:
         """Look a source up by id."""
-        idx = self._index.get("sources")
-        if idx is None:  # not setdefault: its argument would rebuild the index on every call
-            idx = self._index["sources"] = {s.id: s for s in self.sources}
-        return idx.get(sid)
+        return self.idx.sources.get(sid)
 
     def item(self, eid: str) -> Evidence | None:
         """Look an evidence item up by id."""
-        idx = self._index.get("evidence")
-        if idx is None:
-            idx = self._index["evidence"] = {e.id: e for e in self.evidence}
-        return idx.get(eid)
+        return self.idx.evidence.get(eid)
 
     def metric(self, mid: str) -> Metric:
         """The declared metric, or one made from the id (a workspace need not declare its metrics)."""
-        idx = self._index.get("metrics")
-        if idx is None:
-            idx = self._index["metrics"] = {m.id: m for m in self.metrics}
-        found = idx.get(mid)
+        found = self.idx.metrics.get(mid)
         if found is not None:
             return found
         words = str(mid).replace("-", " ").replace("_", " ").strip()

@@ -18,27 +18,11 @@ def roots(ws: Workspace, source_id: str, *, retracted: bool = True) -> frozenset
     With retracted=False, a retracted source cuts its chain: what is relayed only through
     retracted sources has no origin left.
     """
-    cache = ws._index.setdefault("roots" if retracted else "live_roots", {})
-    if source_id in cache:
-        return cache[source_id]
-    seen, stack, out = set(), [source_id], set()
-    while stack:  # iterative, and cycle-safe: validation reports cycles separately
-        sid = stack.pop()
-        if sid in seen:
-            continue
-        seen.add(sid)
-        src = ws.source(sid)
-        if not retracted and src and src.retracted:
-            continue
-        parents = [p for p in (src.derived_from if src else ()) if ws.source(p)]
-        if parents:
-            stack.extend(parents)
-        else:
-            out.add(sid)
-    if retracted:
-        out = out or {source_id}
-    cache[source_id] = frozenset(out)
-    return cache[source_id]
+    graph = ws.idx.graph
+    found = (graph.roots if retracted else graph.live_roots).get(source_id)
+    if found is None:  # an id no source has: the same walk, on the spot
+        found = graph.walk(ws.idx.sources, source_id, retracted=retracted, roots=True)
+    return found
 
 
 def origins(ws: Workspace, item: Evidence, *, retracted: bool = False) -> frozenset[str]:
@@ -90,19 +74,11 @@ def discredited(ws: Workspace, source_id: str) -> bool:
 
 
 def chain(ws: Workspace, source_id: str) -> frozenset[str]:
-    """A source and everything it relays, cached per workspace."""
-    cache = ws._index.setdefault("chains", {})
-    if source_id not in cache:
-        seen, stack = set(), [source_id]
-        while stack:
-            sid = stack.pop()
-            src = ws.source(sid)
-            if sid in seen or src is None:
-                continue
-            seen.add(sid)
-            stack.extend(src.derived_from)
-        cache[source_id] = frozenset(seen)
-    return cache[source_id]
+    """A source and everything it relays (computed when the workspace was made)."""
+    found = ws.idx.graph.chains.get(source_id)
+    if found is None:
+        found = ws.idx.graph.walk(ws.idx.sources, source_id, retracted=True, roots=False)
+    return found
 
 
 def effective_level(ws: Workspace, item: Evidence) -> Level | None:
@@ -176,5 +152,5 @@ def capped(ws: Workspace) -> Workspace:
                                     caveats=(*e.caveats, note))
             changed = True
         items.append(e)
-    # A fresh _index: the lookup caches of the original point at the uncapped claims.
-    return dataclasses.replace(ws, evidence=tuple(items), _index={}) if changed else ws
+    # A fresh index: the original's lookups point at the uncapped claims.
+    return ws.with_evidence(tuple(items)) if changed else ws

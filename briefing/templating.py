@@ -20,14 +20,17 @@ import os
 import resource
 import signal
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .errors import BriefingError
 from .escaping import MdMarkup, escape, finalize, markup_join
+from .yamlsafe import MAX_BYTES
 
 
 @dataclass(frozen=True)
@@ -67,31 +70,90 @@ class _Template(jinja2.Template):
         return rv
 
 
-class _Loader(jinja2.BaseLoader):
-    """The workspace's templates/ first, then the packaged ones; nothing outside them is ever read."""
+@dataclass(frozen=True)
+class TemplateFile:
+    """One template file as read at load: its text (or why it cannot be used) and the path errors name."""
 
-    def __init__(self, workspace_templates: Path, package_templates: Path):
-        own = Path(workspace_templates)
-        # (folder to look in, folder the resolved file must stay inside)
-        self.folders = ((own, own.parent), (Path(package_templates), Path(package_templates)))
+    path: str
+    text: str | None = None
+    refused: str = ""  # why the name is refused (a link leading outside)
+    error: OSError | UnicodeError | None = None  # why it could not be read, raised where it is used
+
+
+@dataclass(frozen=True)
+class TemplateSources:
+    """Every template file a build may use, read once: the workspace's templates/ over the packaged ones."""
+
+    own: Mapping[str, TemplateFile]  # by name relative to the workspace's templates/
+    packaged: Mapping[str, TemplateFile]
+    workspace_templates: Path
+    package_templates: Path
+
+    def find(self, name: str) -> TemplateFile | None:
+        """The file a template name resolves to: the workspace's own first, then the packaged one."""
+        return self.own.get(name) or self.packaged.get(name)
+
+
+def _read_folder(folder: Path, bound: Path) -> dict[str, TemplateFile]:
+    """The files under a template folder by name ('sections/x.md.j2'); links followed only inside `bound`."""
+    out: dict[str, TemplateFile] = {}
+    if not folder.is_dir():
+        return out
+    real_bound = bound.resolve()
+    seen: set[Path] = set()
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        here = Path(dirpath)
+        seen.add(here.resolve())
+        # Linked folders are followed inside the bound only, and once (a link to a parent would loop).
+        dirnames[:] = sorted(d for d in dirnames if (here / d).resolve().is_relative_to(real_bound)
+                             and (here / d).resolve() not in seen)
+        for fname in sorted(filenames):
+            path = here / fname
+            name = path.relative_to(folder).as_posix()
+            real = path.resolve()
+            if not real.is_relative_to(real_bound):
+                out[name] = TemplateFile(str(path), refused=f"'{name}' is a link to a file outside the workspace;"
+                                         " refused")
+            elif real.is_file():
+                try:
+                    size = real.stat().st_size
+                    if size > MAX_BYTES:  # a font or an image kept beside the templates: never read whole
+                        raise OSError(f"{name} is {size / 1e6:.1f} MB; a template is at most"
+                                      f" {MAX_BYTES // 1_000_000} MB")
+                    out[name] = TemplateFile(str(path), real.read_text("utf-8"))
+                except (OSError, UnicodeError) as exc:
+                    out[name] = TemplateFile(str(path), error=exc)
+    return out
+
+
+def read_templates(workspace_templates: Path, package_templates: Path) -> TemplateSources:
+    """Read every template file once: the workspace's (links followed only inside the workspace) and the packaged."""
+    own = Path(workspace_templates)
+    package = Path(package_templates)
+    return TemplateSources(MappingProxyType(_read_folder(own, own.parent)),
+                           MappingProxyType(_read_folder(package, package)), own, package)
+
+
+class _Loader(jinja2.BaseLoader):
+    """Serves the template sources read at load; nothing outside the template folders is ever read."""
+
+    def __init__(self, sources: TemplateSources):
+        self.sources = sources
 
     def get_source(self, environment, template):
         pieces = template.replace("\\", "/").split("/")
         if template.startswith(("/", "\\")) or ".." in pieces or (pieces and ":" in pieces[0]):
             raise TemplateRefused(f"'{template}' leads outside the templates folder; refused")
-        pieces = [p for p in pieces if p not in ("", ".")]
-        for folder, bound in self.folders:
-            path = folder.joinpath(*pieces)
-            if not (path.is_file() or path.is_symlink()):
-                continue
-            real = path.resolve()
-            if not real.is_relative_to(bound.resolve()):
-                raise TemplateRefused(f"'{template}' is a link to a file outside the workspace; refused")
-            if not real.is_file():
-                continue
-            # One environment per build, so no reload check (None: always up to date).
-            return real.read_text("utf-8"), str(path), None
-        raise jinja2.TemplateNotFound(template)
+        name = "/".join(p for p in pieces if p not in ("", "."))
+        found = self.sources.find(name)
+        if found is None:
+            raise jinja2.TemplateNotFound(template)
+        if found.refused:
+            raise TemplateRefused(found.refused.replace(f"'{name}'", f"'{template}'", 1))
+        if found.text is None:
+            raise found.error or jinja2.TemplateNotFound(template)
+        # One environment per build, so no reload check (None: always up to date).
+        return found.text, found.path, None
 
 
 def _size(value) -> int | None:
@@ -152,12 +214,18 @@ class CompiledTemplates(jinja2.BytecodeCache):
 
 
 def environment(workspace_templates: Path, package_templates: Path, filters: dict,
-                compiled: CompiledTemplates | None = None) -> jinja2.Environment:
-    """A sandboxed environment: the workspace's templates override the packaged ones, file by file;
-    `compiled` keeps compiled templates between environments."""
+                compiled: CompiledTemplates | None = None,
+                sources: TemplateSources | None = None) -> jinja2.Environment:
+    """A sandboxed environment: the workspace's templates override the packaged ones, file by file.
+
+    `compiled` keeps compiled templates between environments; `sources` are the template files as `load`
+    read them (without them the two folders are read now).
+    """
+    if sources is None:
+        sources = read_templates(workspace_templates, package_templates)
     env = _BoundedSandbox(
         bytecode_cache=compiled,
-        loader=_Loader(workspace_templates, package_templates), undefined=jinja2.StrictUndefined,
+        loader=_Loader(sources), undefined=jinja2.StrictUndefined,
         finalize=finalize, autoescape=True, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         extensions=["jinja2.ext.loopcontrols"], auto_reload=False,
         # Pandoc Markdown writes attributes as {#id}: keep that free for authors; comments are {## ##}.

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 from . import wording
-from .audiences import audience_files, audience_problems
+from .audiences import Audience
 from .changes import review
+from .editions import Edition
 from .errors import Problem
 from .model import ChartSpec, Pos, Workspace
 from .sourcing import cap_note, retracted_behind, roots, supports
 from .spec import SECTIONS
 from .spec import _hint as hint
-from .yamlsafe import key_line
 
 # What `briefing new` leaves for the analyst to replace; a briefing must never print it.
 PLACEHOLDER = re.compile(r"\bTODO\b")
 
 
-def validate(ws: Workspace) -> list[Problem]:
-    """Every cross-file problem in a loaded workspace."""
+def validate(ws: Workspace, base: Edition | None,
+             audiences: Mapping[str, tuple[Audience | None, list[Problem]]]) -> list[Problem]:
+    """Every cross-file problem in a loaded workspace, given the edition it is compared against and every
+    audience as loaded (name -> the audience or None, and the problems in its file)."""
     out: list[Problem] = []
     out += _duplicates(ws)
     out += _sources(ws)
@@ -35,10 +38,10 @@ def validate(ws: Workspace) -> list[Problem]:
     out += _analysis(ws)
     out += _retracted(ws)
     out += _charts(ws)
-    out += _audiences(ws)
+    out += _audiences(ws, audiences)
     out += _placeholders(ws)
     out += wording.check(ws)
-    out += _editions(ws)
+    out += review(ws, base)
     return out
 
 
@@ -248,28 +251,19 @@ def _todo(ws: Workspace, pos: Pos, what: str, texts: dict[str, str]) -> list[Pro
     fields = [k for k, v in texts.items() if v and PLACEHOLDER.search(v)]
     if not fields:
         return []
-    line = _todo_line(Path(ws.root) / pos.path, pos.line)
+    line = _todo_line(ws.lines.get(pos.path, ()), pos.line)
     return [Problem(pos.path, line or pos.line, 1 if line else pos.column, "error",
                     f"{what} still holds a TODO placeholder in {', '.join(fields)}; replace it with real text")]
 
 
-def _todo_line(path: Path, start: int) -> int:
+def _todo_line(lines: tuple[str, ...], start: int) -> int:
     """The first line from `start` holding TODO outside a comment (0 if none), so editors jump to it."""
-    try:
-        lines = path.read_text("utf-8").splitlines()
-    except (OSError, UnicodeError):
-        return 0
     for n, text in enumerate(lines[start - 1:], start):
         if text.lstrip().startswith("- id:") and n > start:
             break  # the next entry of a list (sources.yaml)
         if PLACEHOLDER.search(text.split(" #")[0]) and not text.lstrip().startswith("#"):
             return n
     return 0
-
-
-def _editions(ws: Workspace) -> list[Problem]:
-    """Judgements that moved since the last recorded edition (see briefing.editions)."""
-    return review(ws)
 
 
 def _charts(ws: Workspace) -> list[Problem]:
@@ -289,18 +283,17 @@ def _charts(ws: Workspace) -> list[Problem]:
     return out
 
 
-def _audiences(ws: Workspace) -> list[Problem]:
+def _audiences(ws: Workspace, audiences: Mapping[str, tuple[Audience | None, list[Problem]]]) -> list[Problem]:
     """Every audience loads (packaged and the workspace's), and the audience names and chart ids used exist."""
-    root = Path(ws.root)
-    names = audience_files(root)
+    names = list(audiences)
     out, loaded = [], []
     for name in names:
-        audience, problems = audience_problems(root, name)
+        audience, problems = audiences[name]
         out += problems
         if audience is not None:
             loaded.append(audience)
     if ws.meta.audience and ws.meta.audience not in names:
-        out.append(Problem("briefing.yaml", key_line(root / "briefing.yaml", "audience"), 1, "error",
+        out.append(Problem("briefing.yaml", ws.meta.at("audience").line, 1, "error",
                            f"unknown audience '{ws.meta.audience}'; available: {', '.join(names)}"
                            + hint(ws.meta.audience, names)))
     for _section, items in ws.analysis:

@@ -8,18 +8,17 @@ are atomic).
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from .build import DEFAULT_FORMATS, build, input_digest
+from .build import DEFAULT_FORMATS, build
 from .context import BuildContext
 from .errors import BriefingError, errors_in
+from .inputs import INPUT_DIRS, input_digest
+from .inputs import is_input as is_input_file
 
-WATCHED_FILES = frozenset({"briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml"})
-WATCHED_DIRS = ("evidence", "templates", "editions")
-YAML_SUFFIXES = (".yaml", ".yml")
+WATCHED_DIRS = INPUT_DIRS
 
 
 def watched_dirs(root: Path) -> tuple[str, ...]:
@@ -45,28 +44,14 @@ def is_input(root: Path, path: str) -> bool:
         rel = Path(path).relative_to(root)
     except ValueError:
         return False
-    name = rel.name
-    if not rel.parts or name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp")):
-        return False
-    if len(rel.parts) == 1:
-        return name in WATCHED_FILES or name in WATCHED_DIRS
-    if rel.parts[0] in ("evidence", "editions"):
-        return rel.suffix in YAML_SUFFIXES
-    return rel.parts[0] == "templates"
+    if len(rel.parts) == 1 and rel.name in WATCHED_DIRS:
+        return True  # an input folder appearing or going away
+    return is_input_file(rel)  # the rule `input_files` lists the build's inputs by
 
 
 def inputs_digest(root: Path) -> str:
-    """What a rebuild depends on: the build's own inputs plus the recorded editions (the "What changed" box)."""
-    h = hashlib.sha256(input_digest(root).encode())
-    folder = root / "editions"
-    if folder.is_dir():
-        for p in sorted(folder.iterdir()):
-            if p.suffix in YAML_SUFFIXES and p.is_file():
-                try:
-                    h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
-                except OSError:
-                    continue
-    return h.hexdigest()
+    """What a rebuild depends on: the manifest's digest of every input file (the recorded editions too)."""
+    return input_digest(root)
 
 
 def _describe(root: Path, changes) -> str:

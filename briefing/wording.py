@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from .errors import Problem
 from .model import Level, Pos, Workspace
@@ -113,7 +112,8 @@ def _report(ws: Workspace, level: Level, who: str, field: str, text: str, key_po
         return []
     out = []
     for hit in find(text, level, scale.levels, scale.categorical, scale.categorical_from, scale.likelihood):
-        at = locate(Path(ws.root), key_pos.get(field, pos), text, hit.start)
+        key = key_pos.get(field, pos)
+        at = locate(ws.lines.get(key.path, ()), key, text, hit.start)
         said = f"{who} says \"{hit.term}\" in its {field}"
         if hit.kind == "categorical":
             top = scale.get(scale.categorical_from)
@@ -126,19 +126,17 @@ def _report(ws: Workspace, level: Level, who: str, field: str, text: str, key_po
     return out
 
 
-def locate(root: Path, key: Pos, text: str, start: int) -> Pos:
+def locate(lines: tuple[str, ...], key: Pos, text: str, start: int) -> Pos:
     """Where character `start` of a field's normalised text is written, from the field's key onwards.
 
     The loader joins a folded or plain scalar's words with single spaces; walking the file's words
-    after the key finds the same word again. When the file does not line up (escapes, odd quoting)
-    the key's own position is the answer.
+    after the key (in the file's lines, kept at load) finds the same word again. When the file does
+    not line up (escapes, odd quoting) the key's own position is the answer.
     """
     words = text.split(" ")
     index = text[:start].count(" ")
     within = start - len(" ".join(words[:index])) - (1 if index else 0)
-    try:
-        lines = (root / key.path).read_text("utf-8").splitlines()
-    except (OSError, UnicodeError):
+    if not lines:  # the file's lines, as loaded
         return key
     tokens: list[tuple[int, int, str]] = []
     for n in range(key.line - 1, len(lines)):

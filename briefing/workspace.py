@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import spec
-from .changes import changes_for
-from .compose import check_templates
-from .errors import BriefingError, Problem, errors_in
+from .errors import Problem
 from .model import (
     Actor,
     ChartSpec,
@@ -25,8 +23,6 @@ from .model import (
     Source,
     Workspace,
 )
-from .sourcing import capped
-from .validate import validate
 from .yamlsafe import load_file
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -39,9 +35,10 @@ def _p(d: dict, key: str, default: Pos) -> Pos:
     return d.get("__key_pos__", {}).get(key, d.get("__pos__", default))
 
 
-def _check_file(root: Path, rel: str, shape, problems: list[Problem], path: Path | None = None):
-    """Load one file and convert it against its spec; returns the converted dict or None."""
-    tree, probs = load_file(path or root / rel, rel)
+def _check_file(root: Path, rel: str, shape, problems: list[Problem], path: Path | None = None,
+                lines: dict[str, tuple[str, ...]] | None = None):
+    """Load one file and convert it against its spec; returns the converted dict or None (its lines into `lines`)."""
+    tree, probs = load_file(path or root / rel, rel, lines)
     problems.extend(probs)
     if tree is None:
         return None
@@ -101,12 +98,12 @@ def _unread_variants(root: Path, problems: list[Problem]) -> None:
             problems.append(Problem(name, 1, 1, "warning", f"no {name}, so none is read{hint}"))
 
 
-def load_scale(root: Path, problems: list[Problem]) -> Scale | None:
+def load_scale(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]] | None = None) -> Scale | None:
     """The workspace's scale.yaml, or the packaged default."""
     own = root / "scale.yaml"
     packaged = _check_file(DEFAULT_SCALE.parent, "scale.yaml", spec.SCALE, [], DEFAULT_SCALE) or {}
     if own.exists():
-        data = _check_file(root, "scale.yaml", spec.SCALE, problems)
+        data = _check_file(root, "scale.yaml", spec.SCALE, problems, lines=lines)
         rel = "scale.yaml"
     else:
         data, rel = packaged, "(packaged scale)"
@@ -157,26 +154,26 @@ def _words(wording: dict, fallback: dict, key: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(" ".join(w.split()) for w in words or () if w and w.strip()))
 
 
-def _meta(root: Path, problems: list[Problem]) -> Meta | None:
+def _meta(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]]) -> Meta | None:
     if not (root / "briefing.yaml").exists():
         problems.append(Problem("briefing.yaml", 1, 1, "error",
                                 "no briefing.yaml: is this a workspace? (create one with `briefing init DIR`)"
                                 + _variant(root, "briefing.yaml")))
         return None
-    d = _check_file(root, "briefing.yaml", spec.META, problems)
+    d = _check_file(root, "briefing.yaml", spec.META, problems, lines=lines)
     if not d or None in (d.get(k) for k in ("title", "date", "edition", "marking")):
         return None
     fields = {k: d[k] for k in ("title", "subtitle", "date", "edition", "organisation", "author",
                                 "marking", "audience") if d.get(k) is not None}
-    return Meta(**fields, pos=d["__pos__"])
+    return Meta(**fields, pos=d["__pos__"], key_pos=tuple((d.get("__key_pos__") or {}).items()))
 
 
-def _sources(root: Path, problems: list[Problem]) -> list[Source]:
+def _sources(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]]) -> list[Source]:
     if not (root / "sources.yaml").exists():
         problems.append(Problem("sources.yaml", 1, 1, "error", "no sources.yaml in the workspace"
                                 + _variant(root, "sources.yaml")))
         return []
-    d = _check_file(root, "sources.yaml", spec.SOURCES_FILE, problems)
+    d = _check_file(root, "sources.yaml", spec.SOURCES_FILE, problems, lines=lines)
     out = []
     for s in (d or {}).get("references") or []:
         if s is None or None in (s.get(k) for k in ("id", "title", "kind")):
@@ -228,10 +225,10 @@ def _evidence_item(d: dict, rel: str) -> Evidence | None:
         pos=d.get("__pos__", here), key_pos=tuple((d.get("__key_pos__") or {}).items()))
 
 
-def _analysis(root: Path, problems: list[Problem]):
+def _analysis(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]]):
     if not (root / "analysis.yaml").exists():
         return ()
-    d = _check_file(root, "analysis.yaml", spec.ANALYSIS, problems) or {}
+    d = _check_file(root, "analysis.yaml", spec.ANALYSIS, problems, lines=lines) or {}
     out = []
     for section, items in d.items():
         js = tuple(Judgement(id=j["id"], text=" ".join(j["text"].split()), title=j.get("title") or "",
@@ -242,10 +239,10 @@ def _analysis(root: Path, problems: list[Problem]):
     return tuple(out)
 
 
-def _charts(root: Path, problems: list[Problem]):
+def _charts(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]]):
     if not (root / "charts.yaml").exists():
         return (), ()
-    d = _check_file(root, "charts.yaml", spec.CHARTS_FILE, problems) or {}
+    d = _check_file(root, "charts.yaml", spec.CHARTS_FILE, problems, lines=lines) or {}
     metrics = tuple(Metric(id=m["id"], label=" ".join(m["label"].split()), unit=(m.get("unit") or "").strip(),
                            pos=m["__pos__"])
                     for m in d.get("metrics") or [] if m and m.get("id") and m.get("label"))
@@ -255,52 +252,37 @@ def _charts(root: Path, problems: list[Problem]):
                  for c in d.get("charts") or [] if c and c.get("id") and c.get("kind") and c.get("title"))
 
 
-def load(root: Path) -> tuple[Workspace | None, list[Problem]]:
-    """Load and validate a workspace: returns the model (None if unusable) and every problem found."""
+def read_workspace(root: Path) -> tuple[Workspace | None, list[Problem]]:
+    """Read a workspace's files into the model: returns it (None if unusable) and every problem in its files.
+
+    The checks across files (`validate`) need the editions and audiences too: `inputs.load` runs them.
+    """
     root = Path(root)
     problems: list[Problem] = []
     if not root.is_dir():
         return None, [Problem(str(root), 0, 0, "error", "workspace folder does not exist")]
+    lines: dict[str, tuple[str, ...]] = {}
     _unread_variants(root, problems)
-    meta = _meta(root, problems)
-    scale = load_scale(root, problems)
-    sources = _sources(root, problems)
+    meta = _meta(root, problems, lines)
+    scale = load_scale(root, problems, lines)
+    sources = _sources(root, problems, lines)
     evidence = []
     for path in evidence_files(root, problems):
         rel = path.relative_to(root).as_posix()
-        d = _check_file(root, rel, spec.EVIDENCE, problems, path)
+        d = _check_file(root, rel, spec.EVIDENCE, problems, path, lines)
         item = _evidence_item(d, rel) if d else None
         if item:
             evidence.append(item)
-    analysis = _analysis(root, problems)
-    metrics, charts = _charts(root, problems)
+    analysis = _analysis(root, problems, lines)
+    metrics, charts = _charts(root, problems, lines)
     if meta is None or scale is None:
         if scale is None:
             problems.append(Problem("scale.yaml", 1, 1, "error", "the confidence scale has no usable levels"))
         return None, sorted(set(problems), key=_order)
-    ws = Workspace(root=str(root), meta=meta, scale=scale, sources=tuple(sources), evidence=tuple(evidence),
-                   analysis=analysis, charts=charts, metrics=metrics)
-    problems.extend(validate(ws))
+    ws = Workspace.make(root=str(root), meta=meta, scale=scale, sources=tuple(sources), evidence=tuple(evidence),
+                        analysis=analysis, charts=charts, metrics=metrics, lines=lines)
     return ws, sorted(set(problems), key=_order)
-
-
-def check(root: Path) -> tuple[Workspace | None, list[Problem]]:
-    """What `briefing check` reports: loading, plus every audience's template rendered and the CSL style parsed."""
-    ws, problems = load(root)
-    if ws is None or errors_in(problems):
-        return ws, problems  # templates render only a workspace that loads cleanly
-    return ws, sorted(set(problems + check_templates(capped(ws), changes_for(ws))), key=_order)
 
 
 def _order(p: Problem):
     return (p.path, p.line, p.column, p.severity, p.message)
-
-
-def load_or_raise(root: Path) -> tuple[Workspace, list[Problem]]:
-    """Load a workspace for building: raise BriefingError (carrying every problem) if it has errors."""
-    ws, problems = load(root)
-    errs = errors_in(problems)
-    if errs or ws is None:
-        first = errs[0] if errs else Problem(str(root), 0, 0, "error", "workspace cannot be loaded")
-        raise BriefingError(first.message, first.path, first.line, first.column, problems=tuple(problems))
-    return ws, problems

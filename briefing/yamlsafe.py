@@ -277,11 +277,13 @@ def _convert_mapping(node, pos: Pos, rel: str, counter: list[int], loader: _Load
     return out
 
 
-def load_file(path: Path, rel: str):
-    """Read and parse one YAML file: returns (tree or None, problems)."""
+def load_file(path: Path, rel: str, lines: dict[str, tuple[str, ...]] | None = None):
+    """Read and parse one YAML file: returns (tree or None, problems); its text's lines go into `lines`."""
     text, problems = read_text(path, rel)
     if text is None:
         return None, problems
+    if lines is not None:
+        lines[rel] = tuple(text.splitlines())
     try:
         tree = parse(text, rel)
     except YamlError as fault:

@@ -83,7 +83,7 @@ def make_workspace(tmp_path):
 
 def problems_of(root: Path):
     """Load a workspace in-process: its problems."""
-    from briefing.workspace import load
+    from briefing.inputs import load_workspace as load
 
     return load(root)[1]
 

@@ -6,8 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..compose import check
 from ..errors import errors_in
-from ..workspace import check
+from ..inputs import load
 from .arguments import add_command
 
 
@@ -18,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Print every problem, then the counts on stderr; exit 1 on errors."""
-    _, problems = check(Path(args.workspace))
+    problems = check(load(Path(args.workspace)))
     for p in problems:
         print(p)
     errs = len(errors_in(problems))

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..changes import compare, format_changes
 from ..editions import EDITION_NUMBER, EDITIONS_DIR, read_edition, recorded, snapshot
 from ..errors import BriefingError, errors_in
-from ..workspace import load
+from ..inputs import load_workspace as load
 from .arguments import add_command
 
 

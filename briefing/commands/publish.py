@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..editions import publish
-from ..workspace import load_or_raise
+from ..inputs import load
 from .arguments import add_command, date_arg
 
 
@@ -18,7 +18,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Record the edition and say what it holds."""
-    ws, _ = load_or_raise(Path(args.workspace))
+    ws = load(Path(args.workspace)).checked().workspace
+    assert ws is not None  # checked() raised otherwise
     path, ed = publish(ws, args.date)
     print(f"recorded edition {ed.number} ({ed.date}): {len(ed.claims)} claims, {len(ed.sources)} sources,"
           f" {len(ed.judgements)} judgements in {path}; commit it with the evidence")

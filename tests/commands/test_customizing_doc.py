@@ -12,7 +12,7 @@ from conftest import copy_workspace
 
 from briefing.cli import main
 from briefing.compose import compose
-from briefing.workspace import load_or_raise
+from briefing.inputs import load
 from tests.readers import docx_paragraphs, docx_text, docx_xml, pdf_pages
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,7 +77,7 @@ def walked(tmp_path_factory):
             assert code == 0, f"`{what}` failed:\n{out.text}"
             if what.startswith("briefing audience new"):
                 # "The new audience already builds."
-                assert "Bottom line" in compose(load_or_raise(ws)[0], what.split()[3]).markdown
+                assert "Bottom line" in compose(load(ws, what.split()[3])).markdown
     return ws, printed
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from briefing.build import build
 from briefing.errors import errors_in
+from briefing.inputs import load_workspace as load
 from briefing.new_workspace import init_workspace
-from briefing.workspace import load
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "evidence-format.md"
 

@@ -93,8 +93,8 @@ def test_the_graph_sees_the_package():
     """The walk finds the modules and their imports (so the tests below cannot pass by seeing nothing)."""
     assert {"briefing.cli", "briefing.build", "briefing.commands.check", "briefing.render_pdf.document"} <= set(MODULES)
     edges = {(m, name) for m, _, _, name in imports(nested=False)}
-    assert ("briefing.commands.check", "briefing.workspace") in edges
-    assert ("briefing.workspace", "briefing.validate") in edges
+    assert ("briefing.commands.check", "briefing.inputs") in edges
+    assert ("briefing.inputs", "briefing.validate") in edges
 
 
 def test_no_library_module_imports_the_commands():

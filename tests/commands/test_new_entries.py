@@ -11,8 +11,8 @@ from conftest import REPO, copy_workspace
 
 from briefing.cli import main
 from briefing.errors import BriefingError, errors_in
+from briefing.inputs import load_workspace as load
 from briefing.new_entries import new_evidence, new_source, schema_ref
-from briefing.workspace import load
 
 TODAY = dt.date(2026, 7, 2)
 

@@ -11,8 +11,8 @@ from conftest import REPO
 
 from briefing.cli import main
 from briefing.errors import BriefingError
+from briefing.inputs import load_workspace as load
 from briefing.new_workspace import SCHEMA_DIR, init_workspace, schemas
-from briefing.workspace import load
 
 
 def run(*args) -> subprocess.CompletedProcess:

@@ -71,12 +71,11 @@ def test_charts_drawn_ahead_carry_the_reference_numbers_the_parse_gives(audience
     from pathlib import Path
 
     from briefing.compose import compose
-    from briefing.sourcing import capped
-    from briefing.workspace import load_or_raise
+    from briefing.inputs import load
 
-    ws, _ = load_or_raise(Path(__file__).resolve().parents[2])
+    inputs = load(Path(__file__).resolve().parents[2], audience)
     ahead: list[tuple[ChartData, ...]] = []
-    doc = compose(capped(ws), audience, draw_ahead=ahead.append)
+    doc = compose(inputs, draw_ahead=ahead.append)
     guessed = ahead[0] if ahead else ()
     assert [d.digest() for d in guessed] == [d.digest() for d in doc.charts]
     assert bool(ahead) == bool(doc.charts)

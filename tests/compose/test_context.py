@@ -8,7 +8,7 @@ from briefing import pandoc
 from briefing.build import build
 from briefing.compose import compose
 from briefing.context import BuildContext
-from briefing.workspace import load_or_raise
+from briefing.inputs import load
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ def test_a_shared_context_reparses_a_changed_briefing_and_gives_a_fresh_tree(mak
     """The parse cache is keyed by what pandoc reads: an edit parses again; a hit is a copy the caller may change."""
     root = make_workspace()
     context = BuildContext()
-    ws, _ = load_or_raise(root)
+    ws = load(root)
     first = compose(ws, context=context)
     first.ast["blocks"].clear()
     again = compose(ws, context=context)
@@ -50,13 +50,13 @@ def test_a_shared_context_reparses_a_changed_briefing_and_gives_a_fresh_tree(mak
     (root / "evidence" / "claim-a.yaml").write_text(
         (root / "evidence" / "claim-a.yaml").read_text("utf-8").replace("A claim", "A changed claim"),
         "utf-8")
-    edited = compose(load_or_raise(root)[0], context=context)
+    edited = compose(load(root), context=context)
     assert len(parses) == 2 and "A changed claim" in edited.markdown
 
 
 def test_a_context_keeps_the_compiled_templates(make_workspace):
     """Compiled templates go to the context's cache, so a warm rebuild does not compile them again."""
-    ws, _ = load_or_raise(make_workspace())
+    ws = load(make_workspace())
     context = BuildContext()
     assert not context.templates._code
     compose(ws, context=context)

@@ -178,7 +178,7 @@ def test_a_retracted_source_says_so_with_date_and_reason(tmp_path):
 def test_every_issued_form_check_accepts_is_rendered(make_workspace, tmp_path, issued, expected):
     from briefing.csl import bibliography
     from briefing.errors import errors_in
-    from briefing.workspace import load
+    from briefing.inputs import load_workspace as load
 
     sources = ("references:\n  - {id: src-a, type: report, title: T, container-title: C, kind: analysis,"
                f" issued: {issued}}}\n  - {{id: src-b, title: U, kind: news}}\n")
@@ -195,7 +195,7 @@ def test_every_issued_form_check_accepts_builds(tmp_path, issued):
     from conftest import SOURCES, write_workspace
 
     from briefing.build import build
-    from briefing.workspace import load
+    from briefing.inputs import load_workspace as load
     from tests.readers import docx_text
 
     root = write_workspace(tmp_path / "ws", sources=[{**SOURCES[0], "issued": issued}, SOURCES[1]])

@@ -17,8 +17,9 @@ import yaml
 from briefing.build import build
 from briefing.chart_data import chart_data
 from briefing.compose import compose, reference_numbers
+from briefing.inputs import load as load_inputs
+from briefing.inputs import load_workspace as load
 from briefing.new_workspace import init_workspace
-from briefing.workspace import load
 from tests.readers import docx_text, pdf_text
 
 SOURCES = [
@@ -163,8 +164,7 @@ def test_retracted_source_figure_is_flagged_in_table_and_chart_caption(built):
 
 
 def test_chart_draws_both_disagreeing_values_with_reference_numbers(grid):
-    ws, _ = load(grid)
-    doc = compose(ws, "grid")
+    doc = compose(load_inputs(grid, "grid"))
     numbers = reference_numbers(doc.ast)
     bar = next(d for d in doc.charts if d.spec.id == "price-by-region")
     south = next(b for b in bar.series if b.actor == "Southshore")
@@ -184,8 +184,7 @@ def test_chart_draws_both_disagreeing_values_with_reference_numbers(grid):
 
 def test_reference_numbers_match_the_printed_list(built, grid):
     _, pdf, _ = built
-    ws, _ = load(grid)
-    numbers = reference_numbers(compose(ws, "grid").ast)
+    numbers = reference_numbers(compose(load_inputs(grid, "grid")).ast)
     refs = pdf[pdf.rindex("References"):]
     for sid, title in (("southshore-utility", "Our prices in 2026"), ("consumer-watch", "What households really pay")):
         assert re.search(rf"\b{numbers[sid]}\. .{{0,40}}{re.escape(title)}", refs), (sid, refs[:600])

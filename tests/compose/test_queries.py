@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from briefing.inputs import load
 from briefing.queries import Queries, cite, label_markup
-from briefing.workspace import load_or_raise
 
 SOURCES = [
     {"id": "src-a", "type": "report", "title": "Source A", "publisher": "Institute A", "kind": "analysis"},
@@ -48,8 +48,7 @@ ANALYSIS = {
 @pytest.fixture
 def ws(make_workspace):
     root = make_workspace(sources=SOURCES, evidence=EVIDENCE, files={"analysis.yaml": ANALYSIS})
-    workspace, problems = load_or_raise(root)
-    return workspace
+    return load(root).checked().workspace
 
 
 def ids(items) -> list[str]:
@@ -182,7 +181,7 @@ def test_queries_hide_the_workspace_from_templates(ws):
 def test_on_a_tie_the_analysts_own_order_decides(make_workspace):
     analysis = {"watch": [{"id": "x", "text": "Watch these.", "rests_on": ["c-low", "c-high"]}]}
     root = make_workspace(sources=SOURCES, evidence=EVIDENCE, files={"analysis.yaml": analysis})
-    ws = load_or_raise(root)[0]
+    ws = load(root).checked().workspace
     q = Queries(ws, "executive", rank_by=("watch",))
     # Equal weight (one judgement each): the one the judgement names first wins over the more confident.
     assert ids(q.ranked([q.item("c-high"), q.item("c-low")])) == ["c-low", "c-high"]
@@ -195,7 +194,7 @@ def _grid(make_workspace, figures, metrics=None, sources=None):
     root = make_workspace(sources=sources or SOURCES, files=files, evidence={"g.yaml": {
         "id": "g", "title": "G", "claim": "G.", "date": "2026-01-01", "confidence": "moderate",
         "sources": ["src-a"], "figures": figures}})
-    return Queries(load_or_raise(root)[0])
+    return Queries(load(root).checked().workspace)
 
 
 def test_equal_values_from_two_sources_are_one_value_citing_both(make_workspace):
@@ -254,7 +253,7 @@ def test_attribution_without_an_accuser_falls_back_to_the_origins(make_workspace
         "b.yaml": {"id": "b", "title": "Reported", "claim": "Y.", "date": "2026", "confidence": "moderate",
                    "sources": ["src-b"], "disputes": [{"by": "Gamma", "text": "No."}, {"by": "Delta", "text": "No."}]},
     }
-    q = Queries(load_or_raise(make_workspace(sources=sources, evidence=evidence))[0])
+    q = Queries(load(make_workspace(sources=sources, evidence=evidence)).checked().workspace)
     # The relay traces to Acme's own post, an interested party: Acme alleges it.
     assert q.attribution(q.item("a")).text == "alleged by Acme"
     assert q.attribution(q.item("b")).text == "reported by Daily B; disputed by Gamma and Delta"
@@ -267,7 +266,7 @@ def test_provenance_relays_and_origins(make_workspace):
                 "derived_from": ["wire"]}]
     evidence = {"a.yaml": {"id": "a", "title": "A", "claim": "X.", "date": "2026", "confidence": "moderate",
                            "sources": ["paper", "src-b"]}}
-    q = Queries(load_or_raise(make_workspace(sources=sources, evidence=evidence))[0])
+    q = Queries(load(make_workspace(sources=sources, evidence=evidence)).checked().workspace)
     assert [s.id for s in q.relays("paper")] == ["src-c"] and q.relays("src-b") == []
     assert [s.id for s in q.origin_sources(q.item("a"))] == ["src-b", "src-c"]
 
@@ -280,8 +279,8 @@ def test_retractions_reach_figures_claims_and_judgements(make_workspace):
                 "b.yaml": {"id": "b", "title": "Clean", "claim": "Y.", "date": "2026", "confidence": "moderate",
                            "sources": ["src-a"]}}
     analysis = {"implications": [{"id": "i", "title": "Act", "text": "Do.", "rests_on": ["a", "b"]}]}
-    q = Queries(load_or_raise(make_workspace(sources=sources, evidence=evidence,
-                                             files={"analysis.yaml": analysis}))[0])
+    q = Queries(load(make_workspace(sources=sources, evidence=evidence,
+                                             files={"analysis.yaml": analysis})).checked().workspace)
     assert q.retracted("src-d") == "Retracted in March 2026: fabricated quotes"
     assert q.retracted("relay") == ("Relays a retracted source: “A blog post”, retracted in March 2026"
                                     " (fabricated quotes)")
@@ -297,7 +296,7 @@ def test_alleged_by_overrides_the_accuser_actors(make_workspace):
     evidence = {"a.yaml": {"id": "a", "title": "Beta denies it", "claim": "Beta says no.", "date": "2026",
                            "confidence": "moderate", "sources": ["src-b"], "alleged_by": ["Beta", " Beta "],
                            "actors": [{"name": "Acme", "role": "accuser"}, {"name": "Beta", "role": "accused"}]}}
-    q = Queries(load_or_raise(make_workspace(sources=SOURCES, evidence=evidence))[0])
+    q = Queries(load(make_workspace(sources=SOURCES, evidence=evidence)).checked().workspace)
     assert q.attribution(q.item("a")).text == "alleged by Beta"
 
 

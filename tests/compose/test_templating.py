@@ -17,7 +17,7 @@ from briefing.compose import PACKAGE_TEMPLATES, compose
 from briefing.context import BuildContext
 from briefing.errors import BriefingError
 from briefing.escaping import escape
-from briefing.workspace import load_or_raise
+from briefing.inputs import load
 
 REPO = Path(__file__).resolve().parents[2]
 OVERRIDE = "templates/sections/bottom_line.md.j2"
@@ -27,9 +27,8 @@ def fault(make_workspace, body: str, extra: dict | None = None, audience: str = 
           context: BuildContext | None = None) -> BriefingError:
     """Compose a workspace whose bottom-line section is `body`; the error it raises."""
     root = make_workspace(files={OVERRIDE: body, **(extra or {})})
-    ws, _ = load_or_raise(root)
     with pytest.raises(BriefingError) as info:
-        compose(ws, audience, context=context)
+        compose(load(root, audience), context=context)
     return info.value
 
 
@@ -106,7 +105,7 @@ def test_runaway_loop_is_stopped_by_the_time_bound(make_workspace, monkeypatch):
     # The packaged templates compiled first, under the usual bound: the short one then times the loop
     # alone, however busy the machine is.
     context = BuildContext()
-    compose(load_or_raise(make_workspace())[0], context=context)
+    compose(load(make_workspace()), context=context)
     monkeypatch.setattr(templating, "LIMITS", templating.Limits(seconds=0.5, memory=256 * 1024 * 1024))
     # 10^10 iterations: only the time bound ends it, as the message says (no wall-clock assert here).
     err = fault(make_workspace, "One.\n{% for i in range(100000) %}{% for j in range(100000) %}"
@@ -171,9 +170,8 @@ def test_include_of_a_symlink_leading_out_of_the_workspace_is_refused(make_works
     secret.write_text("TOP SECRET\n", encoding="utf-8")
     root = make_workspace(files={OVERRIDE: "One.\n{% include 'sections/evil.md.j2' %}\n"})
     (root / "templates" / "sections" / "evil.md.j2").symlink_to(secret)
-    ws, _ = load_or_raise(root)
     with pytest.raises(BriefingError) as info:
-        compose(ws, "executive")
+        compose(load(root, "executive"))
     at(info.value, OVERRIDE, 2, "is a link to a file outside the workspace; refused")
 
 
@@ -183,9 +181,8 @@ def test_an_overriding_section_that_links_out_is_refused_not_silently_replaced(m
     root = make_workspace()
     (root / "templates" / "sections").mkdir(parents=True)
     (root / "templates" / "sections" / "bottom_line.md.j2").symlink_to(secret)
-    ws, _ = load_or_raise(root)
     with pytest.raises(BriefingError) as info:
-        compose(ws, "executive")
+        compose(load(root, "executive"))
     assert "'sections/bottom_line.md.j2' is a link to a file outside the workspace" in info.value.message
     assert info.value.path.endswith("briefing/templates/base.md.j2") and info.value.line > 0
 
@@ -193,8 +190,7 @@ def test_an_overriding_section_that_links_out_is_refused_not_silently_replaced(m
 def test_a_link_inside_the_workspace_is_followed(make_workspace):
     root = make_workspace(files={"shared/note.md.j2": "Shared note.\n", OVERRIDE: "{% include 'note.md.j2' %}\n"})
     (root / "templates" / "note.md.j2").symlink_to(root / "shared" / "note.md.j2")
-    ws, _ = load_or_raise(root)
-    assert "Shared note." in compose(ws, "executive").markdown
+    assert "Shared note." in compose(load(root, "executive")).markdown
 
 
 def test_logo_outside_the_workspace_is_refused(make_workspace, tmp_path):

@@ -19,9 +19,10 @@ from conftest import copy_workspace
 from briefing.build import build
 from briefing.cli import main
 from briefing.errors import errors_in
+from briefing.inputs import load as load_inputs
+from briefing.inputs import load_workspace as load
 from briefing.queries import Queries
 from briefing.sourcing import capped
-from briefing.workspace import load, load_or_raise
 from tests.readers import docx_text, fold, pdf_text
 
 HAS_PDF = importlib.util.find_spec("briefing.render_pdf") is not None
@@ -286,7 +287,7 @@ def shipped_executive(tmp_path_factory):
     assert anchor in text
     sources.write_text(text.replace(anchor, anchor + '    retracted: "withdrawn by the firm"\n'
                                     "    retracted_on: 2026-06-01\n"), encoding="utf-8")
-    ws = load_or_raise(root)[0]
+    ws = load_inputs(root).checked().workspace
     result = build(root, audience="executive", formats=FORMATS, out_dir=root / "out")
     texts = {fmt: (pdf_text if fmt == "pdf" else docx_text)(root / "out" / Path(p).name)
              for fmt, p in result.outputs.items()}

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, seed, settings
 
 from briefing.build import build
 from briefing.errors import BriefingError, errors_in
-from briefing.workspace import load
+from briefing.inputs import load_workspace as load
 from tests.workspaces import workspaces, write
 
 EXAMPLES = int(os.environ.get("BRIEFING_CONTRACT_EXAMPLES", "30"))

@@ -206,8 +206,8 @@ def pause(*args, **kwargs):
     time.sleep(120)
 
 if point == "load":  # reading the workspace
-    import briefing.workspace
-    briefing.workspace.load_or_raise = pause
+    import briefing.build
+    briefing.build.load_inputs = pause
 elif point == "compose":  # templates rendered, pandoc parsing
     import briefing.compose
     briefing.compose.compose = pause

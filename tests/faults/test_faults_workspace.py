@@ -75,7 +75,7 @@ def test_the_benchmark_generator_makes_a_clean_workspace_with_every_feature(tmp_
         from generate import generate
     finally:
         sys.path.remove(str(REPO / "benchmarks"))
-    from briefing.workspace import load
+    from briefing.inputs import load_workspace as load
 
     ws, problems = load(generate(60, tmp_path / "ws"))
     assert problems == [] and len(ws.evidence) == 60

@@ -16,8 +16,8 @@ from briefing.build import build
 from briefing.cli import main
 from briefing.compose import compose
 from briefing.errors import BriefingError
+from briefing.inputs import load
 from briefing.queries import Queries
-from briefing.workspace import load_or_raise
 from tests.readers import docx_paragraphs, docx_text, docx_xml, fold, pdf_pages, pdf_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,7 +64,7 @@ def shipped(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def workspace():
-    return load_or_raise(REPO)[0]
+    return load(REPO).checked().workspace
 
 
 def headings(docx: Path, level: int = 1) -> list[str]:
@@ -214,8 +214,7 @@ def test_audience_new_creates_an_editable_copy_that_builds_the_same(tmp_path, ca
     assert template.startswith('{% extends "audiences/executive.md.j2" %}')
     assert "{% block preamble %}" in template and "{% block section %}" in template
     # Its example overrides change nothing yet: the same document as its base.
-    wsm = load_or_raise(ws)[0]
-    assert compose(wsm, "regulator").ast["blocks"] == compose(wsm, "executive").ast["blocks"]
+    assert compose(load(ws, "regulator")).ast["blocks"] == compose(load(ws, "executive")).ast["blocks"]
     assert main(["audiences", "--workspace", str(ws)]) == 0
     assert "regulator  Made from executive:" in capsys.readouterr().out
 
@@ -261,8 +260,7 @@ def test_remaking_a_packaged_audience_copies_its_template(tmp_path, capsys):
     assert "overrides the packaged one" in capsys.readouterr().out
     own = (ws / "templates/audiences/executive.md.j2").read_text()
     assert own.startswith('{% extends "base.md.j2" %}')  # a copy, not a template extending itself
-    wsm = load_or_raise(ws)[0]
-    assert "Key figures" in compose(wsm, "executive").markdown
+    assert "Key figures" in compose(load(ws, "executive")).markdown
 
 
 def test_a_broken_workspace_audience_is_reported_and_the_rest_listed(tmp_path, capsys):
@@ -287,7 +285,7 @@ def test_a_custom_audience_overrides_one_block_and_inherits_the_rest(tmp_path):
     for rel, text in files.items():
         (ws / rel).parent.mkdir(parents=True, exist_ok=True)
         (ws / rel).write_text(text)
-    md = compose(load_or_raise(ws)[0], "brief").markdown
+    md = compose(load(ws, "brief")).markdown
     assert md.index("Read this first.") < md.index("Bottom line") < md.index("# References")
 
 
@@ -295,9 +293,8 @@ def test_the_workspace_overrides_a_packaged_section_for_every_audience(tmp_path)
     ws = _copy(tmp_path / "ws")
     (ws / "templates/sections").mkdir(parents=True)
     (ws / "templates/sections/references.md.j2").write_text("# Sources consulted {#references}\n\n::: {#refs}\n:::\n")
-    wsm = load_or_raise(ws)[0]
     for name in EXPECTED:
-        md = compose(wsm, name).markdown
+        md = compose(load(ws, name)).markdown
         assert "# Sources consulted" in md and "# References" not in md
 
 
@@ -343,10 +340,9 @@ def test_ledger_and_claims_per_section_options(make_workspace):
     root = make_workspace(evidence=evidence, files={
         "templates/audiences/short.yaml": audience_yaml(claims_per_section=1, full_edition="long"),
         "templates/audiences/long.yaml": audience_yaml(ledger=True)})
-    ws = load_or_raise(root)[0]
-    short = compose(ws, "short").markdown
+    short = compose(load(root, "short")).markdown
     assert short.count("Claim number") == 1 and "3 further claims in the long edition" in short
-    long = compose(ws, "long").markdown
+    long = compose(load(root, "long")).markdown
     assert "# Appendix: claims ledger" in long and long.index("# References") < long.index("# Appendix")
     assert long.count("Claim number") == 8  # each in its section and in the ledger
 
@@ -437,8 +433,7 @@ def _figure_titles(markdown: str) -> list[str]:
 def test_an_audience_draws_all_declared_charts_by_default(make_workspace):
     aud = "description: x\nsections: [bottom_line, references]\n"  # no section places a chart
     root = make_workspace(files={"charts.yaml": USER_CHARTS, "templates/audiences/t.yaml": aud})
-    ws, _ = load_or_raise(root)
-    md = compose(ws, "t").markdown
+    md = compose(load(root, "t")).markdown
     assert _figure_titles(md) == ["Water drawn by each user", "How the dispute unfolded", "How sure we are"]
     assert md.index("# Further figures") < md.index("# References")  # placed, never dropped
 
@@ -451,8 +446,7 @@ def test_an_audience_draws_all_declared_charts_by_default(make_workspace):
 def test_an_audience_lists_the_charts_it_draws(make_workspace, options, titles):
     aud = "description: x\nsections: [bottom_line]\n" + options  # no references: figures go at the end
     root = make_workspace(files={"charts.yaml": USER_CHARTS, "templates/audiences/t.yaml": aud})
-    ws, problems = load_or_raise(root)
-    assert _figure_titles(compose(ws, "t").markdown) == titles
+    assert _figure_titles(compose(load(root, "t")).markdown) == titles
 
 
 def test_charts_must_be_all_or_a_list(make_workspace):

@@ -23,8 +23,8 @@ from briefing.editions import (
     to_yaml,
 )
 from briefing.errors import BriefingError, errors_in
+from briefing.inputs import load_workspace as load
 from briefing.sourcing import capped, effective_level
-from briefing.workspace import load, load_or_raise
 from tests.readers import docx_text, pdf_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -125,7 +125,7 @@ def test_diff_since_1_shows_the_alibaba_case_as_the_new_allegation(capsys):
 def test_the_box_compares_with_the_edition_before_the_current_one():
     ws, _ = loaded(REPO)
     assert ws.meta.edition == "2" and baseline(ws).number == 1  # edition 2 is on record: compare with 1
-    ch = changes_for(ws)
+    ch = changes_for(ws, baseline(ws))
     assert ch.since == 1 and sorted(c.id for c in ch.new_claims) == ALIBABA
 
 
@@ -257,15 +257,16 @@ def test_publish_and_diff_round_trip(ws_copy, capsys):
     since2 = diff_output(ws_copy, capsys, "--since", "2")
     assert "New claims (1)" in since2 and "2026-07-zeta-labs" in since2
     # The briefing of edition 3 now reports what changed since edition 2.
-    assert changes_for(ws).since == 2 and [c.id for c in changes_for(ws).new_claims] == ["2026-07-zeta-labs"]
+    ch = changes_for(ws, baseline(ws))
+    assert ch.since == 2 and [c.id for c in ch.new_claims] == ["2026-07-zeta-labs"]
 
 
 def test_publish_takes_a_date_and_refuses_a_bad_one(ws_copy):
     add_zeta(ws_copy)
     edit(ws_copy / "briefing.yaml", 'edition: "2"', 'edition: "3"')
     with pytest.raises(BriefingError, match="not a date"):
-        publish(load_or_raise(ws_copy)[0], "next week")
-    path, ed = publish(load_or_raise(ws_copy)[0], "2026-07-10")
+        publish(load(ws_copy)[0], "next week")
+    path, ed = publish(load(ws_copy)[0], "2026-07-10")
     assert ed.date == "2026-07-10" and read_edition(ws_copy, 3, path).date == "2026-07-10"
 
 
@@ -367,13 +368,13 @@ def test_publish_refuses_a_date_before_the_previous_editions(ws_copy, capsys):
     add_zeta(ws_copy)
     edit(ws_copy / "briefing.yaml", 'edition: "2"', 'edition: "3"')
     with pytest.raises(BriefingError, match=r"date 2026-06-29 is before the date of edition 2 \(2026-06-30"):
-        publish(load_or_raise(ws_copy)[0], "2026-06-29")
+        publish(load(ws_copy)[0], "2026-06-29")
     with pytest.raises(BriefingError, match="before the date of edition 2"):
-        publish(load_or_raise(ws_copy)[0], "2026-05")  # a partial date compares at its own precision
+        publish(load(ws_copy)[0], "2026-05")  # a partial date compares at its own precision
     edit(ws_copy / "briefing.yaml", "date: 2026-06-30", "date: 2026-01-02")
     capsys.readouterr()
     assert main(["publish", "-w", str(ws_copy)]) == 1  # briefing.yaml's date, named at its line
     err = capsys.readouterr().err
     assert err.startswith("briefing.yaml:") and "before the date of edition 2" in err and err.count("\n") == 1
     assert not (ws_copy / "editions" / "3.yaml").exists()
-    assert publish(load_or_raise(ws_copy)[0], "2026")[1].date == "2026"  # the same year: not before
+    assert publish(load(ws_copy)[0], "2026")[1].date == "2026"  # the same year: not before

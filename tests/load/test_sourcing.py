@@ -5,9 +5,10 @@ from __future__ import annotations
 from conftest import CLAIM, one, problems_of
 
 from briefing.errors import errors_in
+from briefing.inputs import load_workspace as load
 from briefing.model import Citation, Evidence, Source, Workspace
 from briefing.sourcing import best_supported, disinterested, origins, roots, supports
-from briefing.workspace import DEFAULT_SCALE, load, load_scale
+from briefing.workspace import DEFAULT_SCALE, load_scale
 
 SCALE = load_scale(DEFAULT_SCALE.parent, [])  # the packaged scale
 

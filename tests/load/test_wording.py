@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from conftest import CLAIM, line_of, matching, one, problems_of
 
-from briefing.workspace import load
+from briefing.inputs import load_workspace as load
 
 MODERATE = """\
 id: claim-m

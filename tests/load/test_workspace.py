@@ -14,7 +14,8 @@ from conftest import CLAIM, REPO, SOURCES, line_of, matching, one, problems_of
 
 from briefing import yamlsafe
 from briefing.errors import BriefingError, errors_in
-from briefing.workspace import load, load_or_raise
+from briefing.inputs import load as load_inputs
+from briefing.inputs import load_workspace as load
 
 # A valid claim written by hand, so lines are known: line 7 is the first free line.
 HEAD = "id: c\ntitle: T\nclaim: C\ndate: 2026-01-01\nconfidence: high\nsources: [src-a, src-b]\n"
@@ -277,10 +278,10 @@ def test_a_bad_file_does_not_drop_the_good_ones(make_workspace):
     assert [p.path for p in errors_in(problems)] == ["evidence/bad.yaml"]
 
 
-def test_load_or_raise_carries_every_problem(make_workspace):
+def test_checked_inputs_carry_every_problem(make_workspace):
     ws_dir = make_workspace(evidence={"a.yaml": "id: [", "b.yaml": "- x\n"})
     with pytest.raises(BriefingError) as info:
-        load_or_raise(ws_dir)
+        load_inputs(ws_dir).checked()
     assert {p.path for p in errors_in(info.value.problems)} == {"evidence/a.yaml", "evidence/b.yaml"}
     assert re.match(r"evidence/a\.yaml:\d+:\d+: error: ", str(info.value))
 

@@ -9,20 +9,17 @@ from pathlib import Path
 from conftest import copy_workspace
 
 from briefing.build import DrawAhead, build, draw
-from briefing.changes import changes_for
 from briefing.compose import compose
+from briefing.inputs import load
 from briefing.publish import Publication
 from briefing.render import page_budget_warnings, render_all
-from briefing.sourcing import capped
-from briefing.workspace import load_or_raise
 
 
 def test_the_renderers_need_no_workspace_and_write_what_build_writes(tmp_path):
     """Compose, draw, then delete the workspace: every format still renders, byte for byte as `build` wrote it."""
     ws = copy_workspace(tmp_path / "ws")
     built = build(ws, out_dir=tmp_path / "built", formats=("pdf", "docx", "html"))
-    workspace, _ = load_or_raise(ws)
-    doc = compose(capped(workspace), changes=changes_for(workspace))
+    doc = compose(load(ws))
     charts = draw(doc.charts, DrawAhead(tmp_path / "charts", svg=True), lambda message: None)
     assert doc.charts and set(charts) == {d.spec.id for d in doc.charts}
     shutil.rmtree(ws)  # nothing below may read it
@@ -39,8 +36,7 @@ def test_the_renderers_need_no_workspace_and_write_what_build_writes(tmp_path):
 
 def test_the_page_budget_warns_only_past_the_budget(tmp_path, make_workspace):
     """The audience's page budget is a warning naming the audience file, and silent within the budget."""
-    ws, _ = load_or_raise(make_workspace())
-    doc = compose(ws)
+    doc = compose(load(make_workspace()))
     doc = dataclasses.replace(doc, audience=dataclasses.replace(doc.audience, page_budget=2))
     assert page_budget_warnings(doc, 2) == []
     (warning,) = page_budget_warnings(doc, 3)
