@@ -8,10 +8,10 @@ from pathlib import Path
 from . import spec
 from .errors import BriefingError, Problem, errors_in
 from .model import Pos
+from .packaged import PACKAGE_TEMPLATES
 from .spec import _hint
 from .yamlsafe import load_file
 
-PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 PACKAGE_AUDIENCES = PACKAGE_TEMPLATES / "audiences"
 
 

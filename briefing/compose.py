@@ -17,6 +17,7 @@ from .csl import bibliography
 from .errors import BriefingError, Problem
 from .escaping import attr, escape
 from .model import Level, Workspace
+from .packaged import PACKAGE_TEMPLATES
 from .queries import (
     ChartRef,
     Queries,
@@ -32,7 +33,6 @@ from .sourcing import roots
 from .templating import environment, render
 from .yamlsafe import read_text
 
-PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -270,7 +270,8 @@ def check_templates(ws: Workspace, changes=None) -> list[Problem]:
 def _check_csl(root: Path) -> list[Problem]:
     """The workspace's own numeric.csl, if any: well-formed XML that pandoc's citeproc accepts."""
     own = root / "templates" / "numeric.csl"
-    if not own.exists():
+    # The default workspace's templates/ is the packaged folder itself: its style is the packaged one.
+    if not own.exists() or own.resolve() == (PACKAGE_TEMPLATES / "numeric.csl").resolve():
         return []
     rel = "templates/numeric.csl"
     text, problems = read_text(own, rel)

@@ -18,9 +18,9 @@ import io
 import re
 import zipfile
 from collections.abc import Sequence
-from importlib import resources
 
 from briefing.model import Level
+from briefing.packaged import PACKAGE_TEMPLATES
 
 # Word's own name for the style with this ID; pandoc finds styles by name (case-insensitive).
 DISPUTED_STYLE = "Disputed"
@@ -388,7 +388,7 @@ def _patch_content_types(xml: str) -> str:
 
 
 def _base() -> zipfile.ZipFile:
-    data = resources.files("briefing").joinpath("templates/reference.docx").read_bytes()
+    data = (PACKAGE_TEMPLATES / "reference.docx").read_bytes()
     return zipfile.ZipFile(io.BytesIO(data))
 
 
