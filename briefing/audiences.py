@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import spec
 from .errors import BriefingError, Problem, errors_in
 from .model import Pos
 from .packaged import PACKAGE_TEMPLATES
 from .spec import _hint
+from .theme import plain_values
 from .yamlsafe import load_file
 
 PACKAGE_AUDIENCES = PACKAGE_TEMPLATES / "audiences"
@@ -38,6 +40,7 @@ class Audience:
     full_edition: str = "analyst"
     rank_by: tuple[str, ...] = ()
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    theme: dict[str, Any] = field(default_factory=dict)  # changes to the theme (see theme.load_theme)
     path: str = ""
     lines: dict[str, int] = field(default_factory=dict, compare=False, repr=False)  # option -> line in path
 
@@ -105,6 +108,8 @@ def audience_problems(root: Path, name: str) -> tuple[Audience | None, list[Prob
             fields[key] = tuple(fields[key])
     if "tags" in fields:
         fields["tags"] = {k: tuple(v or ()) for k, v in fields["tags"].items()}
+    if "theme" in fields:
+        fields["theme"] = plain_values(fields["theme"])
     key_pos = data.get("__key_pos__", {})
     audience = Audience(name=name, path=rel, lines={k: p.line for k, p in key_pos.items()}, **fields)
     problems += _check_files(root, audience, key_pos)

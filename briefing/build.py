@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .atomic import atomic_path, write_text
 from .errors import BriefingError, errors_in
+from .theme import load_theme
 from .yamlsafe import MAX_BYTES
 
 FORMATS = ("pdf", "docx", "html")  # every format a build can write: the one list the commands read
@@ -283,7 +284,7 @@ def _start_docx(ws, doc, charts, tmp: Path, root: Path, work: Path, target: Path
     aud = doc.audience
     try:
         ref = reference_docx(levels=ws.scale.levels, marking=aud.marking or ws.meta.marking, title=ws.meta.title,
-                             brand_color=aud.brand_color, paper=aud.paper, font=aud.docx_font or "Calibri")
+                             paper=aud.paper, theme=load_theme(root, aud))
         return start_docx(doc.ast, tmp, charts={k: v.png for k, v in charts.items()}, reference=ref,
                           source_date_epoch=doc.source_date_epoch, resource_dir=root, work_dir=work)
     except ValueError as exc:
@@ -299,8 +300,9 @@ def _render_pdf(ws, doc, charts, tmp: Path, root: Path) -> int:
     logo = _workspace_file(root, aud.logo, aud.path, "logo", aud.lines.get("logo", 0)) if aud.logo else None
     font = (_workspace_file(root, aud.body_font, aud.path, "body_font", aud.lines.get("body_font", 0))
             if aud.body_font else None)
-    options = PdfOptions(paper=aud.paper, brand_color=aud.brand_color, logo=logo,
-                         base_font_size=aud.font_size or 10.0, body_font=font)
+    look = load_theme(root, aud)
+    options = PdfOptions(paper=aud.paper, brand_color=look.colors.brand, logo=logo,
+                         base_font_size=look.sizes.body, body_font=font, theme=look)
     try:
         return render_pdf(doc.ast, tmp, charts={k: v.svg for k, v in charts.items()}, options=options)
     except ValueError as exc:  # e.g. a logo that is not a readable image, a font that is not TrueType
@@ -320,8 +322,7 @@ def _render_html(ws, doc, charts, tmp: Path, root: Path) -> None:
     font = (_workspace_file(root, aud.body_font, aud.path, "body_font", aud.lines.get("body_font", 0))
             if aud.body_font else None)
     try:
-        look = theme(brand_color=aud.brand_color, base_font_size=aud.font_size or 10.0, paper=aud.paper,
-                     body_font=font)
+        look = theme(paper=aud.paper, body_font=font, house=load_theme(root, aud))
     except ValueError as exc:  # a body font that is not a usable TrueType font
         raise BriefingError(f"HTML: {exc}", aud.path, aud.lines.get("body_font", 0)) from None
     options = HtmlOptions(theme=look, logo=logo)

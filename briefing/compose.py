@@ -34,7 +34,6 @@ from .templating import environment, render
 from .yamlsafe import read_text
 
 
-
 @dataclass(frozen=True)
 class Composed:
     """The one composed document both renderers read."""

@@ -12,6 +12,7 @@ from .model import ChartSpec, Pos, Workspace
 from .sourcing import cap_note, retracted_behind, roots, supports
 from .spec import SECTIONS
 from .spec import _hint as hint
+from .theme import theme_problems
 from .yamlsafe import key_line
 
 # What `briefing new` leaves for the analyst to replace; a briefing must never print it.
@@ -34,6 +35,7 @@ def validate(ws: Workspace) -> list[Problem]:
     out += _retracted(ws)
     out += _charts(ws)
     out += _audiences(ws)
+    out += theme_problems(Path(ws.root))  # the workspace's templates/theme.yaml
     out += _placeholders(ws)
     out += wording.check(ws)
     out += _editions(ws)
