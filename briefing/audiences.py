@@ -6,14 +6,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 from . import spec
 from .errors import BriefingError, Problem, errors_in
 from .model import Pos
+from .packaged import PACKAGE_TEMPLATES
 from .spec import _hint
+from .theme import plain_values
 from .yamlsafe import load_file
 
-PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 PACKAGE_AUDIENCES = PACKAGE_TEMPLATES / "audiences"
 
 
@@ -41,6 +43,7 @@ class Audience:
     rank_by: tuple[str, ...] = ()
     # A dict (the templates read it; their sandbox refuses its mutating methods as unsafe).
     tags: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    theme: dict[str, Any] = field(default_factory=dict)  # changes to the theme (see theme.load_theme)
     path: str = ""
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), compare=False,
                                      repr=False)  # option -> line in path
@@ -109,6 +112,8 @@ def audience_problems(root: Path, name: str) -> tuple[Audience | None, list[Prob
             fields[key] = tuple(fields[key])
     if "tags" in fields:
         fields["tags"] = {k: tuple(v or ()) for k, v in fields["tags"].items()}
+    if "theme" in fields:
+        fields["theme"] = plain_values(fields["theme"])
     key_pos = data.get("__key_pos__", {})
     audience = Audience(name=name, path=rel, lines=MappingProxyType({k: p.line for k, p in key_pos.items()}),
                         **fields)

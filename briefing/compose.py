@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from markupsafe import Markup
 
@@ -23,6 +23,7 @@ from .errors import BriefingError, Problem
 from .escaping import attr, escape
 from .inputs import Inputs, order
 from .model import Level, Workspace
+from .packaged import PACKAGE_TEMPLATES
 from .queries import (
     ChartRef,
     Queries,
@@ -36,12 +37,8 @@ from .queries import (
 from .sourcing import capped, roots
 from .spec import human_date
 from .templating import CompiledTemplates, TemplateSources, environment, render
+from .theme import Theme, load_theme
 from .yamlsafe import read_text
-
-if TYPE_CHECKING:
-    from .changes import Changes
-
-PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -62,6 +59,7 @@ class Composed:
     logo: Path | None  # the audience's logo and body font, resolved inside the workspace
     body_font: Path | None
     resource_dir: Path  # the absolute folder the document's relative paths resolve against (the workspace)
+    theme: Theme  # the audience's colours, fonts and sizes: every format reads the same
 
 
 class FigurePlacer:
@@ -227,14 +225,15 @@ def compose(inputs: Inputs, work_dir: Path | None = None, context: BuildContext 
     """
     workspace, audience = inputs.ready
     return compose_workspace(capped(workspace), audience, inputs.changes, inputs.templates, work_dir, context,
-                             draw_ahead)
+                             draw_ahead, inputs.theme)
 
 
 def compose_workspace(ws: Workspace, audience: Audience, changes: Changes | None = None,
                       templates: TemplateSources | None = None, work_dir: Path | None = None,
                       context: BuildContext | None = None,
-                      draw_ahead: Callable[[tuple[ChartData, ...]], None] | None = None) -> Composed:
-    """`compose` for a workspace already capped, an audience and the template sources read at load."""
+                      draw_ahead: Callable[[tuple[ChartData, ...]], None] | None = None,
+                      theme: Theme | None = None) -> Composed:
+    """`compose` for a workspace already capped, an audience and the template sources and theme read at load."""
     caches = context or BuildContext()  # (the parameter hides this module's context(): not used here)
     root = Path(ws.root)
     default = ws.meta.audience or "executive"
@@ -258,7 +257,7 @@ def compose_workspace(ws: Workspace, audience: Audience, changes: Changes | None
         claims=len(ws.evidence),
         name=slug(ws.meta.title) + ("" if audience.name == default else f"-{audience.name}"),
         logo=_audience_file(root, audience, "logo"), body_font=_audience_file(root, audience, "body_font"),
-        resource_dir=root.absolute(),
+        resource_dir=root.absolute(), theme=theme or load_theme(root, audience),
     )
 
 
@@ -358,7 +357,8 @@ def check_templates(inputs: Inputs) -> list[Problem]:
 def _check_csl(root: Path, templates: TemplateSources) -> list[Problem]:
     """The workspace's own numeric.csl, if any: well-formed XML that pandoc's citeproc accepts."""
     own = templates.own.get("numeric.csl")
-    if own is None or own.refused:
+    # The default workspace's templates/ is the packaged folder itself: its style is the packaged one.
+    if own is None or own.refused or templates.workspace_templates.resolve() == PACKAGE_TEMPLATES.resolve():
         return []
     rel = "templates/numeric.csl"
     text = own.text

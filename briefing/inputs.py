@@ -22,13 +22,14 @@ from .changes import Changes, changes_for
 from .editions import EDITIONS_DIR, Edition, baseline_of, recorded
 from .errors import BriefingError, Problem, errors_in
 from .model import Scale, Workspace
+from .packaged import PACKAGE_TEMPLATES
 from .spec import _hint
 from .templating import TemplateSources, read_templates
+from .theme import Theme, load_theme, read_workspace_theme
 from .validate import validate
-from .workspace import EVIDENCE_SUFFIXES, PACKAGE_DIR, read_workspace
+from .workspace import EVIDENCE_SUFFIXES, read_workspace
 from .yamlsafe import MAX_BYTES
 
-PACKAGE_TEMPLATES = PACKAGE_DIR / "templates"
 # Where a workspace keeps its inputs: these top-level files, and the files of these folders.
 INPUT_FILES = ("briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml")
 INPUT_DIRS = ("evidence", "templates", "editions")
@@ -92,7 +93,7 @@ class Inputs:
     baseline: Edition | None  # the recorded edition the briefing compares against
     changes: Changes | None  # what changed since it ("What changed"), on the uncapped evidence
     files: tuple[Path, ...]  # every input file (the manifest's digest, `watch`)
-    theme: object | None = None  # the theme (colours, fonts, sizes): None until the theme file is wired in
+    theme: Theme | None = None  # the audience's look (colours, fonts, sizes); None when the audience is unusable
 
     @property
     def scale(self) -> Scale | None:
@@ -135,6 +136,8 @@ def load(root: Path, audience: str | None = None) -> Inputs:
     files = input_files(root) if root.is_dir() else ()
     templates = read_templates(root / "templates", PACKAGE_TEMPLATES)
     ws, problems = read_workspace(root)
+    own_theme, theme_problems = read_workspace_theme(root)
+    problems += theme_problems
     loaded: dict[str, tuple[Audience | None, list[Problem]]] = {}
     names: tuple[str, ...] = ()
     base: Edition | None = None
@@ -152,9 +155,12 @@ def load(root: Path, audience: str | None = None) -> Inputs:
         changes = changes_for(ws, base) if not errors_in(problems) else None
     audiences = {name: a for name, (a, _) in loaded.items() if a is not None}
     chosen = audience or (ws.meta.audience if ws else "") or "executive"
+    look = None
+    if chosen in audiences and not errors_in(theme_problems):
+        look = load_theme(root, audiences[chosen], own_theme)
     return Inputs(root=root, workspace=ws, problems=tuple(problems), audience_name=chosen,
                   audiences=MappingProxyType(audiences), audience_names=names, templates=templates,
-                  baseline=base, changes=changes, files=files)
+                  baseline=base, changes=changes, files=files, theme=look)
 
 
 def order(p: Problem) -> tuple[str, int, int, str, str]:

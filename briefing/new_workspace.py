@@ -105,7 +105,8 @@ metrics:
 _TEMPLATES_README = """\
 # templates/
 
-Files here override the packaged templates of the same name, file by file.
+Files here override the packaged templates of the same name, file by file; a `theme.yaml`
+here changes only the colours, fonts and sizes it names (all formats read it).
 `briefing audiences` lists the audiences; `docs/customizing.md` explains the template API.
 """
 

@@ -18,9 +18,10 @@ import io
 import re
 import zipfile
 from collections.abc import Sequence
-from importlib import resources
 
 from briefing.model import Level
+from briefing.packaged import PACKAGE_TEMPLATES
+from briefing.theme import Theme, packaged_theme, tint
 
 # Word's own name for the style with this ID; pandoc finds styles by name (case-insensitive).
 DISPUTED_STYLE = "Disputed"
@@ -28,10 +29,8 @@ BOX_TITLE_STYLE = "Box Title"
 BOX_TEXT_STYLE = "Box Text"
 ALLEGATION_STYLE = "Allegation"
 
-_DISPUTED_COLOR = "9B1C1C"
-_ALLEGATION_COLOR = "D98E04"  # amber
-_BOX_FILL = "EEF2F7"
-_MUTED = "595959"
+# The shades the PDF mixes from the brand colour (render_pdf/styles.py): boxes, table heads.
+_BOX_TINT, _HEAD_TINT = 0.07, 0.13
 
 # Twentieths of a point (twips): page size and margins.
 _PAPER = {"a4": (11906, 16838), "letter": (12240, 15840)}
@@ -109,15 +108,20 @@ def _style(
 
 
 
-def _house_styles(levels: Sequence[Level], brand: str, font: str) -> tuple[str, list[str]]:
+def _house_styles(levels: Sequence[Level], brand: str, font: str, theme: Theme) -> tuple[str, list[str]]:
     """The style definitions we own, and their IDs (to drop any base style of the same ID)."""
     f = _text(font)
+    c = theme.colors
+    muted, rule = _color(c.muted, "muted colour"), _color(c.rule, "rule colour")
+    allegation, disputed = _color(c.allegation, "allegation colour"), _color(c.disputed, "disputed colour")
+    box_fill = _color(tint("#" + brand, _BOX_TINT), "box fill")
+    head_fill = _color(tint("#" + brand, _HEAD_TINT), "table head fill")
     box_border = "".join(
         f'<w:{side} w:val="single" w:sz="4" w:space="4" w:color="{brand}"/>'
         for side in ("top", "left", "bottom", "right")
     )
     # Same borders and indents on title and text, so Word draws one box round both.
-    box_ppr = f'<w:pBdr>{box_border}</w:pBdr><w:shd w:val="clear" w:color="auto" w:fill="{_BOX_FILL}"/>'
+    box_ppr = f'<w:pBdr>{box_border}</w:pBdr><w:shd w:val="clear" w:color="auto" w:fill="{box_fill}"/>'
     box_ind = '<w:ind w:left="113" w:right="113"/>'
 
     def heading(level: int, size: int, before: int, italic: bool = False) -> str:
@@ -153,7 +157,7 @@ def _house_styles(levels: Sequence[Level], brand: str, font: str) -> tuple[str, 
             "paragraph",
             "Subtitle",
             '<w:pPr><w:spacing w:after="120"/></w:pPr>'
-            f'<w:rPr><w:color w:val="{_MUTED}"/><w:sz w:val="28"/><w:szCs w:val="28"/></w:rPr>',
+            f'<w:rPr><w:color w:val="{muted}"/><w:sz w:val="28"/><w:szCs w:val="28"/></w:rPr>',
             based_on="Normal",
             custom=False,
             next_style="BodyText",
@@ -163,7 +167,7 @@ def _house_styles(levels: Sequence[Level], brand: str, font: str) -> tuple[str, 
                 "paragraph",
                 name,
                 '<w:pPr><w:keepNext/><w:spacing w:after="40"/></w:pPr>'
-                f'<w:rPr><w:color w:val="{_MUTED}"/></w:rPr>',
+                f'<w:rPr><w:color w:val="{muted}"/></w:rPr>',
                 based_on="Normal",
                 custom=name == "Author",
                 next_style="BodyText",
@@ -194,12 +198,12 @@ def _house_styles(levels: Sequence[Level], brand: str, font: str) -> tuple[str, 
             "<w:tblPr><w:tblInd w:w=\"0\" w:type=\"dxa\"/>"
             f'<w:tblBorders><w:top w:val="single" w:sz="8" w:space="0" w:color="{brand}"/>'
             f'<w:bottom w:val="single" w:sz="8" w:space="0" w:color="{brand}"/>'
-            '<w:insideH w:val="single" w:sz="4" w:space="0" w:color="BFBFBF"/></w:tblBorders>'
+            f'<w:insideH w:val="single" w:sz="4" w:space="0" w:color="{rule}"/></w:tblBorders>'
             '<w:tblCellMar><w:top w:w="29" w:type="dxa"/><w:left w:w="108" w:type="dxa"/>'
             '<w:bottom w:w="29" w:type="dxa"/><w:right w:w="108" w:type="dxa"/></w:tblCellMar></w:tblPr>'
             '<w:tblStylePr w:type="firstRow"><w:rPr><w:b/><w:bCs/></w:rPr><w:tcPr><w:tcBorders>'
             f'<w:bottom w:val="single" w:sz="8" w:space="0" w:color="{brand}"/></w:tcBorders>'
-            f'<w:shd w:val="clear" w:color="auto" w:fill="{_BOX_FILL}"/><w:vAlign w:val="bottom"/>'
+            f'<w:shd w:val="clear" w:color="auto" w:fill="{head_fill}"/><w:vAlign w:val="bottom"/>'
             "</w:tcPr></w:tblStylePr>",
             based_on="TableNormal",
             custom=False,
@@ -208,7 +212,7 @@ def _house_styles(levels: Sequence[Level], brand: str, font: str) -> tuple[str, 
             "paragraph",
             "caption",  # Word's built-in name
             '<w:pPr><w:spacing w:before="60" w:after="200"/></w:pPr>'
-            f'<w:rPr><w:i/><w:color w:val="{_MUTED}"/><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr>',
+            f'<w:rPr><w:i/><w:color w:val="{muted}"/><w:sz w:val="18"/><w:szCs w:val="18"/></w:rPr>',
             based_on="Normal",
             custom=False,
             sid="Caption",
@@ -248,14 +252,14 @@ def _house_styles(levels: Sequence[Level], brand: str, font: str) -> tuple[str, 
         _style(
             "paragraph",
             ALLEGATION_STYLE,
-            f'<w:pPr><w:pBdr><w:left w:val="single" w:sz="24" w:space="8" w:color="{_ALLEGATION_COLOR}"/>'
+            f'<w:pPr><w:pBdr><w:left w:val="single" w:sz="24" w:space="8" w:color="{allegation}"/>'
             '</w:pBdr><w:ind w:left="284"/></w:pPr>',
             based_on="BodyText",
         ),
         _style(
             "character",
             DISPUTED_STYLE,
-            f'<w:rPr><w:b/><w:bCs/><w:color w:val="{_DISPUTED_COLOR}"/></w:rPr>',
+            f'<w:rPr><w:b/><w:bCs/><w:color w:val="{disputed}"/></w:rPr>',
             based_on="DefaultParagraphFont",
         ),
     ]
@@ -279,8 +283,10 @@ def _house_styles(levels: Sequence[Level], brand: str, font: str) -> tuple[str, 
     return "".join(styles), ids
 
 
-def _patch_styles(xml: str, levels: Sequence[Level], brand: str, font: str) -> str:
-    styles, ids = _house_styles(levels, brand, font)
+def _patch_styles(xml: str, levels: Sequence[Level], brand: str, font: str, theme: Theme) -> str:
+    styles, ids = _house_styles(levels, brand, font, theme)
+    size = round(theme.sizes.docx_body * 2)  # half-points
+    text = _color(theme.colors.text, "text colour")
     for sid in ids:
         xml = re.sub(
             r'<w:style\b[^>]*\bw:styleId="' + re.escape(sid) + r'".*?</w:style>\s*', "", xml, flags=re.S
@@ -291,7 +297,8 @@ def _patch_styles(xml: str, levels: Sequence[Level], brand: str, font: str) -> s
     defaults = (
         "<w:docDefaults><w:rPrDefault><w:rPr>"
         f'<w:rFonts w:ascii="{f}" w:hAnsi="{f}" w:eastAsiaTheme="minorEastAsia" w:cstheme="minorBidi"/>'
-        '<w:sz w:val="22"/><w:szCs w:val="22"/><w:lang w:val="en-GB" w:eastAsia="zh-CN" w:bidi="ar-SA"/>'
+        f'<w:color w:val="{text}"/><w:sz w:val="{size}"/><w:szCs w:val="{size}"/>'
+        '<w:lang w:val="en-GB" w:eastAsia="zh-CN" w:bidi="ar-SA"/>'
         '</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr><w:spacing w:after="160" w:line="264" w:lineRule="auto"/>'
         "</w:pPr></w:pPrDefault></w:docDefaults>"
     )
@@ -331,11 +338,11 @@ def _para(style: str, runs: str) -> str:
     return f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr>{runs}</w:p>'
 
 
-def _header_footer(marking: str, title: str) -> tuple[str, str]:
+def _header_footer(marking: str, title: str, muted_color: str) -> tuple[str, str]:
     head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     ns = f'xmlns:w="{_W}" xmlns:r="{_R}"'
     bold = "<w:b/><w:bCs/>"
-    muted = f'<w:color w:val="{_MUTED}"/>'
+    muted = f'<w:color w:val="{muted_color}"/>'
     marking_p = lambda style: _para(style, _run(marking, bold)) if marking.strip() else ""  # noqa: E731
     header = marking_p("Header")
     if title.strip():
@@ -388,7 +395,7 @@ def _patch_content_types(xml: str) -> str:
 
 
 def _base() -> zipfile.ZipFile:
-    data = resources.files("briefing").joinpath("templates/reference.docx").read_bytes()
+    data = (PACKAGE_TEMPLATES / "reference.docx").read_bytes()
     return zipfile.ZipFile(io.BytesIO(data))
 
 
@@ -397,25 +404,33 @@ def reference_docx(
     levels: Sequence[Level],
     marking: str,
     title: str,
-    brand_color: str = "#1F3A5F",
+    brand_color: str = "",
     paper: str = "A4",
-    font: str = "Calibri",
+    font: str = "",
+    theme: Theme | None = None,
 ) -> bytes:
-    """Return a deterministic reference.docx carrying the house styles, the marking and page numbers."""
+    """Return a deterministic reference.docx carrying the house styles, the marking and page numbers.
+
+    Colours, the font and the body size come from `theme` (the packaged one if None); `brand_color`
+    and `font`, when given, replace the theme's brand colour and DOCX font.
+    """
+    theme = theme or packaged_theme()
+    brand_color = brand_color or theme.colors.brand
+    font = font or theme.fonts.docx
     paper_key = paper.strip().lower()
     if paper_key not in _PAPER:
         raise ValueError(f"paper {paper!r}: use A4 or Letter")
     brand = _color(brand_color, "brand colour")
     if not font.strip():
         raise ValueError("font must not be empty")
-    header, footer = _header_footer(marking, title)
+    header, footer = _header_footer(marking, title, _color(theme.colors.muted, "muted colour"))
 
     parts: dict[str, bytes] = {}
     with _base() as base:
         for name in base.namelist():
             parts[name] = base.read(name)
     edits = {
-        "word/styles.xml": lambda x: _patch_styles(x, levels, brand, font),
+        "word/styles.xml": lambda x: _patch_styles(x, levels, brand, font, theme),
         "word/theme/theme1.xml": lambda x: _patch_theme(x, font),
         "word/_rels/document.xml.rels": _patch_rels,
         "[Content_Types].xml": _patch_content_types,

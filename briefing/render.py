@@ -59,8 +59,8 @@ def start_docx(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, targe
 
     aud = doc.audience
     try:
-        ref = reference_docx(levels=doc.levels, marking=doc.marking, title=doc.title, brand_color=aud.brand_color,
-                             paper=aud.paper, font=aud.docx_font or "Calibri")
+        ref = reference_docx(levels=doc.levels, marking=doc.marking, title=doc.title, paper=aud.paper,
+                             theme=doc.theme)
         return _start_docx(doc.ast, tmp, charts={k: v.png for k, v in charts.items()}, reference=ref,
                            source_date_epoch=doc.source_date_epoch, resource_dir=doc.resource_dir,
                            work_dir=work_dir)
@@ -77,8 +77,8 @@ def render_pdf(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, targe
     from .render_pdf import render_pdf as _render_pdf
 
     aud = doc.audience
-    options = PdfOptions(paper=aud.paper, brand_color=aud.brand_color, logo=doc.logo,
-                         base_font_size=aud.font_size or 10.0, body_font=doc.body_font)
+    options = PdfOptions(paper=aud.paper, brand_color=doc.theme.colors.brand, logo=doc.logo,
+                         base_font_size=doc.theme.sizes.body, body_font=doc.body_font, theme=doc.theme)
     try:
         return _render_pdf(doc.ast, tmp, charts={k: v.drawing for k, v in charts.items()}, options=options)
     except ValueError as exc:  # e.g. a logo that is not a readable image, a font that is not TrueType
@@ -102,8 +102,7 @@ def render_html(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, targ
         except ValueError as exc:
             raise BriefingError(f"HTML: {exc}", aud.path, aud.lines.get("logo", 0)) from None
     try:
-        look = theme(brand_color=aud.brand_color, base_font_size=aud.font_size or 10.0, paper=aud.paper,
-                     body_font=doc.body_font)
+        look = theme(paper=aud.paper, body_font=doc.body_font, house=doc.theme)
     except ValueError as exc:  # a body font that is not a usable TrueType font
         raise BriefingError(f"HTML: {exc}", aud.path, aud.lines.get("body_font", 0)) from None
     try:

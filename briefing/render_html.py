@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .render_docx import link_allowed
+from .theme import Theme as HouseTheme
+from .theme import packaged_theme
 
 LITERAL_RAW = {"html", "html4", "html5", "tex", "latex"}  # as in the PDF: the author's own text, kept as text
 QUOTES = {"SingleQuote": ("\u2018", "\u2019"), "DoubleQuote": ("\u201c", "\u201d")}
@@ -41,7 +43,7 @@ _OL_TYPE = {"LowerAlpha": "a", "UpperAlpha": "A", "LowerRoman": "i", "UpperRoman
 
 @dataclass(frozen=True)
 class Theme:
-    """Colours, fonts and sizes of the HTML edition (the PDF's, so both editions look alike)."""
+    """Colours, fonts and sizes of the HTML edition (the house theme's, so every edition looks alike)."""
 
     brand: str = "#1F3A5F"
     text: str = "#1A1A1A"
@@ -53,6 +55,7 @@ class Theme:
     disputed: str = "#8B0000"
     code_bg: str = "#F3F4F6"
     quote_rule: str = "#9AA3AF"
+    quote_text: str = "#3A3F47"
     font_family: str = '"DejaVu Sans", "Segoe UI", "Helvetica Neue", Arial, sans-serif'
     mono_family: str = '"DejaVu Sans Mono", Menlo, Consolas, monospace'
     base_size: float = 10.0  # points, as the PDF's body size
@@ -60,29 +63,22 @@ class Theme:
     font_faces: tuple[tuple[str, str, str], ...] = ()  # (weight, style, data: URI) of an embedded body font
 
 
-def theme(*, brand_color: str = "#1F3A5F", base_font_size: float = 10.0, paper: str = "A4",
-          body_font: Path | None = None) -> Theme:
-    """The HTML theme: the PDF stylesheet's colours, the audience's brand colour, size, paper and body font.
-
-    The one place the HTML takes its look from, so that a theme file can replace it later.
-    """
-    from .render_pdf import styles  # deferred: ReportLab; the HTML reads the PDF's colours
-
+def theme(*, brand_color: str = "", base_font_size: float = 0.0, paper: str = "A4",
+          body_font: Path | None = None, house: HouseTheme | None = None) -> Theme:
+    """The HTML theme: the house theme's colours (templates/theme.yaml, as the PDF's and the DOCX's),
+    with the audience's brand colour, size, paper and body font where given."""
+    house = house or packaged_theme()
+    c = house.colors
     faces: tuple[tuple[str, str, str], ...] = ()
     family = Theme.font_family
     if body_font is not None:
         faces = _font_faces(Path(body_font))
         family = '"Briefing Body", ' + family
-
-    def hexof(c) -> str:
-        return "#" + c.hexval()[2:].upper()
-
-    brand = brand_color if _HEX.fullmatch(brand_color or "") else Theme.brand
-    return Theme(brand=brand, text=hexof(styles.TEXT), muted=hexof(styles.MUTED), rule=hexof(styles.RULE),
-                 link=hexof(styles.LINK), allegation=hexof(styles.AMBER), allegation_fill=hexof(styles.AMBER_TINT),
-                 disputed=styles.DISPUTED, code_bg=hexof(styles.CODE_BG), quote_rule=hexof(styles.QUOTE_RULE),
-                 base_size=base_font_size or 10.0, paper=paper if paper.lower() in ("a4", "letter") else "A4",
-                 font_family=family, font_faces=faces)
+    brand = brand_color if _HEX.fullmatch(brand_color or "") else c.brand
+    return Theme(brand=brand, text=c.text, muted=c.muted, rule=c.rule, link=c.link, allegation=c.allegation,
+                 allegation_fill=c.allegation_fill, disputed=c.disputed, code_bg=c.code_background,
+                 quote_rule=c.quote_rule, quote_text=c.quote_text, base_size=base_font_size or house.sizes.body,
+                 paper=paper if paper.lower() in ("a4", "letter") else "A4", font_family=family, font_faces=faces)
 
 
 def _font_faces(path: Path) -> tuple[tuple[str, str, str], ...]:
@@ -767,7 +763,7 @@ white-space:nowrap;-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 .box-body{{padding:.7em .75em .2em}}
 .allegation{{border-left:4px solid {th.allegation};background:{th.allegation_fill};padding:.5em .8em .1em;\
 margin:.4em 0 1em}}
-blockquote{{border-left:4px solid {th.quote_rule};margin:.4em 0 1em;padding:.1em .9em;color:#3A3F47}}
+blockquote{{border-left:4px solid {th.quote_rule};margin:.4em 0 1em;padding:.1em .9em;color:{th.quote_text}}}
 code,pre{{font-family:{th.mono_family};font-size:.88em}}
 pre{{background:{th.code_bg};padding:.5em .7em;white-space:pre-wrap;overflow-wrap:anywhere}}
 table{{border-collapse:collapse;width:100%;margin:.4em 0 1.2em;font-size:.88em}}

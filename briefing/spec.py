@@ -73,6 +73,7 @@ class Field:
     fields: dict = field(default_factory=dict)
     extra: frozenset = frozenset()  # other keys accepted and passed through (CSL variables)
     open_keys: bool = False  # a map whose keys are free names, each holding `item`
+    bounds: tuple[float, float] | None = None  # a number's inclusive range
 
 
 def S(doc, required=False):  # noqa: N802 - a terse constructor keeps the specs readable
@@ -427,6 +428,9 @@ class Checker:
             self.err(node.pos, f"'{name}': `{raw[:40]}{'…' if len(raw) > 40 else ''}` is beyond the limit of"
                      f" ±{MAX_NUMBER:.0e}".replace("e+", "e"))
             return None
+        if f.bounds and not f.bounds[0] <= v <= f.bounds[1]:
+            self.err(node.pos, f"'{name}': {raw} is out of range; use {f.bounds[0]:g} to {f.bounds[1]:g}")
+            return None
         if "_" in raw:
             self.warn(node.pos, f"'{name}': `{raw}` uses _ as a digit separator, which only YAML 1.1 reads as"
                       f" a number; write {v}")
@@ -572,6 +576,8 @@ def _js(f: Field) -> dict:
                        "required": ["literal"], "additionalProperties": False}]
     elif k == "number":
         d["type"] = "number"
+        if f.bounds:
+            d.update(minimum=f.bounds[0], maximum=f.bounds[1])
     elif k == "int":
         d.update(type="integer", minimum=0)
     elif k == "bool":
@@ -599,6 +605,38 @@ def _js(f: Field) -> dict:
     return d
 
 
+def _colors(required: bool) -> Field:
+    return _map("Colours, each \"#RRGGBB\"", {name: Field("color", doc, required) for name, doc in (
+        ("brand", "Headings, rules, the title block, table and box edges"),
+        ("text", "Body text"),
+        ("muted", "Captions, subtitles, running heads and page numbers"),
+        ("rule", "Thin rules: table lines, the title block's rule"),
+        ("link", "Links"),
+        ("allegation", "The bar beside an allegation"),
+        ("allegation_fill", "The shading behind an allegation"),
+        ("disputed", "The word Disputed, and who disputes"),
+        ("code_background", "The shading behind code"),
+        ("quote_rule", "The bar beside a quotation"),
+        ("quote_text", "Quotation text"),
+    )})
+
+
+def _theme(doc: str, required: bool) -> Field:
+    return _map(doc, {
+        "colors": Field("map", "Colours, each \"#RRGGBB\"", required, fields=_colors(required).fields),
+        "fonts": _map("Fonts", {"docx": S("The font name Word uses for the DOCX", required)}, required),
+        "sizes": _map("Sizes in points", {
+            "body": Field("number", "Body text of the PDF and the HTML, 6 to 16", required, bounds=(6, 16)),
+            "docx_body": Field("number", "Body text of the DOCX, 6 to 16", required, bounds=(6, 16)),
+        }, required),
+    })
+
+
+# The packaged templates/theme.yaml declares every key; a workspace's theme.yaml and an audience's
+# `theme:` give only the keys they change.
+THEME = _theme("The house look: colours, fonts and sizes shared by the PDF, DOCX and HTML", True)
+THEME_OVERRIDE = _theme("Changes to the house look (templates/theme.yaml): only the keys given", False)
+
 AUDIENCE = _map("An audience: who the briefing is for, and what it contains", {
     "description": S("One line: who it is for and what they get", True),
     "template": S("The template that composes the briefing (default: base.md.j2)"),
@@ -623,6 +661,8 @@ AUDIENCE = _map("An audience: who the briefing is for, and what it contains", {
                     " evidence a condensed list shows first"),
     "tags": Field("map", "Named groups of evidence tags the templates query, e.g. legal: [legal-avenue]",
                   open_keys=True, item=_lst(Field("id", "A tag"), "Tags")),
+    "theme": Field("map", "Changes to the theme (templates/theme.yaml) for this audience: only the keys given",
+                   fields=THEME_OVERRIDE.fields),
 })
 
 SCHEMAS = {
@@ -633,4 +673,5 @@ SCHEMAS = {
     "analysis": (ANALYSIS, "briefing analysis"),
     "charts": (CHARTS_FILE, "briefing charts"),
     "audience": (AUDIENCE, "briefing audience"),
+    "theme": (THEME_OVERRIDE, "briefing theme"),
 }

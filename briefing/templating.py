@@ -30,6 +30,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 from .errors import BriefingError
 from .escaping import MdMarkup, escape, finalize, markup_join
+from .packaged import PACKAGE_TEMPLATES
 from .yamlsafe import MAX_BYTES
 
 
@@ -44,7 +45,7 @@ class Limits:
 
 
 LIMITS = Limits()
-_PACKAGE_TEMPLATES = (Path(__file__).resolve().parent / "templates").resolve()
+_PACKAGE_TEMPLATES = PACKAGE_TEMPLATES.resolve()
 
 
 class TemplateTimeout(Exception):  # noqa: N818 - reads as what happened

@@ -17,7 +17,7 @@ from .anchors import key as anchor_key
 from .charts import Chart, FigureBlock, load_drawing
 from .flowables import Anchor, Indented, Para, SplitTable, widow_range
 from .inlines import LITERAL_RAW, NBSP, Inlines, State, stringify
-from .styles import AMBER, AMBER_TINT, QUOTE_RULE, RULE, Styles
+from .styles import Styles
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class Blocks:
 
     def _b_HorizontalRule(self, c: None, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         b = self.st.base
-        return self._wrap([HRFlowable(width="100%", thickness=0.6, color=RULE, spaceBefore=b * 0.4,
+        return self._wrap([HRFlowable(width="100%", thickness=0.6, color=self.st.rule, spaceBefore=b * 0.4,
                                       spaceAfter=b * 0.9)], ctx)
 
     # -- lists --------------------------------------------------------------------------------
@@ -185,13 +185,13 @@ class Blocks:
         if "box" in classes:
             return anchor + self._wrap(self.box(dict(kv).get("title", ""), blocks, ctx), ctx)
         if "allegation" in classes:
-            return anchor + self._wrap(self.ruled(blocks, ctx, AMBER, AMBER_TINT), ctx)
+            return anchor + self._wrap(self.ruled(blocks, ctx, self.st.allegation, self.st.allegation_fill), ctx)
         if ident == "refs" or "references" in classes or "refs" in classes:
             return anchor + self.bibliography(blocks, ctx)
         return anchor + self.render(blocks, ctx)
 
     def _b_BlockQuote(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
-        return self._wrap(self.ruled(c, replace(ctx, style="quote"), QUOTE_RULE, None), ctx)
+        return self._wrap(self.ruled(c, replace(ctx, style="quote"), self.st.quote_rule, None), ctx)
 
     def _wrap(self, flowables: list[Flowable], ctx: Ctx) -> list[Flowable]:
         return [Indented(f, ctx.indent) for f in flowables] if ctx.indent else flowables
@@ -323,7 +323,7 @@ class Blocks:
         cmds = [("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
                 ("TOPPADDING", (0, 0), (-1, -1), 3.5), ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.35, RULE),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.35, self.st.rule),
                 ("LINEABOVE", (0, 0), (-1, 0), 1.0, brand), ("LINEBELOW", (0, -1), (-1, -1), 1.0, brand)]
         if n_head:
             cmds += [("BACKGROUND", (0, 0), (-1, n_head - 1), self.st.head_fill),

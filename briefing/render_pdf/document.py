@@ -31,7 +31,7 @@ from .flowables import KeepWithNext
 from .inlines import State
 from .meta import DocMeta, read_meta
 from .options import PdfOptions
-from .styles import LINK, RULE, Styles
+from .styles import Styles
 
 MARGIN_X = 20 * mm
 MARGIN_TOP = 24 * mm
@@ -127,7 +127,7 @@ class BriefingDoc(BaseDocTemplate):
             _centred(canv, m.marking, st["running_mark"], x, head_y, w, max(left, right))
         if org:  # drawn after the marking: the text reads title, marking, organisation
             _draw(canv, fonts.markup(org[0]), st["running_right"], x + w * 0.7, head_y, w * 0.3)
-        canv.setStrokeColor(RULE)
+        canv.setStrokeColor(self.st.rule)
         canv.setLineWidth(0.5)
         if m.marking or (page > 1 and (m.title or m.organisation)):
             canv.line(x, head_y - 4.5 * mm, x + w, head_y - 4.5 * mm)
@@ -247,7 +247,8 @@ def build(ast: dict, out: str | os.PathLike | BinaryIO, *, charts: dict[str, Pat
         out = os.fspath(out)
 
     doc = BriefingDoc(out, options=options, styles=styles, meta=meta)
-    state = State(targets=targets, link_color=LINK.hexval().replace("0x", "#"))
+    state = State(targets=targets, link_color=styles.link.hexval().replace("0x", "#"),
+                  disputed_color=styles.disputed)
     renderer = Blocks(styles, state, charts, {}, frame_height=doc.height)
     story = title_block(meta, styles, options, doc.width, doc.height)
     story += renderer.render(blocks, Ctx(doc.width))

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from . import anchors, fonts
-from .styles import DISPUTED
 
 _HEX = re.compile(r"#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{3}")
 _EXTERNAL = re.compile(r"(?:https?|mailto):", re.IGNORECASE)
@@ -31,6 +30,7 @@ class State:
 
     targets: set[str]  # element ids that will exist as destinations
     link_color: str = "#1A5A96"
+    disputed_color: str = "#8B0000"
     notes: list[list] = field(default_factory=list)  # each Note's blocks, in order
 
     def note_key(self, n: int) -> str:
@@ -205,7 +205,7 @@ class Inlines:
             return (f'{anchor}<font size="{size:.2f}" color="#FFFFFF" backColor="{color}">'
                     f"<b>{NBSP}{inner}{NBSP}</b></font>")
         if "disputed" in classes:
-            return f'{anchor}<font color="{DISPUTED}"><b>{self.render(content, **o)}</b></font>'
+            return f'{anchor}<font color="{self.state.disputed_color}"><b>{self.render(content, **o)}</b></font>'
         return anchor + self.render(content, **o)
 
     def anchor(self, ident: str) -> str:

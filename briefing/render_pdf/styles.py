@@ -1,4 +1,4 @@
-"""Paragraph styles and colours derived from PdfOptions."""
+"""Paragraph styles and colours derived from PdfOptions and its theme (templates/theme.yaml)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,6 @@ from reportlab.lib.styles import ParagraphStyle
 from . import fonts
 from .options import PdfOptions
 
-TEXT = colors.HexColor("#1A1A1A")
-MUTED = colors.HexColor("#5A6270")
-RULE = colors.HexColor("#C9CED6")
-LINK = colors.HexColor("#1A5A96")
-AMBER = colors.HexColor("#D08C00")
-AMBER_TINT = colors.HexColor("#FDF7EA")
-DISPUTED = "#8B0000"
-CODE_BG = colors.HexColor("#F3F4F6")
-QUOTE_RULE = colors.HexColor("#9AA3AF")
 ALIGN = {"AlignLeft": TA_LEFT, "AlignRight": TA_RIGHT, "AlignCenter": TA_CENTER}
 
 
@@ -38,9 +29,15 @@ class Styles:
         self.box_fill = tint(self.brand, 0.07)
         self.head_fill = tint(self.brand, 0.13)
         self.zebra = tint(self.brand, 0.035)
+        c = options.theme.colors
+        self.text, self.muted = colors.HexColor(c.text), colors.HexColor(c.muted)
+        self.rule, self.link = colors.HexColor(c.rule), colors.HexColor(c.link)
+        self.allegation, self.allegation_fill = colors.HexColor(c.allegation), colors.HexColor(c.allegation_fill)
+        self.disputed = c.disputed  # a hex string: it goes into paragraph markup
+        self.quote_rule = colors.HexColor(c.quote_rule)
         self._variants: dict[tuple, ParagraphStyle] = {}
         body = ParagraphStyle(
-            "body", fontName=fonts.body_font(options.body_font), fontSize=b, leading=b * 1.45, textColor=TEXT,
+            "body", fontName=fonts.body_font(options.body_font), fontSize=b, leading=b * 1.45, textColor=self.text,
             spaceAfter=b * 0.65, bulletFontName=fonts.SANS, bulletFontSize=b, splitLongWords=1,
             # A URL that would leave much of a line empty breaks at a slash (longer ones: inlines.py).
             uriWasteReduce=0.3, allowWidows=0,  # no lone last line at the top of a page
@@ -53,35 +50,36 @@ class Styles:
         add("h1", fontName=fonts.SANS_BOLD, fontSize=b * 1.55, leading=b * 1.95, textColor=self.brand,
             spaceBefore=b * 1.5, spaceAfter=b * 0.55, keepWithNext=1)
         add("h2", "h1", fontSize=b * 1.22, leading=b * 1.6, spaceBefore=b * 1.2, spaceAfter=b * 0.4)
-        add("h3", "h1", fontSize=b * 1.04, leading=b * 1.4, textColor=TEXT, spaceBefore=b * 0.9,
+        add("h3", "h1", fontSize=b * 1.04, leading=b * 1.4, textColor=self.text, spaceBefore=b * 0.9,
             spaceAfter=b * 0.3)
         add("list", spaceAfter=b * 0.3)
         add("box", spaceAfter=b * 0.45)
         add("box_title", fontName=fonts.SANS_BOLD, fontSize=b * 0.95, leading=b * 1.25,
             textColor=colors.white, spaceAfter=0)
-        add("quote", textColor=colors.HexColor("#3A3F47"), spaceAfter=b * 0.45)
-        add("caption", fontName=fonts.SANS_ITALIC, fontSize=b * 0.82, leading=b * 1.15, textColor=MUTED,
+        add("quote", textColor=colors.HexColor(c.quote_text), spaceAfter=b * 0.45)
+        add("caption", fontName=fonts.SANS_ITALIC, fontSize=b * 0.82, leading=b * 1.15, textColor=self.muted,
             spaceBefore=b * 0.3, spaceAfter=b * 1.0)
-        add("table_caption", "caption", fontName=fonts.SANS_BOLD, textColor=TEXT, spaceBefore=b * 0.4,
+        add("table_caption", "caption", fontName=fonts.SANS_BOLD, textColor=self.text, spaceBefore=b * 0.4,
             spaceAfter=b * 0.35, keepWithNext=1)
         add("cell", fontSize=b * 0.86, leading=b * 1.2, spaceAfter=b * 0.2)
         add("cell_head", "cell", fontName=fonts.SANS_BOLD)
         add("refs", fontSize=b * 0.82, leading=b * 1.18, spaceAfter=b * 0.35, leftIndent=b * 2.6,
             bulletFontSize=b * 0.82, bulletAnchor="end", bulletIndent=b * 2.1)
-        add("code", fontName=fonts.MONO, fontSize=b * 0.82, leading=b * 1.2, backColor=CODE_BG,
-            borderPadding=(b * 0.4, b * 0.5), leftIndent=b * 0.5, rightIndent=b * 0.5,
+        add("code", fontName=fonts.MONO, fontSize=b * 0.82, leading=b * 1.2,
+            backColor=colors.HexColor(c.code_background), borderPadding=(b * 0.4, b * 0.5),
+            leftIndent=b * 0.5, rightIndent=b * 0.5,
             spaceBefore=b * 0.3, spaceAfter=b * 0.9)  # MONO is registered on first use
         add("term", fontName=fonts.SANS_BOLD, spaceAfter=b * 0.15, keepWithNext=1)
         add("title", fontName=fonts.SANS_BOLD, fontSize=b * 2.4, leading=b * 2.85, textColor=self.brand,
             spaceAfter=b * 0.35)
-        add("subtitle", fontSize=b * 1.3, leading=b * 1.7, textColor=MUTED, spaceAfter=b * 0.2)
+        add("subtitle", fontSize=b * 1.3, leading=b * 1.7, textColor=self.muted, spaceAfter=b * 0.2)
         add("org", fontName=fonts.SANS_BOLD, fontSize=b * 0.85, leading=b * 1.1, textColor=self.brand,
             spaceAfter=b * 0.9)
-        add("titlemeta", fontSize=b * 0.9, leading=b * 1.3, textColor=MUTED, spaceAfter=0)
+        add("titlemeta", fontSize=b * 0.9, leading=b * 1.3, textColor=self.muted, spaceAfter=0)
         add("marking", fontName=fonts.SANS_BOLD, fontSize=b * 0.9, leading=b * 1.3, textColor=self.brand,
             alignment=TA_RIGHT, spaceAfter=0)
-        add("running", fontSize=b * 0.72, leading=b * 0.9, textColor=MUTED, spaceAfter=0)
-        add("running_mark", "running", fontName=fonts.SANS_BOLD, textColor=TEXT, alignment=TA_CENTER)
+        add("running", fontSize=b * 0.72, leading=b * 0.9, textColor=self.muted, spaceAfter=0)
+        add("running_mark", "running", fontName=fonts.SANS_BOLD, textColor=self.text, alignment=TA_CENTER)
         add("running_right", "running", alignment=TA_RIGHT)
         self.s = s
 

@@ -187,3 +187,36 @@ def test_the_documented_limits_are_the_real_ones():
     errors = "\n".join(documented_errors())
     assert f"still running after {LIMITS.seconds:g} s" in errors
     assert f"more than {LIMITS.memory // 2**20} MB of memory" in errors
+
+
+# -- the theme section: its files change the colours every format draws with, its error is what check prints --
+def test_the_documented_theme_reaches_every_format(tmp_path, capsys):
+    from briefing.theme import load_theme
+
+    text = section("The theme")
+    theme_yaml, audience_yaml = [body for lang, _, body in FENCE.findall(text) if lang == "yaml"]
+    ws = _copy(tmp_path / "ws")
+    (ws / "templates" / "audiences").mkdir(parents=True)
+    (ws / "templates" / "theme.yaml").write_text(theme_yaml, encoding="utf-8")
+    board = (REPO / "templates" / "audiences" / "board.yaml").read_text(encoding="utf-8")
+    (ws / "templates" / "audiences" / "board.yaml").write_text(board + audience_yaml, encoding="utf-8")
+    assert main(["check", "--workspace", str(ws)]) == 0
+    from briefing.audiences import load_audience
+
+    theme = load_theme(ws, load_audience(ws, "board"))
+    assert (theme.colors.brand, theme.colors.disputed, theme.colors.allegation) == ("#5B2C6F", "#A01010", "#B35806")
+    assert theme.sizes.docx_body == 10.5
+    out = tmp_path / "out"
+    assert main(["build", "--workspace", str(ws), "--audience", "board", "--format", "docx,html", "--out",
+                 str(out)]) == 0
+    styles = docx_xml(out / "the-distillation-wars-board.docx", "word/styles.xml")
+    assert re.search(r'<w:color w:val="5B2C6F" ?/>', styles) and re.search(r'<w:color w:val="A01010" ?/>', styles)
+    assert 'w:color="B35806"' in styles and re.search(r'<w:sz w:val="21" ?/>', styles)
+    html = (out / "the-distillation-wars-board.html").read_text(encoding="utf-8")
+    assert "--brand:#5B2C6F" in html and ".disputed{color:#A01010}" in html
+
+    [line] = [body.strip() for lang, _, body in FENCE.findall(text) if lang == "text"]
+    (ws / "templates" / "theme.yaml").write_text(theme_yaml.replace('"#5B2C6F"', "purple"), encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", "--workspace", str(ws)]) == 1
+    assert line in capsys.readouterr().out.splitlines()  # check prints problems on stdout

@@ -11,7 +11,7 @@ import pytest
 
 from briefing.pandoc import pandoc_path as _pandoc_path
 
-CSL = Path(__file__).resolve().parents[2] / "briefing" / "templates" / "numeric.csl"
+CSL = Path(__file__).resolve().parents[2] / "templates" / "numeric.csl"
 NS = {"csl": "http://purl.org/net/xbiblio/csl"}
 
 BIB = [

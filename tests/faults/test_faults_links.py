@@ -14,7 +14,7 @@ from briefing.build import build
 from briefing.cli import main
 from tests.readers import assert_valid_docx, assert_valid_pdf, docx_text, pdf_text
 
-PACKAGED_AUDIENCE = Path(__file__).resolve().parents[2] / "briefing" / "templates" / "audiences" / "executive.yaml"
+PACKAGED_AUDIENCE = Path(__file__).resolve().parents[2] / "templates" / "audiences" / "executive.yaml"
 
 
 def build_errors(root: Path, capsys) -> tuple[int, list[str]]:

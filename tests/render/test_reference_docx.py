@@ -80,12 +80,12 @@ def test_house_styles():
     doc = docx.Document(io.BytesIO(build(brand_color="#123456")))
     disputed = doc.styles["Disputed"]
     assert disputed.type == WD_STYLE_TYPE.CHARACTER and disputed.font.bold
-    assert str(disputed.font.color.rgb) == "9B1C1C"
+    assert str(disputed.font.color.rgb) == "8B0000"  # the theme's (templates/theme.yaml), as the PDF's
     for name in ("Box Title", "Box Text", "Allegation", "Caption"):
         assert doc.styles[name].type == WD_STYLE_TYPE.PARAGRAPH
     assert style_el(doc, "Box Text").find(f"{W}pPr/{W}shd") is not None
     left = style_el(doc, "Allegation").find(f"{W}pPr/{W}pBdr/{W}left")
-    assert left.get(f"{W}val") == "single" and left.get(f"{W}color") == "D98E04"
+    assert left.get(f"{W}val") == "single" and left.get(f"{W}color") == "D08C00"
     for level in (1, 2, 3):
         assert str(doc.styles[f"Heading {level}"].font.color.rgb) == "123456"
     # One definition per style: the base's headings were replaced, not shadowed.

@@ -23,7 +23,7 @@ from briefing.pandoc import pandoc_path as _pandoc_path
 from briefing.reference_docx import confidence_style_name, reference_docx
 from briefing.render_docx import link_allowed, prepare_docx_ast, render_docx, start_docx
 
-CSL = Path(__file__).resolve().parents[2] / "briefing" / "templates" / "numeric.csl"
+CSL = Path(__file__).resolve().parents[2] / "templates" / "numeric.csl"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"

@@ -138,11 +138,13 @@ def test_marking_heads_and_foots_the_page_and_every_printed_page():
 
 
 def test_theme_takes_the_pdf_colours_and_the_audience_brand():
-    from briefing.render_pdf import styles
+    from briefing.render_pdf import PdfOptions
+    from briefing.render_pdf.styles import Styles
 
+    pdf = Styles(PdfOptions())  # both read the packaged theme (tests/render/test_styles.py: every colour)
     th = theme(brand_color="#123456", base_font_size=11, paper="A4")
     assert th.brand == "#123456" and th.base_size == 11
-    assert th.text == "#" + styles.TEXT.hexval()[2:].upper() and th.disputed == styles.DISPUTED
+    assert th.text == "#" + pdf.text.hexval()[2:].upper() and th.disputed == pdf.disputed
     css = stylesheet(th, {})
     assert "--brand:#123456" in css and th.font_family in css
     assert theme(brand_color="not a colour").brand == "#1F3A5F"
