@@ -10,7 +10,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from . import pandoc
+from . import pandoc, references
 from .audiences import Audience, load_audience
 from .chart_data import ChartData, chart_data, plotted_claims
 from .csl import bibliography
@@ -206,14 +206,25 @@ def compose(ws: Workspace, audience_name: str | None = None, changes=None, work_
     markdown += _origins_nocite(ws, markdown)
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
-    ast = pandoc.parse(markdown, bibliography=bibliography(ws.sources), csl=csl, source_date_epoch=epoch,
-                       work_dir=work_dir)
+    ast = _parse(markdown, bibliography(ws.sources), csl, epoch, work_dir)
     # Reference numbers exist only now, after citeproc: redo the chart data with them, so each
     # drawn value and the alt text name the reference the reader finds in the list.
     numbers = reference_numbers(ast)
     datas = tuple(chart_data(ws, d.spec, refs=numbers) for d in placer.placed_data())
     _set_alt(ast, {d.spec.id: d.alt for d in datas})
     return Composed(markdown, ast, datas, audience, epoch)
+
+
+def _parse(markdown: str, bib: list[dict], csl: Path, epoch: int, work_dir: Path | None) -> dict:
+    """Parse without citeproc and fill in the references from their cache; a document only citeproc can do
+    exactly (see references.resolve) is parsed with it."""
+    # The build's work folder is out/.tmp: the formatted references live beside the charts, in out/.cache.
+    cache_dir = Path(work_dir).parent / ".cache" / "references" if work_dir is not None else None
+    ast = references.resolve(pandoc.parse_plain(markdown, csl=csl, source_date_epoch=epoch, work_dir=work_dir),
+                             bib, csl, source_date_epoch=epoch, work_dir=work_dir, cache_dir=cache_dir)
+    if ast is None:
+        ast = pandoc.parse(markdown, bibliography=bib, csl=csl, source_date_epoch=epoch, work_dir=work_dir)
+    return ast
 
 
 # A citation in the composed Markdown: `@{id}` (what the cite filter writes) or `@id`; `\@` is escaped text.

@@ -81,3 +81,41 @@ def parse(markdown: str, *, bibliography: list[dict], csl: Path, source_date_epo
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[key] = out
     return json.loads(out)  # a fresh tree each time: callers may keep or change theirs
+
+
+def parse_plain(markdown: str, *, csl: Path, source_date_epoch: int, work_dir: Path | None = None) -> dict:
+    """Parse the composed Markdown into pandoc's JSON AST without citeproc (references.resolve fills in the
+    citations); the metadata is the same as `parse` gives, --csl and --bibliography included."""
+    key = hashlib.sha256(b"\0".join([b"plain", markdown.encode("utf-8"), str(csl).encode(),
+                                     str(source_date_epoch).encode()])).hexdigest()
+    out = _PARSED.get(key)
+    if out is None:
+        if work_dir is not None:
+            Path(work_dir).mkdir(parents=True, exist_ok=True)
+        # The references file is named, as `parse` names it, but pandoc never reads it without --citeproc.
+        with tempfile.TemporaryDirectory(prefix="briefing-", dir=work_dir) as tmp:
+            out = run(["-f", "markdown-implicit_header_references", "-t", "json", f"--csl={csl}",
+                       f"--bibliography={Path(tmp) / 'references.json'}", "-M", "link-citations=true",
+                       "-M", "suppress-bibliography=false"],
+                      markdown.encode("utf-8"), source_date_epoch=source_date_epoch, what="parsing the briefing")
+        while len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = out
+    return json.loads(out)
+
+
+def citeproc(markdown: str, *, bibliography: list[dict], csl: Path, lang: str | None, source_date_epoch: int,
+             work_dir: Path | None = None) -> dict:
+    """Run citeproc on a small document (references formatting a batch of entries or citations)."""
+    if work_dir is not None:
+        Path(work_dir).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="briefing-", dir=work_dir) as tmp:
+        bib = Path(tmp) / "references.json"
+        bib.write_text(json.dumps(bibliography, ensure_ascii=False), encoding="utf-8")
+        args = ["-f", "markdown-implicit_header_references", "-t", "json", "--citeproc", f"--csl={csl}",
+                f"--bibliography={bib}", "-M", "link-citations=true", "-M", "suppress-bibliography=false"]
+        if lang is not None:
+            args += ["-M", f"lang={lang}"]
+        out = run(args, markdown.encode("utf-8"), source_date_epoch=source_date_epoch,
+                  what="formatting the references")
+    return json.loads(out)
