@@ -210,9 +210,8 @@ def _numbering(ast: dict[str, Any], known: list[str]) -> tuple[list[dict[str, An
 
 
 def _entries(runs: Callable[[list[str], str], dict[str, Any]], ids: list[str],
-             items: dict[str, dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
-    """Format entries twice, numbered 1.. and 2.., and keep each with its number as a slot, plus the refs
-    Div's classes and attributes."""
+             items: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Format entries twice, numbered 1.. and 2.., and keep each with its number as a slot."""
     dummy = "x"
     while dummy in items:
         dummy += "x"
@@ -223,7 +222,7 @@ def _entries(runs: Callable[[list[str], str], dict[str, Any]], ids: list[str],
     entries = {}
     for n, sid in enumerate(ids, 1):
         entries[sid] = _slotted(one[1][f"ref-{sid}"], two[1][f"ref-{sid}"], n, n + 1)
-    return entries, one[0]
+    return entries
 
 
 def _refs_of(ast: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
@@ -265,38 +264,155 @@ def _numbered(node: Node, n: int) -> Node:
     return node
 
 
-def _citations(runs: Callable[[list[str], str], dict[str, Any]], groups: list[tuple[int, ...]]) -> list[Any]:
-    """Each group of numbers as citeproc renders the citation, on stand-in sources x1, x2 ... numbered so."""
-    top = max(n for g in groups for n in g)
+# What the stand-in citations show of the style: a single citation (two, to find the number's place), then
+# groups that show its delimiter, its ranges, its order; the learned form must reproduce every one.
+PROBES: tuple[tuple[int, ...], ...] = ((7,), (12,), (1, 3), (1, 2), (1, 2, 3), (3, 1), (1, 2, 3, 5), (5,),
+                                       (2, 1, 3), (1, 2, 3, 5, 7, 8, 9, 10, 12), (10, 11, 12, 1), (4, 6, 5, 9))
+NUMBER, IDENT = "\x00", "\x01"  # slots in a learned citation (stand-in text holds neither)
+
+
+def _learn(runs: Callable[[list[str], str], dict[str, Any]]) -> dict[str, Any]:
+    """The style's citation form and reference list attributes, learned from citeproc on stand-in sources
+    x1, x2 ... : where the number goes, the delimiters between numbers and ranges, whether numbers are sorted."""
+    top = max(n for g in PROBES for n in g)
     ids = [f"x{n}" for n in range(1, top + 1)]
-    paras = ["[" + "; ".join("@{" + i + "}" for i in ids) + "]"]
-    paras += ["[" + "; ".join(f"@{{x{n}}}" for n in g) + "]" for g in groups]
+    paras = ["[" + "; ".join("@{" + i + "}" for i in ids) + "]"]  # numbers the stand-ins 1, 2 ... in order
+    paras += ["[" + "; ".join(f"@{{x{n}}}" for n in g) + "]" for g in PROBES]
     # The stand-ins' entries are printed too: citeproc links a citation only to an entry it prints.
     ast = runs(ids, "\n\n".join(paras) + "\n")
-    blocks = ast["blocks"][1:-1]
-    if len(blocks) != len(groups) or ast["blocks"][-1]["c"][0][0] != "refs":
+    blocks = ast["blocks"]
+    if len(blocks) != len(PROBES) + 2:
         raise CiteprocNeededError("citations did not parse one per paragraph")
-    out = []
-    for b in blocks:
+    seen = {}
+    for g, b in zip(PROBES, blocks[1:-1], strict=True):
         if b.get("t") != "Para" or len(b["c"]) != 1 or b["c"][0].get("t") != "Cite":
             raise CiteprocNeededError("a citation rendered beyond its Cite")
-        out.append(b["c"][0]["c"][1])
+        seen[g] = b["c"][0]["c"][1]
+    refs_attr = _refs_of(ast)[0]
+    single = _slots(seen[(7,)], seen[(12,)], 7, 12)
+    path = _common(list(_slot_paths(single, [])))
+    while path and not isinstance(path[-1], int):
+        path = path[:-1]  # up to the element of a list that holds every slot: one cited number
+    if not path:
+        raise CiteprocNeededError("no single element holds a citation's number")
+    form: dict[str, Any] = {"single": single, "path": path, "sort": False, "min_run": 0}
+    parent = _at(single, path[:-1])
+    k = int(path[-1])
+    before, after = parent[:k], parent[k + 1:]
+
+    def between(g: tuple[int, ...]) -> list[Any]:
+        """What citeproc put between the first and last number of this probe."""
+        got = _at(seen[g], path[:-1])
+        first, last = _item(form, min(g), f"x{min(g)}"), _item(form, max(g), f"x{max(g)}")
+        if (got[:k] != before or got[len(got) - len(after):] != after or got[k] != first
+                or got[len(got) - len(after) - 1] != last):
+            raise CiteprocNeededError("a citation's form is not a list of numbers")
+        return list(got[k + 1:len(got) - len(after) - 1])
+
+    form["delimiter"] = between((1, 3))
+    three = between((1, 2, 3))
+    mid = _item(form, 2, "x2")
+    if three != [*form["delimiter"], mid, *form["delimiter"]]:
+        form["range"], form["min_run"] = three, 3
+        if between((1, 2)) == three:
+            form["min_run"] = 2
+        with_range = between((1, 2, 3, 5))
+        form["after_range"] = with_range[len(three) + 1:]
+    form["sort"] = _at(seen[(3, 1)], path[:-1])[k] == _item(form, 1, "x1")
+    for g, got in seen.items():
+        if _render(form, g, {n: f"x{n}" for n in g}) != got:
+            raise CiteprocNeededError("the learned citation form does not reproduce citeproc's")
+    return {"form": form, "refs": refs_attr}
+
+
+def _slots(a: Node, b: Node, na: int, nb: int) -> Node:
+    """Citation `a` (of stand-in number na) with its number and its stand-in's id made slots, checked on `b`."""
+    if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
+        return {k: _slots(a[k], b[k], na, nb) for k in a}
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [_slots(x, y, na, nb) for x, y in zip(a, b, strict=True)]
+    if isinstance(a, str) and isinstance(b, str) and a != b:
+        slot = a.replace(f"x{na}", IDENT).replace(str(na), NUMBER)
+        if slot.replace(NUMBER, str(nb)).replace(IDENT, f"x{nb}") == b:
+            return slot
+    if a != b:
+        raise CiteprocNeededError("citations differ beyond their number")
+    return a
+
+
+def _slot_paths(node: Node, path: list[Any]) -> Iterator[list[Any]]:
+    """The path to every string that holds a slot."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _slot_paths(v, [*path, k])
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _slot_paths(v, [*path, i])
+    elif isinstance(node, str) and (NUMBER in node or IDENT in node):
+        yield path
+
+
+def _common(paths: list[list[Any]]) -> list[Any]:
+    """The longest path every one of these starts with."""
+    if not paths:
+        return []
+    out = []
+    for parts in zip(*paths, strict=False):
+        if any(p != parts[0] for p in parts):
+            break
+        out.append(parts[0])
     return out
 
 
-def _relinked(node: Node, ids: dict[int, str]) -> Node:
-    """A citation rendered on stand-ins, linking to the real sources' entries."""
-    if isinstance(node, dict):
-        if node.get("t") == "Link":
-            attr, inlines, (target, title) = node["c"]
-            m = _STANDIN.fullmatch(target)
-            if m:
-                target = f"#ref-{ids[int(m.group(1))]}"
-            return {"t": "Link", "c": [attr, _relinked(inlines, ids), [target, title]]}
-        return {k: _relinked(v, ids) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_relinked(v, ids) for v in node]
+def _at(node: Node, path: list[Any]) -> Any:
+    for p in path:
+        node = node[p]
     return node
+
+
+def _fill(node: Node, n: int, sid: str) -> Node:
+    if isinstance(node, dict):
+        return {k: _fill(v, n, sid) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_fill(v, n, sid) for v in node]
+    if isinstance(node, str) and (NUMBER in node or IDENT in node):
+        return node.replace(IDENT, sid).replace(NUMBER, str(n))
+    return node
+
+
+def _item(form: dict[str, Any], n: int, sid: str) -> Any:
+    """One cited number, as the style prints it (linked to its entry)."""
+    return _fill(_at(form["single"], form["path"]), n, sid)
+
+
+def _render(form: dict[str, Any], numbers: tuple[int, ...], ids: dict[int, str]) -> list[Any]:
+    """A citation of these numbers in the learned form: sorted, runs collapsed to ranges, delimited."""
+    ns = sorted(numbers) if form["sort"] else list(numbers)
+    runs: list[list[int]] = []
+    for n in ns:
+        if runs and form["min_run"] and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    body: list[Any] = []
+    ranged = False
+    for run in runs:
+        parts = [run] if len(run) >= form["min_run"] > 0 else [[n] for n in run]
+        for part in parts:
+            if body:
+                body += form["after_range"] if ranged else form["delimiter"]
+            if len(part) > 1:
+                body += [_item(form, part[0], ids[part[0]]), *form["range"], _item(form, part[-1], ids[part[-1]])]
+                ranged = True
+            else:
+                body.append(_item(form, part[0], ids[part[0]]))
+                ranged = False
+    out = json.loads(json.dumps(form["single"]))
+    path = form["path"]
+    parent = _at(out, path[:-1])
+    k = int(path[-1])
+    parent[k:k + 1] = body
+    return list(out)
 
 
 def _drop_space_before_superscripts(node: Node) -> None:
@@ -363,35 +479,31 @@ def resolve(ast: dict[str, Any], bibliography: list[dict[str, Any]], csl: Path, 
                                source_date_epoch=source_date_epoch, work_dir=work_dir)
 
     try:
+        # The style, learned once: how a citation prints its numbers, and the reference list's attributes.
+        style_name = "style-" + style.key[:32]
+        learned = cache.get(style_name)
+        if learned is None:
+            learned = _learn(runs)
+            cache.put(style_name, learned)
         by_number = {n: sid for sid, n in numbers.items()}
         # Entries: one cache file per source content (the same source in another briefing shares it).
         keys = {sid: "entry-" + hashlib.sha256((style.key + "\0" + json.dumps(items[sid], sort_keys=True,
                                                ensure_ascii=False)).encode("utf-8")).hexdigest()[:32]
                 for sid in numbers}
         entries = {sid: cache.get(keys[sid]) for sid in numbers}
-        style_name = "style-" + style.key[:32]
-        refs_attr = cache.get(style_name)
         missing = [sid for sid in sorted(numbers, key=numbers.__getitem__) if entries[sid] is None]
-        if missing or (numbers and refs_attr is None):
-            made, refs_attr = _entries(runs, missing or [by_number[1]], items)
-            for sid, entry in made.items():
+        if missing:
+            for sid, entry in _entries(runs, missing, items).items():
                 cache.put(keys[sid], entry)
                 entries[sid] = entry
-            cache.put(style_name, refs_attr)
-        # Citations: one cache file per group of numbers, which the style alone renders.
-        groups = [tuple(numbers[c["citationId"]] for c in cite["c"][0]) for cite in cites]
-        gkeys = {g: "cite-" + hashlib.sha256(f"{style.key}\0{g}".encode()).hexdigest()[:32] for g in set(groups)}
-        rendered = {g: cache.get(k) for g, k in gkeys.items()}
-        todo = sorted(g for g, r in rendered.items() if r is None)
-        if todo:
-            for g, r in zip(todo, _citations(runs, todo), strict=True):
-                cache.put(gkeys[g], r)
-                rendered[g] = r
-    except (CiteprocNeededError, KeyError, IndexError, TypeError, AttributeError):
+        for cite in cites:
+            group = tuple(numbers[c["citationId"]] for c in cite["c"][0])
+            if len(set(group)) != len(group):
+                raise CiteprocNeededError("a source cited twice in one citation")
+            cite["c"][1] = _render(learned["form"], group, by_number)
+    except (CiteprocNeededError, KeyError, IndexError, TypeError, AttributeError, ValueError):
         return None  # citeproc's output took a shape this does not reproduce: let citeproc do the whole
-    for cite, g in zip(cites, groups, strict=True):
-        cite["c"][1] = _relinked(rendered[g], by_number)
     _drop_space_before_superscripts(ast["blocks"])
     refs = [_numbered(entries[by_number[n]], n) for n in range(1, len(numbers) + 1)]
-    _insert_refs(ast, refs, refs_attr)
+    _insert_refs(ast, refs, learned["refs"])
     return ast
