@@ -170,7 +170,7 @@ def _interrupted(exc: BaseException | None) -> bool:
 # Only names our own writers make are touched: `.{target}.{random}.tmp` and the work folder.
 WORK_DIR = ".tmp"
 _STALE = {".": (*(f".*.{fmt}.*.tmp" for fmt in FORMATS), ".manifest.json.*.tmp"),
-          ".cache/charts": (".*.svg.*.tmp", ".*.png.*.tmp")}
+          ".cache/charts": (".*.svg.*.tmp", ".*.png.*.tmp"), ".cache/references": (".*.tmp",)}
 
 
 def clean_stale(out_dir: Path) -> None:

@@ -440,14 +440,15 @@ def _insert_refs(ast: dict[str, Any], refs: list[Any], attr: list[Any]) -> None:
     if not refs:
         return
     classes, kvs = attr
-    found = False
+    found = found_before = False
     for n in _walk(ast["blocks"]):
         if n.get("t") == "Div" and n["c"][0][0] == "refs":
             found = True
             own = n["c"][0]
             own[1] = list(dict.fromkeys([*own[1], *classes]))
             own[2] = [list(p) for p in dict.fromkeys(tuple(p) for p in [*own[2], *kvs])]
-            n["c"][1] = n["c"][1] + json.loads(json.dumps(refs))
+            n["c"][1] = n["c"][1] + (json.loads(json.dumps(refs)) if found_before else refs)
+            found_before = True
     if found:
         return
     blocks = ast["blocks"]
