@@ -6,8 +6,10 @@ order of first citation (as citeproc numbers them) and filled in from two caches
 
 - each entry, formatted by citeproc once per source content, CSL style, locale and pandoc, with its number
   left as a slot (found by formatting the batch twice, numbered differently);
-- each citation's rendering, by the numbers it cites (the style alone decides it: the style is checked to
-  print no variable but the number and locator in a citation), formatted by citeproc on stand-in items.
+- the style's citation form, learned once from citeproc's output on stand-in sources (the style is checked
+  to print no variable but the number and locator in a citation, so stand-ins print as real sources would):
+  where the number goes, the delimiters between numbers and around ranges, whether numbers are sorted. The
+  learned form must reproduce every stand-in citation citeproc printed, or it is not used.
 
 So the CSL style stays the one source of the format; Python only numbers and places. A document or style
 this cannot reproduce exactly (prefixes, author-in-text citations, a sorted or author-date style, citations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import tempfile
 import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
 from collections import OrderedDict
@@ -40,7 +41,6 @@ CONDITIONS = {"position", "disambiguate", "type", "is-numeric", "is-uncertain-da
 CITEPROC_META = {"references", "reference-section-title", "citation-abbreviations", "link-bibliography",
                  "notes-after-punctuation", "citation-style"}
 SLOT = "\x00"  # where an entry's number goes in its cached form (source text never holds a NUL)
-_STANDIN = re.compile(r"#ref-x(\d+)")
 _MEMORY_MAX = 4096
 
 
