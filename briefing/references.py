@@ -42,6 +42,8 @@ CITEPROC_META = {"references", "reference-section-title", "citation-abbreviation
                  "notes-after-punctuation", "citation-style"}
 SLOT = "\x00"  # where an entry's number goes in its cached form (source text never holds a NUL)
 _MEMORY_MAX = 4096
+# Entries formatted per citeproc run: one run over 1,500 sources peaks near 470 MB; 200 keep it small.
+ENTRY_BATCH = 200
 
 
 class CiteprocNeededError(Exception):
@@ -179,9 +181,9 @@ def _text(meta: Node) -> str | None:
     return None
 
 
-def _numbering(ast: dict[str, Any], known: list[str]) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """The document's Cite nodes, and each source's number: first citation first, then the nocite sources in
-    bibliography order (as citeproc numbers them)."""
+def _numbering(ast: dict[str, Any], cites: list[dict[str, Any]], known: list[str]) -> dict[str, int]:
+    """Each source's number: first citation first, then the nocite sources in bibliography order (as citeproc
+    numbers them)."""
     meta = ast.get("meta", {})
     if any(k in meta for k in CITEPROC_META):
         raise CiteprocNeededError("citeproc metadata")
@@ -191,7 +193,6 @@ def _numbering(ast: dict[str, Any], known: list[str]) -> tuple[list[dict[str, An
     if any(n.get("t") == "Cite" for key, value in meta.items() if key != "nocite" for n in _walk(value)):
         raise CiteprocNeededError("a citation in metadata")
     known_set = set(known)
-    cites = [n for n in _walk(ast.get("blocks", [])) if n.get("t") == "Cite"]
     order: dict[str, int] = {}
     for c in cites:
         for cit in c["c"][0]:
@@ -206,7 +207,33 @@ def _numbering(ast: dict[str, Any], known: list[str]) -> tuple[list[dict[str, An
     for sid in known:
         if sid in nocite:
             order.setdefault(sid, len(order) + 1)
-    return cites, order
+    return order
+
+
+def _scan(blocks: list[Any]) -> tuple[list[dict[str, Any]], list[list[Any]], list[dict[str, Any]]]:
+    """One pass over the document: its Cite nodes in document order, the lists of inlines that hold one, and
+    the Divs #refs."""
+    cites: list[dict[str, Any]] = []
+    lists: list[list[Any]] = []
+    refs: list[dict[str, Any]] = []
+    stack: list[Any] = [blocks]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, list):
+            if any(isinstance(v, dict) and v.get("t") == "Cite" for v in n):
+                lists.append(n)
+            stack.extend(reversed(n))
+        elif isinstance(n, dict):
+            t = n.get("t")
+            if t == "Cite":
+                cites.append(n)
+                continue  # what it holds is the text pandoc read, replaced below
+            if t == "Div" and n["c"][0][0] == "refs":
+                refs.append(n)
+            c = n.get("c")
+            if isinstance(c, list):
+                stack.append(c)
+    return cites, lists, refs
 
 
 def _entries(runs: Callable[[list[str], str], dict[str, Any]], ids: list[str],
@@ -319,8 +346,9 @@ def _learn(runs: Callable[[list[str], str], dict[str, Any]]) -> dict[str, Any]:
         with_range = between((1, 2, 3, 5))
         form["after_range"] = with_range[len(three) + 1:]
     form["sort"] = _at(seen[(3, 1)], path[:-1])[k] == _item(form, 1, "x1")
+    render = _renderer(form)
     for g, got in seen.items():
-        if _render(form, g, {n: f"x{n}" for n in g}) != got:
+        if render(g, {n: f"x{n}" for n in g}) != got:
             raise CiteprocNeededError("the learned citation form does not reproduce citeproc's")
     return {"form": form, "refs": refs_attr}
 
@@ -385,49 +413,58 @@ def _item(form: dict[str, Any], n: int, sid: str) -> Any:
     return _fill(_at(form["single"], form["path"]), n, sid)
 
 
-def _render(form: dict[str, Any], numbers: tuple[int, ...], ids: dict[int, str]) -> list[Any]:
-    """A citation of these numbers in the learned form: sorted, runs collapsed to ranges, delimited."""
-    ns = sorted(numbers) if form["sort"] else list(numbers)
-    runs: list[list[int]] = []
-    for n in ns:
-        if runs and form["min_run"] and n == runs[-1][-1] + 1:
-            runs[-1].append(n)
-        else:
-            runs.append([n])
-    body: list[Any] = []
-    ranged = False
-    for run in runs:
-        parts = [run] if len(run) >= form["min_run"] > 0 else [[n] for n in run]
-        for part in parts:
-            if body:
-                body += form["after_range"] if ranged else form["delimiter"]
-            if len(part) > 1:
-                body += [_item(form, part[0], ids[part[0]]), *form["range"], _item(form, part[-1], ids[part[-1]])]
-                ranged = True
-            else:
-                body.append(_item(form, part[0], ids[part[0]]))
-                ranged = False
-    out = json.loads(json.dumps(form["single"]))
+_BODY = "\x02"  # where a citation's numbers go in its learned wrapper
+
+
+def _renderer(form: dict[str, Any]) -> Callable[[tuple[int, ...], dict[int, str]], list[Any]]:
+    """A citation of given numbers in the learned form (sorted, runs collapsed to ranges, delimited), built as
+    JSON text from the form's parts so each citation is fresh nodes, made fast (26,000 citations at scale)."""
+    item = json.dumps(_at(form["single"], form["path"]), ensure_ascii=True)
+    number, ident = json.dumps(NUMBER)[1:-1], json.dumps(IDENT)[1:-1]
+    wrapper = json.loads(json.dumps(form["single"]))
     path = form["path"]
-    parent = _at(out, path[:-1])
-    k = int(path[-1])
-    parent[k:k + 1] = body
-    return list(out)
+    _at(wrapper, path[:-1])[int(path[-1])] = _BODY
+    head, tail = json.dumps(wrapper, ensure_ascii=True).split(json.dumps(_BODY), 1)
+    delimiter = json.dumps(form["delimiter"])[1:-1]
+    after_range = json.dumps(form.get("after_range", []))[1:-1]
+    span = json.dumps(form.get("range", []))[1:-1]
+    min_run = int(form["min_run"])
+
+    def one(n: int, ids: dict[int, str]) -> str:
+        return item.replace(ident, json.dumps(ids[n], ensure_ascii=True)[1:-1]).replace(number, str(n))
+
+    def render(numbers: tuple[int, ...], ids: dict[int, str]) -> list[Any]:
+        ns = sorted(numbers) if form["sort"] else list(numbers)
+        runs: list[list[int]] = []
+        for n in ns:
+            if runs and min_run and n == runs[-1][-1] + 1:
+                runs[-1].append(n)
+            else:
+                runs.append([n])
+        body: list[str] = []
+        ranged = False
+        for run in runs:
+            for part in ([run] if len(run) >= min_run > 0 else [[n] for n in run]):
+                if body:
+                    body.append(after_range if ranged else delimiter)
+                if len(part) > 1:
+                    body += [one(part[0], ids), span, one(part[-1], ids)]
+                else:
+                    body.append(one(part[0], ids))
+                ranged = len(part) > 1
+        out: list[Any] = json.loads(head + ",".join(b for b in body if b) + tail)
+        return out
+
+    return render
 
 
-def _drop_space_before_superscripts(node: Node) -> None:
+def _drop_spaces(lists: list[list[Any]]) -> None:
     """citeproc removes the space before a citation it renders as a superscript; so do we, in every list of
-    inlines (a paragraph's, a caption's, an image's description)."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, dict):
-            stack.extend(n.values())
-        elif isinstance(n, list):
-            if any(_superscript_cite(v) for v in n[1:]):
-                n[:] = [v for i, v in enumerate(n) if not (isinstance(v, dict) and v.get("t") in ("Space", "SoftBreak")
-                                                           and i + 1 < len(n) and _superscript_cite(n[i + 1]))]
-            stack.extend(n)
+    inlines that holds a citation (a paragraph's, a caption's, an image's description)."""
+    for n in lists:
+        if any(_superscript_cite(v) for v in n[1:]):
+            n[:] = [v for i, v in enumerate(n) if not (isinstance(v, dict) and v.get("t") in ("Space", "SoftBreak")
+                                                       and i + 1 < len(n) and _superscript_cite(n[i + 1]))]
 
 
 def _superscript_cite(node: Node) -> bool:
@@ -435,20 +472,17 @@ def _superscript_cite(node: Node) -> bool:
             and node["c"][1][0].get("t") == "Superscript")
 
 
-def _insert_refs(ast: dict[str, Any], refs: list[Any], attr: list[Any]) -> None:
+def _insert_refs(ast: dict[str, Any], divs: list[dict[str, Any]], refs: list[Any], attr: list[Any]) -> None:
     """Place the entries as citeproc does: in every Div #refs, else after a final heading or at the end."""
     if not refs:
         return
     classes, kvs = attr
-    found = found_before = False
-    for n in _walk(ast["blocks"]):
-        if n.get("t") == "Div" and n["c"][0][0] == "refs":
-            found = True
-            own = n["c"][0]
-            own[1] = list(dict.fromkeys([*own[1], *classes]))
-            own[2] = [list(p) for p in dict.fromkeys(tuple(p) for p in [*own[2], *kvs])]
-            n["c"][1] = n["c"][1] + (json.loads(json.dumps(refs)) if found_before else refs)
-            found_before = True
+    found = bool(divs)
+    for i, n in enumerate(divs):
+        own = n["c"][0]
+        own[1] = list(dict.fromkeys([*own[1], *classes]))
+        own[2] = [list(p) for p in dict.fromkeys(tuple(p) for p in [*own[2], *kvs])]
+        n["c"][1] = n["c"][1] + (json.loads(json.dumps(refs)) if i else refs)
     if found:
         return
     blocks = ast["blocks"]
@@ -468,7 +502,8 @@ def resolve(ast: dict[str, Any], bibliography: list[dict[str, Any]], csl: Path, 
         return None
     items = {i["id"]: i for i in bibliography}
     try:
-        cites, numbers = _numbering(ast, list(items))
+        cites, lists, divs = _scan(ast.get("blocks", []))
+        numbers = _numbering(ast, cites, list(items))
     except CiteprocNeededError:
         return None
     cache = Cache(cache_dir)
@@ -493,18 +528,19 @@ def resolve(ast: dict[str, Any], bibliography: list[dict[str, Any]], csl: Path, 
                 for sid in numbers}
         entries = {sid: cache.get(keys[sid]) for sid in numbers}
         missing = [sid for sid in sorted(numbers, key=numbers.__getitem__) if entries[sid] is None]
-        if missing:
-            for sid, entry in _entries(runs, missing, items).items():
+        for at in range(0, len(missing), ENTRY_BATCH):
+            for sid, entry in _entries(runs, missing[at:at + ENTRY_BATCH], items).items():
                 cache.put(keys[sid], entry)
                 entries[sid] = entry
+        render = _renderer(learned["form"])
         for cite in cites:
             group = tuple(numbers[c["citationId"]] for c in cite["c"][0])
             if len(set(group)) != len(group):
                 raise CiteprocNeededError("a source cited twice in one citation")
-            cite["c"][1] = _render(learned["form"], group, by_number)
+            cite["c"][1] = render(group, by_number)
     except (CiteprocNeededError, KeyError, IndexError, TypeError, AttributeError, ValueError):
         return None  # citeproc's output took a shape this does not reproduce: let citeproc do the whole
-    _drop_space_before_superscripts(ast["blocks"])
+    _drop_spaces(lists)
     refs = [_numbered(entries[by_number[n]], n) for n in range(1, len(numbers) + 1)]
-    _insert_refs(ast, refs, learned["refs"])
+    _insert_refs(ast, divs, refs, learned["refs"])
     return ast
