@@ -13,7 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from . import pandoc
+from . import pandoc, references
 from .audiences import Audience
 from .changes import Changes
 from .chart_data import ChartData, chart_data, plotted_claims
@@ -244,8 +244,7 @@ def compose_workspace(ws: Workspace, audience: Audience, changes: Changes | None
         draw_ahead(tuple(chart_data(ws, d.spec, refs=guess) for d in placer.placed_data()))
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
-    ast = pandoc.parse(markdown, bibliography=bibliography(ws.sources), csl=csl, source_date_epoch=epoch,
-                       work_dir=work_dir, cache=caches.parses)
+    ast = _parse(markdown, bibliography(ws.sources), csl, epoch, work_dir, caches)
     # Reference numbers exist only now, after citeproc: redo the chart data with them, so each
     # drawn value and the alt text name the reference the reader finds in the list.
     numbers = reference_numbers(ast)
@@ -279,6 +278,22 @@ def _audience_file(root: Path, audience: Audience, what: str) -> Path | None:
     if not path.is_file():
         raise BriefingError(f"{what} file '{rel}' does not exist", audience.path, line)
     return path
+
+
+def _parse(markdown: str, bib: list[dict[str, Any]], csl: Path, epoch: int, work_dir: Path | None,
+           caches: BuildContext | None = None) -> dict[str, Any]:
+    """Parse without citeproc and fill in the references from their cache; a document only citeproc can do
+    exactly (see references.resolve) is parsed with it."""
+    caches = caches or BuildContext()
+    # The build's work folder is out/.tmp: the formatted references live beside the charts, in out/.cache.
+    cache_dir = Path(work_dir).parent / ".cache" / "references" if work_dir is not None else None
+    plain = pandoc.parse_plain(markdown, csl=csl, source_date_epoch=epoch, work_dir=work_dir, cache=caches.parses)
+    ast = references.resolve(plain, bib, csl, source_date_epoch=epoch, work_dir=work_dir, cache_dir=cache_dir,
+                             memory=caches.references)
+    if ast is None:
+        ast = pandoc.parse(markdown, bibliography=bib, csl=csl, source_date_epoch=epoch, work_dir=work_dir,
+                           cache=caches.parses)
+    return ast
 
 
 # A citation in the composed Markdown: `@{id}` (what the cite filter writes) or `@id`; `\@` is escaped text.

@@ -9,7 +9,9 @@ where it is defined.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 from .pandoc import ParseCache
 from .templating import CompiledTemplates
@@ -17,7 +19,9 @@ from .templating import CompiledTemplates
 
 @dataclass(frozen=True)
 class BuildContext:
-    """The caches a build reads and fills: compiled templates and pandoc's parses, both keyed by content."""
+    """The caches a build reads and fills: compiled templates, pandoc's parses and the formatted references,
+    all keyed by content."""
 
     templates: CompiledTemplates = field(default_factory=CompiledTemplates)
     parses: ParseCache = field(default_factory=ParseCache)
+    references: OrderedDict[str, Any] = field(default_factory=OrderedDict)  # bounded by references.Cache

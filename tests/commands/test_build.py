@@ -285,11 +285,16 @@ def test_the_charts_are_drawn_while_pandoc_parses(tmp_path, monkeypatch):
     from briefing import chart_drawing, pandoc
 
     events: list[str] = []
-    parse, start, render = pandoc.parse, chart_drawing.start, chart_drawing.render_charts
+    parse, plain = pandoc.parse, pandoc.parse_plain
+    start, render = chart_drawing.start, chart_drawing.render_charts
 
     def parsing(*args, **kwargs):
         events.append("parse")
         return parse(*args, **kwargs)
+
+    def parsing_plain(*args, **kwargs):
+        events.append("parse")
+        return plain(*args, **kwargs)
 
     def starting(datas, cache, svg=False):
         events.append(f"start {len(datas)}")
@@ -300,6 +305,7 @@ def test_the_charts_are_drawn_while_pandoc_parses(tmp_path, monkeypatch):
         return render(datas, cache, svg)
 
     monkeypatch.setattr(pandoc, "parse", parsing)
+    monkeypatch.setattr(pandoc, "parse_plain", parsing_plain)
     monkeypatch.setattr(chart_drawing, "start", starting)
     monkeypatch.setattr(chart_drawing, "render_charts", rendering)
     result = build(REPO, out_dir=tmp_path, audience=FULL, formats=("pdf",))
