@@ -64,6 +64,14 @@ class SplitTable(Table):
     keep_rows = False  # widow/orphan control for data tables
     split_inside = False  # a panel (one body row): its body may split on this page, not only on a fresh one
 
+    def _calc(self, availWidth: float, availHeight: float) -> None:  # noqa: N803
+        # The frame wraps a table, then splits it, and ReportLab's split measures it again (twice when
+        # it retries inside a row): measure once per size. Nothing the measure reads changes in between.
+        if self.__dict__.get("_measured") == (availWidth, availHeight):
+            return
+        super()._calc(availWidth, availHeight)
+        self._measured = (availWidth, availHeight)
+
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
         self._calc(availWidth, availHeight)
         parts = self._split(availWidth, availHeight, in_row=False)

@@ -308,21 +308,20 @@ def test_all_fonts_embedded(tmp_path: Path) -> None:
 
 def test_cid_fallback_when_no_cjk_ttf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pdf_fonts, "CJK_CANDIDATES", ())
-    monkeypatch.setattr(pdf_fonts, "_fallback_name", None)
-    monkeypatch.setattr(pdf_fonts, "_fallback_cmap", None)
+    monkeypatch.setattr(pdf_fonts.setup(), "fallback_name", None)
+    monkeypatch.setattr(pdf_fonts.setup(), "fallback_cmap", None)
     path, pages = render(tmp_path, to_ast(f"{MIXED} and an emoji \U0001f389."))
     assert pages == 1
-    assert pdf_fonts._fallback_name == pdf_fonts.CID_FALLBACK
+    assert pdf_fonts.setup().fallback_name == pdf_fonts.CID_FALLBACK
     names = {str(f.get("/BaseFont")) for f in _fonts_in(path)}
     assert any("STSong-Light" in n for n in names)
     assert "Кими Ωμέγα" in text_of(path)
 
 
 def test_font_registration_is_idempotent() -> None:
+    first = pdf_fonts.setup()
     pdf_fonts.ensure_fonts()
-    first = pdf_fonts._sans
-    pdf_fonts.ensure_fonts()
-    assert pdf_fonts._sans is first
+    assert pdf_fonts.setup() is first and first.sans is pdf_fonts.setup().sans
     assert pdf_fonts.ensure_fallback() == pdf_fonts.ensure_fallback()
 
 
