@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from reportlab.pdfbase import ttfonts
 
-from briefing.render_pdf import PdfOptions, render_pdf
-from briefing.render_pdf import fonts
+from briefing.render_pdf import PdfOptions, fonts, render_pdf
 
 GRIN = "\U0001f600"  # beyond U+FFFF: ReportLab alone maps it as bare hex, which readers reject
 
