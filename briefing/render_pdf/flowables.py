@@ -149,10 +149,16 @@ class Para(Paragraph):
     """
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        # A table wraps each cell to measure its row and again to draw it; the lines depend only on the
+        # width and the style, so the second wrap reuses the first one's lines.
+        if self.__dict__.get("_wrapped") == (availWidth, id(self.style)) and "blPara" in self.__dict__:
+            return self.width, self.height  # (ReportLab drops blPara when it splits a paragraph)
         w, h = super().wrap(availWidth, availHeight)
         if self.style.uriWasteReduce and _overflows(self.blPara):
             self.style = _plain_breaking(self.style)
             w, h = super().wrap(availWidth, availHeight)
+        if "blPara" in self.__dict__:  # not when the width was too small to wrap at all
+            self._wrapped = (availWidth, id(self.style))
         return w, h
 
 
