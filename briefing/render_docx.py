@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from briefing.pandoc import pandoc_path
@@ -92,61 +93,83 @@ def _with_style(attr: list, style: str) -> list:
     return [ident, list(classes), [list(kv) for kv in kvs] + [["custom-style", style]]]
 
 
-class _Prepare:
-    """One copy-and-rewrite pass over the AST; the caller's dict is never touched."""
+class _Lazy:
+    """A part of the caller's AST not yet sanitised: `json.dumps` asks `_Prepare.default` for it when it gets there."""
 
-    def __init__(self, charts: dict[str, Path], resource_dir: Path):
+    __slots__ = ("value",)
+
+    def __init__(self, value: list[Any] | dict[str, Any]) -> None:
+        self.value = value
+
+
+class _Prepare:
+    """The sanitising rewrite, done while the JSON is written: the caller's dict is never touched or copied.
+
+    Each node is rewritten only when the JSON encoder reaches it, and its children are handed back as
+    `_Lazy` parts, so the rewritten document never exists whole (a full copy was 400 MB at 6,000 claims).
+    """
+
+    def __init__(self, charts: dict[str, Path], resource_dir: Path) -> None:
         self.charts = charts
         self.resource_dir = resource_dir
         self.media: dict[str, Path] = {}  # file name in pandoc's folder -> the chart PNG
 
-    def walk(self, x):
+    def default(self, o: object) -> object:
+        """The `default` hook of `json.dumps`: the sanitised form of one lazy part, one level deep."""
+        if not isinstance(o, _Lazy):
+            raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+        x = o.value
         if isinstance(x, list):
-            out = []
-            for item in x:
-                if _is_node(item):
-                    out.extend(self.node(item))
-                else:
-                    out.append(self.walk(item))
-            return out
+            return self.items(x)
         if _is_node(x):
             # Only metadata values and citation modes sit outside a list; all map one to one.
             (one,) = self.node(x)
             return one
-        if isinstance(x, dict):
-            return {k: self.walk(v) for k, v in x.items()}
-        return x
+        return {k: self.lazy(v) for k, v in x.items()}
 
-    def node(self, n: dict) -> list[dict]:
+    def lazy(self, x: Any) -> Any:
+        """`x` as it will be written: containers deferred, scalars as they are."""
+        return _Lazy(x) if isinstance(x, (list, dict)) else x
+
+    def items(self, x: list[Any]) -> list[Any]:
+        """A list with each node rewritten (a node may become none or several), its children deferred."""
+        out: list[Any] = []
+        for item in x:
+            if _is_node(item):
+                out.extend(self.node(item))
+            else:
+                out.append(self.lazy(item))
+        return out
+
+    def node(self, n: dict[str, Any]) -> list[dict[str, Any]]:
         t, c = n["t"], n.get("c")
+        if t == "Str" or "c" not in n:
+            return [n]  # the most common nodes, written as they are
         if t == "RawInline":
             return [] if _is_comment(c[1]) else [_str(c[1])]
         if t == "RawBlock":
             return [] if _is_comment(c[1]) else [{"t": "Para", "c": [_str(c[1])]}]
         if t == "Link":
             attr, inlines, (url, title) = c
-            inlines = self.walk(inlines)
             if link_allowed(url):
-                return [{"t": "Link", "c": [self.walk(attr), inlines, [url, title]]}]
-            return [{"t": "Span", "c": [self.walk(attr), inlines]}]
+                return [{"t": "Link", "c": [self.lazy(attr), self.lazy(inlines), [url, title]]}]
+            return [{"t": "Span", "c": [self.lazy(attr), self.lazy(inlines)]}]
         if t == "Image":
             return [self.image(c)]
         if t == "Span":
             return [self.span(c)]
         if t == "Div":
             return [self.div(c)]
-        if "c" not in n:
-            return [dict(n)]
-        return [{"t": t, "c": self.walk(c)}]
+        return [{"t": t, "c": self.lazy(c)}]
 
-    def image(self, c: list) -> dict:
+    def image(self, c: list[Any]) -> dict[str, Any]:
         attr, alt, (url, title) = c
         if not url.startswith("chart:"):
             # Not ours: never let pandoc fetch it (a local file or a URL) into the document.
-            return {"t": "Span", "c": [self.walk(attr), self.walk(alt)]}
+            return {"t": "Span", "c": [self.lazy(attr), self.lazy(alt)]}
         # Word's alt text (descr) comes from the image's inlines; the template puts it in the title.
-        alt = [_str(title)] if title.strip() else self.walk(alt)
-        return {"t": "Image", "c": [self.walk(attr), alt, [self.chart_file(url[6:]), title]]}
+        alt = [_str(title)] if title.strip() else self.lazy(alt)
+        return {"t": "Image", "c": [self.lazy(attr), alt, [self.chart_file(url[6:]), title]]}
 
     def chart_file(self, chart_id: str) -> str:
         """The chart's name in pandoc's working folder; the file is copied there before the run."""
@@ -172,24 +195,22 @@ class _Prepare:
         self.media[name] = path
         return name
 
-    def span(self, c: list) -> dict:
+    def span(self, c: list[Any]) -> dict[str, Any]:
         attr, inlines = c
         classes = attr[1]
-        inlines = self.walk(inlines)
         if "confidence" in classes:
             level = _attr_get(attr, "level")
             if level:
                 attr = _with_style(attr, confidence_style_name(level))
             # Character shading hugs the glyphs; a space either side makes it read as a tag.
-            inlines = [_str(_NBSP), *inlines, _str(_NBSP)]
-        elif "disputed" in classes:
+            return {"t": "Span", "c": [self.lazy(attr), [_str(_NBSP), *self.items(inlines), _str(_NBSP)]]}
+        if "disputed" in classes:
             attr = _with_style(attr, DISPUTED_STYLE)
-        return {"t": "Span", "c": [self.walk(attr), inlines]}
+        return {"t": "Span", "c": [self.lazy(attr), self.lazy(inlines)]}
 
-    def div(self, c: list) -> dict:
+    def div(self, c: list[Any]) -> dict[str, Any]:
         attr, blocks = c
         classes = attr[1]
-        blocks = self.walk(blocks)
         if "box" in classes:
             title = _attr_get(attr, "title") or ""
             if title.strip():
@@ -197,26 +218,27 @@ class _Prepare:
                     "t": "Div",
                     "c": [["", [], [["custom-style", BOX_TITLE_STYLE]]], [{"t": "Para", "c": [_str(title)]}]],
                 }
-                blocks = [head, *blocks]
+                return {"t": "Div", "c": [self.lazy(_with_style(attr, BOX_TEXT_STYLE)),
+                                          [head, *self.items(blocks)]]}
             attr = _with_style(attr, BOX_TEXT_STYLE)
         elif "allegation" in classes:
             attr = _with_style(attr, ALLEGATION_STYLE)
-        return {"t": "Div", "c": [self.walk(attr), blocks]}
+        return {"t": "Div", "c": [self.lazy(attr), self.lazy(blocks)]}
 
 
-def _is_node(x) -> bool:
+def _is_node(x: object) -> bool:
     return isinstance(x, dict) and isinstance(x.get("t"), str)
 
 
-def _prepare(ast: dict, charts: dict[str, Path], resource_dir: Path) -> tuple[dict, dict[str, Path]]:
+def _dumps(ast: dict[str, Any], charts: dict[str, Path], resource_dir: Path) -> tuple[str, dict[str, Path]]:
+    """The sanitised AST as pandoc JSON text, and the chart files it names (by their name in pandoc's folder)."""
     prep = _Prepare(charts, Path(resource_dir))
-    meta = _title_block(ast.get("meta", {}))
     doc = {
         "pandoc-api-version": list(ast["pandoc-api-version"]),
-        "meta": prep.walk(meta),
-        "blocks": prep.walk(ast["blocks"]),
+        "meta": prep.lazy(_title_block(ast.get("meta", {}))),
+        "blocks": prep.lazy(ast["blocks"]),
     }
-    return doc, prep.media
+    return json.dumps(doc, ensure_ascii=False, default=prep.default), prep.media
 
 
 def _title_block(meta: dict) -> dict:
@@ -234,7 +256,7 @@ def _title_block(meta: dict) -> dict:
 
 def prepare_docx_ast(ast: dict, charts: dict[str, Path], resource_dir: Path = Path(".")) -> dict:
     """A sanitised copy of the AST, ready for pandoc's DOCX writer (see the module docstring)."""
-    return _prepare(ast, charts, resource_dir)[0]
+    return json.loads(_dumps(ast, charts, resource_dir)[0])
 
 
 class DocxJob:
@@ -301,7 +323,7 @@ def start_docx(
     Pandoc's work folder (holding the whole document) is made in `work_dir` (default: the system's temporary
     folder), so a caller can clean what a killed process left.
     """
-    doc, media = _prepare(ast, charts, resource_dir)  # errors in the AST raise here, synchronously
+    text, media = _dumps(ast, charts, resource_dir)  # errors in the AST raise here, synchronously
     try:
         if work_dir is not None:
             Path(work_dir).mkdir(parents=True, exist_ok=True)
@@ -314,7 +336,7 @@ def start_docx(
             shutil.copyfile(src, workdir / name)
         ast_path = workdir / "document.json"
         ref_path = workdir / "reference.docx"
-        ast_path.write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
+        ast_path.write_text(text, "utf-8")
         ref_path.write_bytes(reference)
         args = [
             pandoc or pandoc_path(),

@@ -168,7 +168,7 @@ class _TextRuns:
     def _font(self, ch: str, base: str) -> str | None:
         if ord(ch) in self.cmap or ch == " ":
             return base
-        return fonts._fallback_font(ord(ch))  # noqa: SLF001 - the body text's own fallback order
+        return fonts.fallback_font(ord(ch))  # the body text's own fallback order
 
     def shapes(self, item: dict[str, Any]) -> list[Shape]:
         base = {(False, False): fonts.SANS, (True, False): fonts.SANS_BOLD, (False, True): fonts.SANS_ITALIC,

@@ -64,6 +64,14 @@ class SplitTable(Table):
     keep_rows = False  # widow/orphan control for data tables
     split_inside = False  # a panel (one body row): its body may split on this page, not only on a fresh one
 
+    def _calc(self, availWidth: float, availHeight: float) -> None:  # noqa: N803
+        # The frame wraps a table, then splits it, and ReportLab's split measures it again (twice when
+        # it retries inside a row): measure once per size. Nothing the measure reads changes in between.
+        if self.__dict__.get("_measured") == (availWidth, availHeight):
+            return
+        super()._calc(availWidth, availHeight)
+        self._measured = (availWidth, availHeight)
+
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:  # noqa: N803
         self._calc(availWidth, availHeight)
         parts = self._split(availWidth, availHeight, in_row=False)
@@ -141,10 +149,16 @@ class Para(Paragraph):
     """
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        # A table wraps each cell to measure its row and again to draw it; the lines depend only on the
+        # width and the style, so the second wrap reuses the first one's lines.
+        if self.__dict__.get("_wrapped") == (availWidth, id(self.style)) and "blPara" in self.__dict__:
+            return self.width, self.height  # (ReportLab drops blPara when it splits a paragraph)
         w, h = super().wrap(availWidth, availHeight)
         if self.style.uriWasteReduce and _overflows(self.blPara):
             self.style = _plain_breaking(self.style)
             w, h = super().wrap(availWidth, availHeight)
+        if "blPara" in self.__dict__:  # not when the width was too small to wrap at all
+            self._wrapped = (availWidth, id(self.style))
         return w, h
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import importlib.util
 import re
 import threading
 import unicodedata
+import warnings
 import zlib
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
+import reportlab
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
@@ -38,15 +41,6 @@ SYMBOL_CANDIDATES = (
 )
 SYSTEM_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 
-_lock = threading.RLock()
-_sans: TTFont | None = None
-_mono: TTFont | None = None
-_fallback_name: str | None = None
-_fallback_cmap: frozenset[int] | dict | None = None  # None with the CID font: assume it covers
-_body_fonts: set[str] = set()  # custom body fonts registered so far
-_symbols_cmap: dict | None = None  # Symbola's cmap once registered ({} when it is not installed)
-_reshaper = None  # arabic_reshaper.ArabicReshaper, built on first right-to-left text
-
 # Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic and their presentation forms; RTL marks.
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u200f\u202b\u202e\u2067"
                   "\U00010800-\U00010fff\U0001e800-\U0001efff]")
@@ -55,7 +49,13 @@ _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u200f\u202b\u202e\u2
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def _to_unicode_cmap(fontname, subset, _make=ttfonts.makeToUnicodeCMap):
+# The ReportLab releases `_to_unicode_cmap` was written for: ttfonts.makeToUnicodeCMap(fontname, subset)
+# returning the CMap text, with characters beyond U+FFFF as bare hex. Checked in `patch_reportlab`.
+PATCHED_REPORTLAB = ((4, 2), (6, 0))  # from, up to (not including)
+_original_cmap = ttfonts.makeToUnicodeCMap
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int], _make: Callable[[str, list[int]], str] = _original_cmap) -> str:
     """ReportLab's ToUnicode CMap, fixed for wide characters and the Arabic shaping done here.
 
     ReportLab writes a character beyond U+FFFF as bare hex (`<1F600>`), which readers reject, so emoji
@@ -67,7 +67,7 @@ def _to_unicode_cmap(fontname, subset, _make=ttfonts.makeToUnicodeCMap):
     if not any(v > 0xFFFF or _presentation(v) for v in subset):
         return text
 
-    def entry(m: re.Match) -> str:
+    def entry(m: re.Match[str]) -> str:
         ch = chr(int(m[2], 16))
         if _presentation(ord(ch)):
             ch = unicodedata.normalize("NFKC", ch)
@@ -81,7 +81,35 @@ def _presentation(code: int) -> bool:
 
 
 _ENTRY = re.compile(r"^(<[0-9A-F]{2}>) <([0-9A-F]{4,6})>$", re.MULTILINE)
-ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+
+
+def reportlab_version(text: str | None = None) -> tuple[int, int]:
+    """ReportLab's (major, minor) version, from `reportlab.Version` (or `text`); (0, 0) if unreadable."""
+    m = re.match(r"(\d+)\.(\d+)", text if text is not None else str(getattr(reportlab, "Version", "")))
+    return (int(m[1]), int(m[2])) if m else (0, 0)
+
+
+def patch_reportlab(version: tuple[int, int] | None = None) -> bool:
+    """Install `_to_unicode_cmap` in ReportLab, on the releases it was written for; return whether it is in place.
+
+    On any other release the patch is skipped with a warning (ReportLab's own CMap is kept: emoji may then
+    extract as NUL and shaped Arabic as presentation forms), rather than replacing an internal whose
+    contract may have changed.
+    """
+    version = reportlab_version() if version is None else version
+    low, high = PATCHED_REPORTLAB
+    if not low <= version < high:
+        warnings.warn(f"ReportLab {version[0]}.{version[1]} is outside {low[0]}.{low[1]}-{high[0] - 1}.x, which"
+                      " briefing's ToUnicode fix was written for: it is not applied, so characters beyond"
+                      " U+FFFF (emoji) may extract from the PDF as NUL", RuntimeWarning, stacklevel=2)
+        return False
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+    return True
+
+
+def reportlab_patched() -> bool:
+    """Whether ReportLab writes its ToUnicode CMaps through `_to_unicode_cmap` now."""
+    return ttfonts.makeToUnicodeCMap is _to_unicode_cmap
 
 
 def dejavu_dir() -> Path:
@@ -109,91 +137,14 @@ def _register_family(family: str, stem: str, oblique: str) -> TTFont:
     return fonts[0]
 
 
-def ensure_fonts() -> None:
-    """Register the DejaVu Sans family once per process."""
-    global _sans
-    with _lock:
-        if _sans is None:
-            _sans = _register_family(SANS, "DejaVuSans", "Oblique")
-
-
-def ensure_mono() -> str:
-    """Register DejaVu Sans Mono once (lazily: only code needs it); return its name."""
-    global _mono
-    with _lock:
-        if _mono is None:
-            _mono = _register_family(MONO, "DejaVuSansMono", "Oblique")
-    return MONO
-
-
-def body_font(path: Path | None) -> str:
-    """The ReportLab name of the body font: DejaVu Sans, or a TrueType file registered once under its own name.
-
-    Bold and italic faces are taken from files beside it named STEM-Bold, STEM-Italic (or -Oblique) and
-    STEM-BoldItalic (a `-Regular` suffix on the file itself is dropped); a face without its file uses the
-    regular one.
-    """
-    if path is None:
-        return SANS
-    path = Path(path).resolve()
-    try:
-        digest = zlib.crc32(path.read_bytes())  # a name from the content: same file, same PDF bytes
-    except OSError as exc:
-        raise ValueError(f"body font {path.name} cannot be read: {exc.strerror or exc}") from None
-    family = f"Body-{re.sub(r'[^A-Za-z0-9]+', '', path.stem)[:24]}-{digest:08x}"
-    with _lock:
-        if family in _body_fonts:
-            return family
-        stem = path.stem.removesuffix("-Regular")
-        faces = {"normal": path}
-        for face, suffixes in (("bold", ("-Bold",)), ("italic", ("-Italic", "-Oblique")),
-                               ("boldItalic", ("-BoldItalic", "-BoldOblique"))):
-            found = [path.with_name(stem + s + path.suffix) for s in suffixes]
-            faces[face] = next((f for f in found if f.is_file()), path)
-        names = {}
-        for face, file in faces.items():
-            name = family if face == "normal" else f"{family}-{face}"
-            try:
-                pdfmetrics.registerFont(TTFont(name, str(file)))
-            except Exception as exc:  # TTFError and friends: say which file, as a ValueError
-                raise ValueError(f"body font {file.name} is not a usable TrueType font: {exc}") from None
-            names[face] = name
-        pdfmetrics.registerFontFamily(family, **names)
-        _body_fonts.add(family)
-    return family
-
-
 def find_cjk_font() -> Path | None:
     """First installed TrueType CJK font, or None."""
     return next((Path(p) for p in CJK_CANDIDATES if Path(p).is_file()), None)
 
 
-def ensure_fallback() -> str:
-    """Register the CJK fallback font once (lazily) and return its ReportLab name."""
-    global _fallback_name, _fallback_cmap
-    with _lock:
-        if _fallback_name is None:
-            path = find_cjk_font()
-            font = None
-            if path is not None:
-                try:
-                    font = TTFont(FALLBACK, str(path), subfontIndex=0)
-                except Exception:  # a broken or CFF-flavoured file: use the CID font instead
-                    font = None
-            if font is not None:
-                pdfmetrics.registerFont(font)
-                _fallback_cmap = font.face.charToGlyph
-                name = FALLBACK
-            else:
-                from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # deferred: only without a CJK TrueType font
-
-                pdfmetrics.registerFont(UnicodeCIDFont(CID_FALLBACK))
-                _fallback_cmap = None
-                name = CID_FALLBACK
-            # No bold/italic CJK faces: map every style to the one face so <b> keeps working.
-            pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name, boldItalic=name)
-            _fallback_name = name
-    return _fallback_name
+def find_symbol_font() -> Path | None:
+    """Symbola, the emoji and symbol fallback, if installed."""
+    return next((Path(p) for p in SYMBOL_CANDIDATES if Path(p).is_file()), None)
 
 
 def clean(text: str) -> str:
@@ -239,155 +190,295 @@ def visual(text: str, base: str | None = None) -> str:
         return text
     from bidi import get_display  # deferred: only right-to-left text pays for it
 
-    return get_display(_arabic_reshaper().reshape(text), base_dir=base)
-
-
-def _arabic_reshaper():
-    global _reshaper
-    with _lock:
-        if _reshaper is None:
-            import arabic_reshaper  # deferred: only right-to-left text pays for it
-            from arabic_reshaper.ligatures import LETTERS_LIGATURES, WORDS_LIGATURES
-
-            ensure_fonts()
-            cmap = _sans.face.charToGlyph
-            # Keep the harakat (moved so they follow their letter once reversed); enable only the
-            # ligatures DejaVu Sans can draw (lam-alef), as arabic_reshaper's own font probe does.
-            config = {"delete_harakat": False, "shift_harakat_position": True}
-            for name, (_, forms) in (*LETTERS_LIGATURES, *WORDS_LIGATURES):
-                config[name] = all(ord(f) in cmap for f in forms if f)
-            _reshaper = arabic_reshaper.ArabicReshaper(configuration=config)
-    return _reshaper
-
-
-def markup(text: str, *, mono: bool = False, base: str | None = None) -> str:
-    """Escaped paragraph markup for plain text, in visual order, each glyph in the first font that has it.
-
-    DejaVu Sans (or Mono), then the CJK font, then Symbola (emoji, symbols); a character none of them
-    has is drawn as U+FFFD rather than as an empty box that extracts as NUL.
-    """
-    ensure_fonts()
-    text = visual(clean(text), base)
-    if not text:
-        return ""
-    cmap = (_mono if mono and _mono is not None else _sans).face.charToGlyph
-    if all(ord(ch) in cmap or ch in " \n" for ch in text):
-        return escape(text)  # the common case: one run, no scanning into segments
-    out: list[str] = []
-    run: list[str] = []
-    run_font = ""
-    for ch in text:
-        code = ord(ch)
-        font = "" if code in cmap or ch in " \n" else _fallback_font(code)
-        if font is None:  # no font has it
-            ch, font = (REPLACEMENT if ord(REPLACEMENT) in cmap else "?"), ""
-        if font != run_font and run:
-            out.append(_wrap("".join(run), run_font))
-            run = []
-        run_font = font
-        run.append(ch)
-    if run:
-        out.append(_wrap("".join(run), run_font))
-    return "".join(out)
-
-
-def fit(text: str, font: str, size: float, width: float) -> str:
-    """`text` cut (with an ellipsis) to fit `width` on one line, in one pass over the characters it keeps.
-
-    Each distinct character is measured once, in the font that will draw it (DejaVu's characters in
-    `font`, others in their fallback, 1 em if no font has them): the cost is linear in what fits, however
-    long the text (a cut-and-remeasure loop was quadratic: minutes for a 2,000-character title).
-    """
-    text = clean(text)
-    w = _measure(font, size)
-    room = width - w("\u2026")  # what the text may take when it is cut
-    total = 0.0
-    cut = None
-    for i, ch in enumerate(text):
-        total += w(ch)
-        if cut is None and total > room:
-            cut = i
-        if total > width:
-            break
-    else:
-        return text  # it fits whole
-    text = text[:cut]
-    if " " in text.strip():  # prefer to cut at a word boundary
-        text = text.rstrip().rsplit(" ", 1)[0]
-    return text.rstrip(" ,;:-\u2013") + "\u2026"
-
-
-def text_width(text: str, font: str, size: float) -> float:
-    """The width of one line of plain text as `markup` will draw it (fallback glyphs in their own font)."""
-    w = _measure(font, size)
-    return sum(w(ch) for ch in clean(text))
-
-
-def _measure(font: str, size: float):
-    """A per-character width function, measuring each distinct character once."""
-    ensure_fonts()
-    cmap = _sans.face.charToGlyph
-    face = pdfmetrics.getFont(font)
-    widths: dict[str, float] = {}
-
-    def w(ch: str) -> float:
-        if ch not in widths:
-            code = ord(ch)
-            other = None if code in cmap or ch == " " else _fallback_font(code)
-            if other:
-                widths[ch] = pdfmetrics.getFont(other).stringWidth(ch, size)
-            else:  # DejaVu has it (drawn in `font`), or no font has it (drawn as U+FFFD: about 1 em)
-                widths[ch] = face.stringWidth(ch, size) if code in cmap or ch == " " else size
-        return widths[ch]
-
-    return w
-
-
-def find_symbol_font() -> Path | None:
-    """Symbola, the emoji and symbol fallback, if installed."""
-    return next((Path(p) for p in SYMBOL_CANDIDATES if Path(p).is_file()), None)
-
-
-def ensure_symbols() -> dict:
-    """Register Symbola once (lazily) and return its cmap ({} when it is not installed)."""
-    global _symbols_cmap
-    with _lock:
-        if _symbols_cmap is None:
-            path = find_symbol_font()
-            try:
-                font = TTFont(SYMBOLS, str(path)) if path else None
-            except Exception:  # an unreadable file: no symbol fallback
-                font = None
-            if font is not None:
-                pdfmetrics.registerFont(font)
-                pdfmetrics.registerFontFamily(SYMBOLS, normal=SYMBOLS, bold=SYMBOLS, italic=SYMBOLS,
-                                              boldItalic=SYMBOLS)
-            _symbols_cmap = font.face.charToGlyph if font is not None else {}
-    return _symbols_cmap
-
-
-def _fallback_font(code: int) -> str | None:
-    """The fallback font for a character the body font lacks: CJK, then Symbola; None if neither has it."""
-    return _pick_fallback(code, ensure_fallback(), id(ensure_symbols()))
-
-
-@functools.lru_cache(maxsize=8192)
-def _pick_fallback(code: int, fallback: str, _symbols: int) -> str | None:
-    # Cached per character; the fonts in play are part of the key, so re-registering them (tests) is safe.
-    if _fallback_has(code):
-        return fallback
-    if code in ensure_symbols():
-        return SYMBOLS
-    return None
-
-
-def _fallback_has(code: int) -> bool:
-    ensure_fallback()
-    # The CID font's coverage is not inspectable; trust it for the CJK blocks only.
-    if _fallback_cmap is None:
-        return 0x2E80 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFFEF
-    return code in _fallback_cmap
+    return str(get_display(setup().reshaper().reshape(text), base_dir=base))
 
 
 def _wrap(text: str, font: str) -> str:
     return f'<font name="{font}">{escape(text)}</font>' if font else escape(text)
+
+
+class Fonts:
+    """The fonts registered with ReportLab in this process and what each covers; made once, by `setup()`.
+
+    DejaVu Sans is registered at once; Mono, the body fonts, the CJK and symbol fallbacks and the Arabic
+    reshaper on first use. ReportLab's font registry is process-wide, so there is one `Fonts` per process.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.sans: TTFont = _register_family(SANS, "DejaVuSans", "Oblique")
+        self.mono: TTFont | None = None
+        self.fallback_name: str | None = None
+        self.fallback_cmap: Mapping[int, int] | None = None  # None with the CID font: assume it covers
+        self.symbols_cmap: Mapping[int, int] | None = None  # Symbola's once registered ({} when not installed)
+        self.body_fonts: set[str] = set()  # custom body fonts registered so far
+        self._reshaper: Any = None  # arabic_reshaper.ArabicReshaper, built on first right-to-left text
+        self._covered: dict[int, frozenset[str]] = {}  # id(font) -> the characters it draws, and " \n"
+        self._picks: dict[tuple[int, str, int], str | None] = {}  # the fallback chosen per character
+
+    def ensure_mono(self) -> str:
+        """Register DejaVu Sans Mono once (lazily: only code needs it); return its name."""
+        with self._lock:
+            if self.mono is None:
+                self.mono = _register_family(MONO, "DejaVuSansMono", "Oblique")
+        return MONO
+
+    def body_font(self, path: Path | None) -> str:
+        """The ReportLab name of the body font: DejaVu Sans, or a TrueType file registered once under its own name.
+
+        Bold and italic faces are taken from files beside it named STEM-Bold, STEM-Italic (or -Oblique) and
+        STEM-BoldItalic (a `-Regular` suffix on the file itself is dropped); a face without its file uses the
+        regular one.
+        """
+        if path is None:
+            return SANS
+        path = Path(path).resolve()
+        try:
+            digest = zlib.crc32(path.read_bytes())  # a name from the content: same file, same PDF bytes
+        except OSError as exc:
+            raise ValueError(f"body font {path.name} cannot be read: {exc.strerror or exc}") from None
+        family = f"Body-{re.sub(r'[^A-Za-z0-9]+', '', path.stem)[:24]}-{digest:08x}"
+        with self._lock:
+            if family in self.body_fonts:
+                return family
+            stem = path.stem.removesuffix("-Regular")
+            faces = {"normal": path}
+            for face, suffixes in (("bold", ("-Bold",)), ("italic", ("-Italic", "-Oblique")),
+                                   ("boldItalic", ("-BoldItalic", "-BoldOblique"))):
+                found = [path.with_name(stem + s + path.suffix) for s in suffixes]
+                faces[face] = next((f for f in found if f.is_file()), path)
+            names = {}
+            for face, file in faces.items():
+                name = family if face == "normal" else f"{family}-{face}"
+                try:
+                    pdfmetrics.registerFont(TTFont(name, str(file)))
+                except Exception as exc:  # TTFError and friends: say which file, as a ValueError
+                    raise ValueError(f"body font {file.name} is not a usable TrueType font: {exc}") from None
+                names[face] = name
+            pdfmetrics.registerFontFamily(family, **names)
+            self.body_fonts.add(family)
+        return family
+
+    def ensure_fallback(self) -> str:
+        """Register the CJK fallback font once (lazily) and return its ReportLab name."""
+        with self._lock:
+            if self.fallback_name is None:
+                path = find_cjk_font()
+                font = None
+                if path is not None:
+                    try:
+                        font = TTFont(FALLBACK, str(path), subfontIndex=0)
+                    except Exception:  # a broken or CFF-flavoured file: use the CID font instead
+                        font = None
+                if font is not None:
+                    pdfmetrics.registerFont(font)
+                    self.fallback_cmap = font.face.charToGlyph
+                    name = FALLBACK
+                else:
+                    from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # deferred: only without a CJK TrueType font
+
+                    pdfmetrics.registerFont(UnicodeCIDFont(CID_FALLBACK))
+                    self.fallback_cmap = None
+                    name = CID_FALLBACK
+                # No bold/italic CJK faces: map every style to the one face so <b> keeps working.
+                pdfmetrics.registerFontFamily(name, normal=name, bold=name, italic=name, boldItalic=name)
+                self.fallback_name = name
+            return self.fallback_name
+
+    def ensure_symbols(self) -> Mapping[int, int]:
+        """Register Symbola once (lazily) and return its cmap ({} when it is not installed)."""
+        with self._lock:
+            if self.symbols_cmap is None:
+                path = find_symbol_font()
+                try:
+                    font = TTFont(SYMBOLS, str(path)) if path else None
+                except Exception:  # an unreadable file: no symbol fallback
+                    font = None
+                if font is not None:
+                    pdfmetrics.registerFont(font)
+                    pdfmetrics.registerFontFamily(SYMBOLS, normal=SYMBOLS, bold=SYMBOLS, italic=SYMBOLS,
+                                                  boldItalic=SYMBOLS)
+                self.symbols_cmap = font.face.charToGlyph if font is not None else {}
+            return self.symbols_cmap
+
+    def reshaper(self) -> Any:
+        """The Arabic reshaper, configured for what DejaVu Sans can draw (built on first use)."""
+        with self._lock:
+            if self._reshaper is None:
+                import arabic_reshaper  # deferred: only right-to-left text pays for it
+                from arabic_reshaper.ligatures import LETTERS_LIGATURES, WORDS_LIGATURES
+
+                cmap = self.sans.face.charToGlyph
+                # Keep the harakat (moved so they follow their letter once reversed); enable only the
+                # ligatures DejaVu Sans can draw (lam-alef), as arabic_reshaper's own font probe does.
+                config: dict[str, bool] = {"delete_harakat": False, "shift_harakat_position": True}
+                for name, (_, forms) in (*LETTERS_LIGATURES, *WORDS_LIGATURES):
+                    config[name] = all(ord(f) in cmap for f in forms if f)
+                self._reshaper = arabic_reshaper.ArabicReshaper(configuration=config)
+            return self._reshaper
+
+    def _covers(self, font: TTFont) -> frozenset[str]:
+        # Every character the font draws, plus space and newline: a set test over a whole text runs in C.
+        chars = self._covered.get(id(font))
+        if chars is None:
+            chars = self._covered[id(font)] = frozenset(map(chr, font.face.charToGlyph)) | {" ", "\n"}
+        return chars
+
+    def markup(self, text: str, *, mono: bool = False, base: str | None = None) -> str:
+        """Escaped paragraph markup for plain text, in visual order, each glyph in the first font that has it.
+
+        DejaVu Sans (or Mono), then the CJK font, then Symbola (emoji, symbols); a character none of them
+        has is drawn as U+FFFD rather than as an empty box that extracts as NUL.
+        """
+        text = visual(clean(text), base)
+        if not text:
+            return ""
+        font = self.mono if mono and self.mono is not None else self.sans
+        if self._covers(font).issuperset(text):
+            return escape(text)  # the common case: one run, no walk over the characters
+        cmap = font.face.charToGlyph
+        out: list[str] = []
+        run: list[str] = []
+        run_font = ""
+        for ch in text:
+            code = ord(ch)
+            fallback = "" if code in cmap or ch in " \n" else self.fallback_font(code)
+            if fallback is None:  # no font has it
+                ch, fallback = (REPLACEMENT if ord(REPLACEMENT) in cmap else "?"), ""
+            if fallback != run_font and run:
+                out.append(_wrap("".join(run), run_font))
+                run = []
+            run_font = fallback
+            run.append(ch)
+        if run:
+            out.append(_wrap("".join(run), run_font))
+        return "".join(out)
+
+    def fit(self, text: str, font: str, size: float, width: float) -> str:
+        """`text` cut (with an ellipsis) to fit `width` on one line, in one pass over the characters it keeps.
+
+        Each distinct character is measured once, in the font that will draw it (DejaVu's characters in
+        `font`, others in their fallback, 1 em if no font has them): the cost is linear in what fits, however
+        long the text (a cut-and-remeasure loop was quadratic: minutes for a 2,000-character title).
+        """
+        text = clean(text)
+        w = self.measure(font, size)
+        room = width - w("\u2026")  # what the text may take when it is cut
+        total = 0.0
+        cut = None
+        for i, ch in enumerate(text):
+            total += w(ch)
+            if cut is None and total > room:
+                cut = i
+            if total > width:
+                break
+        else:
+            return text  # it fits whole
+        text = text[:cut]
+        if " " in text.strip():  # prefer to cut at a word boundary
+            text = text.rstrip().rsplit(" ", 1)[0]
+        return text.rstrip(" ,;:-\u2013") + "\u2026"
+
+    def text_width(self, text: str, font: str, size: float) -> float:
+        """The width of one line of plain text as `markup` will draw it (fallback glyphs in their own font)."""
+        w = self.measure(font, size)
+        return sum(w(ch) for ch in clean(text))
+
+    def measure(self, font: str, size: float) -> Callable[[str], float]:
+        """A per-character width function, measuring each distinct character once."""
+        cmap = self.sans.face.charToGlyph
+        face = pdfmetrics.getFont(font)
+        widths: dict[str, float] = {}
+
+        def w(ch: str) -> float:
+            if ch not in widths:
+                code = ord(ch)
+                other = None if code in cmap or ch == " " else self.fallback_font(code)
+                if other:
+                    widths[ch] = pdfmetrics.getFont(other).stringWidth(ch, size)
+                else:  # DejaVu has it (drawn in `font`), or no font has it (drawn as U+FFFD: about 1 em)
+                    widths[ch] = face.stringWidth(ch, size) if code in cmap or ch == " " else size
+            return widths[ch]
+
+        return w
+
+    def fallback_font(self, code: int) -> str | None:
+        """The fallback font for a character the body font lacks: CJK, then Symbola; None if neither has it."""
+        fallback = self.ensure_fallback()
+        symbols = self.ensure_symbols()
+        # The fonts in play are part of the key, so re-registering them (tests) is safe.
+        key = (code, fallback, id(symbols))
+        if key not in self._picks:
+            if self._fallback_has(code):
+                self._picks[key] = fallback
+            else:
+                self._picks[key] = SYMBOLS if code in symbols else None
+        return self._picks[key]
+
+    def _fallback_has(self, code: int) -> bool:
+        self.ensure_fallback()
+        # The CID font's coverage is not inspectable; trust it for the CJK blocks only.
+        if self.fallback_cmap is None:
+            return 0x2E80 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFFEF
+        return code in self.fallback_cmap
+
+
+_setup_lock = threading.Lock()
+_fonts: Fonts | None = None
+
+
+def setup() -> Fonts:
+    """Set the PDF's fonts up once per process: patch ReportLab's ToUnicode CMap, register DejaVu Sans; the state."""
+    global _fonts
+    with _setup_lock:
+        if _fonts is None:
+            patch_reportlab()
+            _fonts = Fonts()
+        return _fonts
+
+
+# The functions the renderer calls; each works on the one `Fonts` that `setup()` made.
+
+def ensure_fonts() -> None:
+    """Register the DejaVu Sans family once per process (see `setup`)."""
+    setup()
+
+
+def ensure_mono() -> str:
+    """Register DejaVu Sans Mono once (lazily: only code needs it); return its name."""
+    return setup().ensure_mono()
+
+
+def body_font(path: Path | None) -> str:
+    """The ReportLab name of the body font (see `Fonts.body_font`)."""
+    return setup().body_font(path)
+
+
+def ensure_fallback() -> str:
+    """Register the CJK fallback font once (lazily) and return its ReportLab name."""
+    return setup().ensure_fallback()
+
+
+def fallback_font(code: int) -> str | None:
+    """The fallback font for a character the body font lacks: CJK, then Symbola; None if neither has it."""
+    return setup().fallback_font(code)
+
+
+def ensure_symbols() -> Mapping[int, int]:
+    """Register Symbola once (lazily) and return its cmap ({} when it is not installed)."""
+    return setup().ensure_symbols()
+
+
+def markup(text: str, *, mono: bool = False, base: str | None = None) -> str:
+    """Escaped paragraph markup for plain text (see `Fonts.markup`)."""
+    return setup().markup(text, mono=mono, base=base)
+
+
+def fit(text: str, font: str, size: float, width: float) -> str:
+    """`text` cut with an ellipsis to fit `width` on one line (see `Fonts.fit`)."""
+    return setup().fit(text, font, size, width)
+
+
+def text_width(text: str, font: str, size: float) -> float:
+    """The width of one line of plain text as `markup` will draw it."""
+    return setup().text_width(text, font, size)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from conftest import REPO, write_workspace
 
 from briefing.cli import main
@@ -92,13 +95,39 @@ def test_the_benchmark_runs_end_to_end(tmp_path):
     import sys
 
     proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), "--runs", "1", "--sizes", "20",
-                           "--json"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+                           "--json"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout)
-    names = [c["name"] for c in report["cases"]]
-    assert names == ["floor", "cold", "cold-cached", "warm", "items-20"]
+    cases = {c["name"]: c for c in report["cases"]}
+    assert list(cases) == ["floor", "floor-citeproc", "cold", "cold-cached", "warm", "floor-analyst", "analyst",
+                           "items-20"]
     assert all(c["median"] > 0 and c["peak_mb"] > 0 for c in report["cases"])
+    # every case ran just after a run of its floor: one paired floor time per case time
+    assert all(len(c["floors"]) == len(c["times"]) for n, c in cases.items() if not n.startswith("floor")
+               or n == "floor-citeproc")
+    # the plain floor ran before floor-citeproc, cold, cold-cached, items-20 and warm; the analyst before its own
+    assert len(cases["floor"]["times"]) == 5 and len(cases["floor-analyst"]["times"]) == 1
+    assert cases["analyst"]["floor_name"] == "floor-analyst"
+    assert "pandoc" in cases["cold"]["peaks"] and any(k.startswith("python") for k in cases["cold"]["peaks"])
     assert report["machine"]["nproc"] >= 1 and report["targets"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux's /proc")
+def test_the_benchmark_measures_each_process_own_peak_memory():
+    """A small program started by a large Python process reports its own peak, not its parent's."""
+    import sys
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from run import measure
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    big = ("import subprocess; block = bytearray(300 * 1024 * 1024); block[::4096] = b'x' * len(block[::4096]);"
+           " subprocess.run(['sleep', '0.3'], check=True)")
+    wall, peaks, _ = measure([sys.executable, "-c", big])
+    assert wall > 0.3
+    python = max(v for k, v in peaks.items() if k.startswith("python"))
+    assert python >= 300 and peaks["sleep"] < 50, peaks
 
 
 def test_the_micro_benchmarks_run(tmp_path):

@@ -47,9 +47,9 @@ def printable_in_pdf(text: str) -> str:
     """
     from briefing.render_pdf import fonts
 
-    fonts.ensure_fonts()
-    cmap = fonts._sans.face.charToGlyph
-    return "".join(ch if ord(ch) in cmap or fonts._fallback_font(ord(ch)) else "\ufffd"
+    state = fonts.setup()
+    cmap = state.sans.face.charToGlyph
+    return "".join(ch if ord(ch) in cmap or state.fallback_font(ord(ch)) else "\ufffd"
                    for ch in visible(text) if not ch.isspace() and ch != "\x00")
 
 

@@ -308,21 +308,20 @@ def test_all_fonts_embedded(tmp_path: Path) -> None:
 
 def test_cid_fallback_when_no_cjk_ttf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pdf_fonts, "CJK_CANDIDATES", ())
-    monkeypatch.setattr(pdf_fonts, "_fallback_name", None)
-    monkeypatch.setattr(pdf_fonts, "_fallback_cmap", None)
+    monkeypatch.setattr(pdf_fonts.setup(), "fallback_name", None)
+    monkeypatch.setattr(pdf_fonts.setup(), "fallback_cmap", None)
     path, pages = render(tmp_path, to_ast(f"{MIXED} and an emoji \U0001f389."))
     assert pages == 1
-    assert pdf_fonts._fallback_name == pdf_fonts.CID_FALLBACK
+    assert pdf_fonts.setup().fallback_name == pdf_fonts.CID_FALLBACK
     names = {str(f.get("/BaseFont")) for f in _fonts_in(path)}
     assert any("STSong-Light" in n for n in names)
     assert "Кими Ωμέγα" in text_of(path)
 
 
 def test_font_registration_is_idempotent() -> None:
+    first = pdf_fonts.setup()
     pdf_fonts.ensure_fonts()
-    first = pdf_fonts._sans
-    pdf_fonts.ensure_fonts()
-    assert pdf_fonts._sans is first
+    assert pdf_fonts.setup() is first and first.sans is pdf_fonts.setup().sans
     assert pdf_fonts.ensure_fallback() == pdf_fonts.ensure_fallback()
 
 
@@ -576,6 +575,52 @@ def test_a_chart_shrinks_to_finish_a_page_but_not_below_its_floor():
     group = KeepWithNext([Anchor("fig"), block()])
     parts = group.splitOn(canvas, 400, full * 0.8)
     assert isinstance(parts[-1], FigureBlock) and parts[-1].chart.height < 300
+
+
+def test_a_table_is_measured_once_per_size_when_the_frame_wraps_then_splits_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The frame wraps a table and then splits it at the same size: its rows are measured once, not three times."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.platypus import Table
+
+    from briefing.render_pdf.flowables import Para, SplitTable
+
+    calls: list[tuple[float, float]] = []
+    real = Table._calc_height
+    monkeypatch.setattr(Table, "_calc_height", lambda self, height, width, *a, **k: calls.append(
+        (width, height)) or real(self, height, width, *a, **k))
+    style = ParagraphStyle("p", fontSize=10, leading=12)
+    rows = [[Para(f"Row {i} of the ledger.", style), Para("Some text.", style)] for i in range(80)]
+    table = SplitTable(rows, colWidths=[150, 150], repeatRows=1, splitByRow=1)
+    canvas = Canvas(io.BytesIO())
+    table.wrapOn(canvas, 300, 400)
+    parts = table.splitOn(canvas, 300, 400)
+    assert len(parts) == 2 and calls == [(300, 400)]
+    table.wrapOn(canvas, 300, 500)  # another size is measured again
+    assert calls == [(300, 400), (300, 500)]
+
+
+def test_a_paragraph_breaks_its_lines_once_per_width_and_style(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A table cell is wrapped to measure its row and again to draw it; the second wrap reuses the lines."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    from briefing.render_pdf.flowables import Para
+
+    calls: list[list[float]] = []
+    real = Paragraph.breakLines
+    monkeypatch.setattr(Paragraph, "breakLines", lambda self, widths: calls.append(widths) or real(self, widths))
+    para = Para("A claim long enough to take two or three lines in a narrow column of a table.", ParagraphStyle(
+        "p", fontSize=10, leading=12))
+    first = para.wrap(120, 1000)
+    assert para.wrap(120, 50) == first and len(calls) == 1
+    assert para.wrap(200, 1000) != first and len(calls) == 2
+    para.style = ParagraphStyle("q", parent=para.style, fontSize=14, leading=17)
+    assert para.wrap(200, 1000)[1] > first[1] / 2 and len(calls) == 3  # a new style breaks again
+    del para.blPara  # as ReportLab does when a split leaves nothing on this page
+    para.wrap(200, 1000)
+    assert len(calls) == 4
 
 
 def test_a_titled_box_splits_inside_its_body_and_repeats_its_title():
