@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -228,25 +229,25 @@ class Workspace:
     analysis: tuple[tuple[str, tuple[Judgement, ...]], ...] = ()
     charts: tuple[ChartSpec, ...] = ()
     metrics: tuple[Metric, ...] = ()
-    _index: dict = field(default_factory=dict, compare=False, repr=False)
+    _index: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def source(self, sid: str) -> Source | None:
         """Look a source up by id."""
-        idx = self._index.get("sources")
+        idx: dict[str, Source] | None = self._index.get("sources")
         if idx is None:  # not setdefault: its argument would rebuild the index on every call
             idx = self._index["sources"] = {s.id: s for s in self.sources}
         return idx.get(sid)
 
     def item(self, eid: str) -> Evidence | None:
         """Look an evidence item up by id."""
-        idx = self._index.get("evidence")
+        idx: dict[str, Evidence] | None = self._index.get("evidence")
         if idx is None:
             idx = self._index["evidence"] = {e.id: e for e in self.evidence}
         return idx.get(eid)
 
     def metric(self, mid: str) -> Metric:
         """The declared metric, or one made from the id (a workspace need not declare its metrics)."""
-        idx = self._index.get("metrics")
+        idx: dict[str, Metric] | None = self._index.get("metrics")
         if idx is None:
             idx = self._index["metrics"] = {m.id: m for m in self.metrics}
         found = idx.get(mid)

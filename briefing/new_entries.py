@@ -6,6 +6,7 @@ reach a reader half filled in.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import datetime as dt
 import json
@@ -263,14 +264,14 @@ def _shown(root: Path, path: Path) -> str:
     return path.as_posix()
 
 
-def new_evidence_command(args) -> int:
+def new_evidence_command(args: argparse.Namespace) -> int:
     """`briefing new evidence`: scaffold evidence/<id>.yaml and print where to start."""
     path, line = new_evidence(Path(args.workspace), args.id, args.title or "")
     print(f"{_shown(Path(args.workspace), path)}:{line}: created; replace each TODO, then run `briefing check`")
     return 0
 
 
-def new_source_command(args) -> int:
+def new_source_command(args: argparse.Namespace) -> int:
     """`briefing new source`: append an entry to sources.yaml and print where it starts."""
     path, line, sid = new_source(Path(args.workspace), args.id, args.title or "")
     print(f"{_shown(Path(args.workspace), path)}:{line}: added source '{sid}'; replace each TODO, then cite it"

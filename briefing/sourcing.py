@@ -7,6 +7,7 @@ the best its remaining sources support, never better than the level the analyst 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 from .model import Evidence, Level, Source, Workspace
 
@@ -17,10 +18,11 @@ def roots(ws: Workspace, source_id: str, *, retracted: bool = True) -> frozenset
     With retracted=False, a retracted source cuts its chain: what is relayed only through
     retracted sources has no origin left.
     """
-    cache = ws._index.setdefault("roots" if retracted else "live_roots", {})
+    cache: dict[str, frozenset[str]] = ws._index.setdefault("roots" if retracted else "live_roots", {})
     if source_id in cache:
         return cache[source_id]
-    seen, stack, out = set(), [source_id], set()
+    seen: set[str] = set()
+    stack, out = [source_id], set()
     while stack:  # iterative, and cycle-safe: validation reports cycles separately
         sid = stack.pop()
         if sid in seen:
@@ -49,9 +51,9 @@ def origins(ws: Workspace, item: Evidence, *, retracted: bool = False) -> frozen
     return frozenset(out)
 
 
-def disinterested(ws: Workspace, origin_ids) -> frozenset[str]:
+def disinterested(ws: Workspace, origin_ids: Iterable[str]) -> frozenset[str]:
     """The origins whose publisher is not a party to what it reports."""
-    return frozenset(o for o in origin_ids if ws.source(o) and not ws.source(o).interested)
+    return frozenset(o for o in origin_ids if (src := ws.source(o)) and not src.interested)
 
 
 def supports(ws: Workspace, item: Evidence, level: Level, *, retracted: bool = False) -> str:
@@ -78,21 +80,22 @@ def retracted_behind(ws: Workspace, item: Evidence) -> tuple[str, ...]:
     found: dict[str, None] = {}
     for sid in cited:
         for anc in chain(ws, sid):
-            if ws.source(anc).retracted:
+            if _known(ws, anc).retracted:
                 found[anc] = None
     return tuple(sorted(found))
 
 
 def discredited(ws: Workspace, source_id: str) -> bool:
     """True when a source is retracted or relays one that is: a reader must not rely on what it reports."""
-    return any(ws.source(a).retracted for a in chain(ws, source_id))
+    return any(_known(ws, a).retracted for a in chain(ws, source_id))
 
 
 def chain(ws: Workspace, source_id: str) -> frozenset[str]:
     """A source and everything it relays, cached per workspace."""
-    cache = ws._index.setdefault("chains", {})
+    cache: dict[str, frozenset[str]] = ws._index.setdefault("chains", {})
     if source_id not in cache:
-        seen, stack = set(), [source_id]
+        seen: set[str] = set()
+        stack = [source_id]
         while stack:
             sid = stack.pop()
             src = ws.source(sid)
@@ -102,6 +105,13 @@ def chain(ws: Workspace, source_id: str) -> frozenset[str]:
             stack.extend(src.derived_from)
         cache[source_id] = frozenset(seen)
     return cache[source_id]
+
+
+def _known(ws: Workspace, source_id: str) -> Source:
+    """A source `chain` found (so it exists)."""
+    src = ws.source(source_id)
+    assert src is not None, source_id
+    return src
 
 
 def effective_level(ws: Workspace, item: Evidence) -> Level | None:
@@ -124,9 +134,9 @@ def retraction_text(s: Source) -> str:
     return f"Retracted{when}: {s.retracted.rstrip('.')}"
 
 
-def retracted_list(ws: Workspace, source_ids) -> str:
+def retracted_list(ws: Workspace, source_ids: Iterable[str]) -> str:
     """'a retracted source: “T”, retracted on 4 March 2026 (reason)' for those of the ids retracted."""
-    gone = [ws.source(s) for s in source_ids if ws.source(s) and ws.source(s).retracted]
+    gone = [src for s in source_ids if (src := ws.source(s)) and src.retracted]
     if not gone:
         return ""
     parts = []
@@ -161,7 +171,7 @@ def cap_note(ws: Workspace, item: Evidence, *, reader: bool = False) -> str:
     if reader:
         return (f"Confidence capped at {shown.label.lower()} (declared: {declared.label.lower()}) because it"
                 f" rests on {retracted_list(ws, gone) or 'a retracted source'}.")
-    why = "; ".join(f"'{s}' ({ws.source(s).retracted})" for s in gone) or "a source is retracted"
+    why = "; ".join(f"'{s}' ({_known(ws, s).retracted})" for s in gone) or "a source is retracted"
     return (f"Confidence capped at {shown.label.lower()} (declared: {declared.label.lower()}) because it rests"
             f" on retracted source{'s' if len(gone) > 1 else ''} {why}.")
 
@@ -173,7 +183,9 @@ def capped(ws: Workspace) -> Workspace:
         # Capped or not, a claim resting on a retracted source says so wherever its caveats are printed.
         note = cap_note(ws, e, reader=True) or retraction_note(ws, e)
         if note:
-            e = dataclasses.replace(e, confidence=(effective_level(ws, e) or ws.scale.get(e.confidence)).key,
+            shown = effective_level(ws, e) or ws.scale.get(e.confidence)
+            assert shown is not None  # a note means a declared level (cap_note) or a retraction behind it
+            e = dataclasses.replace(e, confidence=shown.key,
                                     caveats=(*e.caveats, note))
             changed = True
         items.append(e)

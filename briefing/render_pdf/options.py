@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from reportlab.lib.pagesizes import A4, LETTER
 
-PAPER_SIZES = {"a4": A4, "letter": LETTER}
+PAPER_SIZES: dict[str, tuple[float, float]] = {"a4": A4, "letter": LETTER}
 _HEX = re.compile(r"#[0-9A-Fa-f]{6}")
 
 
