@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..pandoc_ast import Json
-
 from .inlines import stringify
 
 
