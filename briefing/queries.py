@@ -242,7 +242,8 @@ class Queries:
         self.levels = ws.scale.levels
         self.evidence = tuple(sorted(ws.evidence, key=lambda e: (e.date, e.id)))
         self.sources = ws.sources
-        self._supporting: dict[str, list[tuple[str, Judgement]]] | None = None  # claim id -> (section, judgement) resting on it
+        # claim id -> (section, judgement) resting on it
+        self._supporting: dict[str, list[tuple[str, Judgement]]] | None = None
         self._mentioned: dict[str, int] | None = None  # claim id -> first mention in the rank_by judgements
 
     # -- claims ----------------------------------------------------------------------------
