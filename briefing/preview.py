@@ -14,6 +14,7 @@ Routes, and nothing else (every other path is 404, so no URL can reach a file ou
 
 from __future__ import annotations
 
+import argparse
 import base64
 import contextlib
 import hashlib
@@ -22,12 +23,17 @@ import json
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from .errors import BriefingError
+
+if TYPE_CHECKING:  # for annotations only: build is loaded when the watch starts
+    from .build import BuildResult
 
 HOST = "127.0.0.1"
 SCRIPT_PATH = "/__preview__/reload.js"
@@ -95,7 +101,7 @@ class PreviewState:
         self.error: str | None = None
         self.closing = False
 
-    def update(self, result, errors: list[str]) -> None:
+    def update(self, result: BuildResult | None, errors: list[str]) -> None:
         """Record a build (watch's on_build): a good one replaces the page, a failed one only sets the error."""
         with self.cond:
             self.version += 1
@@ -110,7 +116,7 @@ class PreviewState:
                 self.error = f"{first}{more}{keep}"
             self.cond.notify_all()
 
-    def message(self) -> dict:
+    def message(self) -> dict[str, Any]:
         """The event a page receives: what to show now."""
         return {"version": self.version, "built": self.built,
                 "page": f"/{self.page}" if self.page else None, "error": self.error}
@@ -147,7 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass  # the terminal shows builds, not requests
 
     def do_HEAD(self) -> None:  # noqa: N802
@@ -159,8 +165,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         state = self.server.state
         if path == "/":
-            page = wrapper_page(state, self.server.title).encode("utf-8")
-            return self._send(HTTPStatus.OK, page, "text/html; charset=utf-8", csp=WRAPPER_CSP, head=head)
+            wrapper = wrapper_page(state, self.server.title).encode("utf-8")
+            return self._send(HTTPStatus.OK, wrapper, "text/html; charset=utf-8", csp=WRAPPER_CSP, head=head)
         if path == SCRIPT_PATH:
             return self._send(HTTPStatus.OK, RELOAD_JS.encode("utf-8"), "text/javascript; charset=utf-8", head=head)
         if path == EVENTS_PATH and not head:
@@ -169,6 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
             page = state.page
         if page and path == f"/{page}":
             # Only ever this one file, by the name the build gave it: no path from the URL reaches the disk.
+            data: bytes | None
             try:
                 data = (self.server.out_dir / page).read_bytes()
             except OSError:
@@ -238,14 +245,14 @@ class Preview:
     """A running preview: the server (bound on creation), and `start()` the watch that rebuilds the edition."""
 
     def __init__(self, root: Path, *, audience: str | None = None, out_dir: Path | None = None, port: int = 0,
-                 echo=print) -> None:
+                 echo: Callable[[str], None] = print) -> None:
         self.root = Path(root)
         if not (self.root / "briefing.yaml").is_file():
             raise BriefingError("no briefing.yaml: is this a workspace? (create one with `briefing init DIR`)",
                                 str(self.root / "briefing.yaml"))
         self.audience = audience
-        self._temp = None if out_dir else Path(tempfile.mkdtemp(prefix="briefing-preview-"))
-        self.out_dir = Path(out_dir) if out_dir else self._temp
+        self.out_dir = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="briefing-preview-"))
+        self._temp = None if out_dir else self.out_dir
         self.echo = echo
         self.state = PreviewState()
         self.stop_event = threading.Event()
@@ -303,7 +310,7 @@ class Preview:
         self.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -316,12 +323,12 @@ def _title(root: Path) -> str:
         if path.stat().st_size > 1 << 20:
             return "Briefing"
         data = yaml.safe_load(path.read_text("utf-8"))
-        if isinstance(data, dict) and isinstance(data.get("title"), str):
-            return data["title"]
+        if isinstance(data, dict) and isinstance(title := data.get("title"), str):
+            return title
     return "Briefing"
 
 
-def preview_command(args) -> int:
+def preview_command(args: argparse.Namespace) -> int:
     """`briefing preview`: serve the HTML edition and refresh it on every change until interrupted."""
     preview = Preview(Path(args.workspace), audience=args.audience, out_dir=Path(args.out) if args.out else None,
                       port=args.port, echo=lambda line: print(line, flush=True))

@@ -22,9 +22,12 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
 from briefing.pandoc import pandoc_path
+from briefing.pandoc_ast import Json, Nodes
 from briefing.reference_docx import (
     ALLEGATION_STYLE,
     BOX_TEXT_STYLE,
@@ -56,7 +59,7 @@ _PROCESSING_META = frozenset(
 )
 
 
-def _str(text: str) -> dict:
+def _str(text: str) -> Json:
     return {"t": "Str", "c": text}
 
 
@@ -80,11 +83,11 @@ def link_allowed(url: str) -> bool:
     return scheme in _LINK_SCHEMES and bool(parts.path)
 
 
-def _attr_get(attr: list, key: str) -> str | None:
+def _attr_get(attr: Nodes, key: str) -> str | None:
     return next((v for k, v in attr[2] if k == key), None)
 
 
-def _with_style(attr: list, style: str) -> list:
+def _with_style(attr: Nodes, style: str) -> Nodes:
     """Copy of attr with custom-style set, unless the template already chose one."""
     ident, classes, kvs = attr
     if any(k == "custom-style" for k, _ in kvs):
@@ -95,14 +98,14 @@ def _with_style(attr: list, style: str) -> list:
 class _Prepare:
     """One copy-and-rewrite pass over the AST; the caller's dict is never touched."""
 
-    def __init__(self, charts: dict[str, Path], resource_dir: Path):
+    def __init__(self, charts: dict[str, Path], resource_dir: Path) -> None:
         self.charts = charts
         self.resource_dir = resource_dir
         self.media: dict[str, Path] = {}  # file name in pandoc's folder -> the chart PNG
 
-    def walk(self, x):
+    def walk(self, x: Any) -> Any:
         if isinstance(x, list):
-            out = []
+            out: Nodes = []
             for item in x:
                 if _is_node(item):
                     out.extend(self.node(item))
@@ -117,8 +120,9 @@ class _Prepare:
             return {k: self.walk(v) for k, v in x.items()}
         return x
 
-    def node(self, n: dict) -> list[dict]:
-        t, c = n["t"], n.get("c")
+    def node(self, n: Json) -> list[Json]:
+        t: str = n["t"]
+        c: Any = n.get("c")
         if t == "RawInline":
             return [] if _is_comment(c[1]) else [_str(c[1])]
         if t == "RawBlock":
@@ -139,7 +143,7 @@ class _Prepare:
             return [dict(n)]
         return [{"t": t, "c": self.walk(c)}]
 
-    def image(self, c: list) -> dict:
+    def image(self, c: Nodes) -> Json:
         attr, alt, (url, title) = c
         if not url.startswith("chart:"):
             # Not ours: never let pandoc fetch it (a local file or a URL) into the document.
@@ -172,7 +176,7 @@ class _Prepare:
         self.media[name] = path
         return name
 
-    def span(self, c: list) -> dict:
+    def span(self, c: Nodes) -> Json:
         attr, inlines = c
         classes = attr[1]
         inlines = self.walk(inlines)
@@ -186,7 +190,7 @@ class _Prepare:
             attr = _with_style(attr, DISPUTED_STYLE)
         return {"t": "Span", "c": [self.walk(attr), inlines]}
 
-    def div(self, c: list) -> dict:
+    def div(self, c: Nodes) -> Json:
         attr, blocks = c
         classes = attr[1]
         blocks = self.walk(blocks)
@@ -204,11 +208,11 @@ class _Prepare:
         return {"t": "Div", "c": [self.walk(attr), blocks]}
 
 
-def _is_node(x) -> bool:
+def _is_node(x: object) -> bool:
     return isinstance(x, dict) and isinstance(x.get("t"), str)
 
 
-def _prepare(ast: dict, charts: dict[str, Path], resource_dir: Path) -> tuple[dict, dict[str, Path]]:
+def _prepare(ast: Json, charts: dict[str, Path], resource_dir: Path) -> tuple[Json, dict[str, Path]]:
     prep = _Prepare(charts, Path(resource_dir))
     meta = _title_block(ast.get("meta", {}))
     doc = {
@@ -219,9 +223,9 @@ def _prepare(ast: dict, charts: dict[str, Path], resource_dir: Path) -> tuple[di
     return doc, prep.media
 
 
-def _title_block(meta: dict) -> dict:
+def _title_block(given: Json) -> Json:
     """Word's title block shows title, subtitle, author and date only: fold in edition and organisation."""
-    meta = {k: v for k, v in meta.items() if k not in _PROCESSING_META}
+    meta = {k: v for k, v in given.items() if k not in _PROCESSING_META}
     sep = [{"t": "Space"}, {"t": "Str", "c": "\u00b7"}, {"t": "Space"}]
     for extra, into in (("edition", "date"), ("organisation", "author")):
         add = meta.get(extra)
@@ -232,7 +236,7 @@ def _title_block(meta: dict) -> dict:
     return meta
 
 
-def prepare_docx_ast(ast: dict, charts: dict[str, Path], resource_dir: Path = Path(".")) -> dict:
+def prepare_docx_ast(ast: Json, charts: dict[str, Path], resource_dir: Path = Path(".")) -> Json:
     """A sanitised copy of the AST, ready for pandoc's DOCX writer (see the module docstring)."""
     return _prepare(ast, charts, resource_dir)[0]
 
@@ -240,7 +244,7 @@ def prepare_docx_ast(ast: dict, charts: dict[str, Path], resource_dir: Path = Pa
 class DocxJob:
     """A running pandoc that writes one DOCX; call wait() to finish it (or kill() to abandon it)."""
 
-    def __init__(self, proc: subprocess.Popen, workdir: Path, out_path: Path):
+    def __init__(self, proc: subprocess.Popen[bytes], workdir: Path, out_path: Path) -> None:
         self.proc = proc
         self.out_path = out_path
         self._workdir = workdir
@@ -280,13 +284,14 @@ class DocxJob:
     def __enter__(self) -> DocxJob:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc_type is not None:
             self.kill()
 
 
 def start_docx(
-    ast: dict,
+    ast: Json,
     out_path: Path,
     *,
     charts: dict[str, Path],
@@ -347,7 +352,7 @@ def start_docx(
 
 
 def render_docx(
-    ast: dict,
+    ast: Json,
     out_path: Path,
     *,
     charts: dict[str, Path],

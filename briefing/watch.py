@@ -8,13 +8,14 @@ are atomic).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from .build import DEFAULT_FORMATS, build, input_digest, parse_formats
+from .build import DEFAULT_FORMATS, BuildResult, build, input_digest, parse_formats
 from .errors import BriefingError, errors_in
 
 WATCHED_FILES = frozenset({"briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml"})
@@ -69,7 +70,7 @@ def inputs_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-def _describe(root: Path, changes) -> str:
+def _describe(root: Path, changes: Iterable[tuple[object, str]]) -> str:
     names = sorted({Path(p).relative_to(root).as_posix() for _, p in changes})
     if not names:
         return "rebuilt"
@@ -77,10 +78,10 @@ def _describe(root: Path, changes) -> str:
     return f"rebuilt after {', '.join(names[:2])}{more} changed"
 
 
-def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, out_dir: Path | None = None,
-          stop: threading.Event | None = None, max_builds: int | None = None,
+def watch(root: Path, *, audience: str | None = None, formats: Sequence[str] = DEFAULT_FORMATS,
+          out_dir: Path | None = None, stop: threading.Event | None = None, max_builds: int | None = None,
           echo: Callable[[str], None] = print, on_ready: Callable[[], None] | None = None,
-          on_build: Callable[[object, list[str]], None] | None = None,
+          on_build: Callable[[BuildResult | None, list[str]], None] | None = None,
           step_ms: int = 100, timeout_ms: int = 1000) -> int:
     """Build now, then after every change until `stop` is set or `max_builds` builds ran; returns the build count.
 
@@ -90,12 +91,13 @@ def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, o
     import watchfiles
 
     root = Path(root).resolve()
-    state = {"builds": 0, "digest": ""}
+    builds, digest = 0, ""
 
     def rebuild(what: str) -> None:
+        nonlocal builds, digest
         # The digest is taken before building, so an edit made during the build triggers another one.
-        state["digest"] = inputs_digest(root)
-        state["builds"] += 1
+        digest = inputs_digest(root)
+        builds += 1
         try:
             result = build(root, audience=audience, formats=formats, out_dir=out_dir)
         except BriefingError as exc:
@@ -117,7 +119,7 @@ def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, o
                 on_build(result, [])
 
     def done() -> bool:
-        return bool(stop and stop.is_set()) or (max_builds is not None and state["builds"] >= max_builds)
+        return bool(stop and stop.is_set()) or (max_builds is not None and builds >= max_builds)
 
     rebuild("first build")
     while not done():
@@ -128,22 +130,22 @@ def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, o
                                         recursive=False):
             # The first yield means the watcher is running: catch up on edits made before it started.
             # Saves that leave the content unchanged are not worth a rebuild.
-            if (changes or first) and inputs_digest(root) != state["digest"]:
+            if (changes or first) and inputs_digest(root) != digest:
                 rebuild(_describe(root, changes))
             if first and on_ready:
                 on_ready()
                 on_ready = None
             first = False
             if done():
-                return state["builds"]
+                return builds
             if watched_dirs(root) != dirs:
                 break  # a watched folder appeared or went away: watch the new set
         else:
             break  # the stop event ended the watch
-    return state["builds"]
+    return builds
 
 
-def watch_command(args) -> int:
+def watch_command(args: argparse.Namespace) -> int:
     """`briefing watch`: rebuild on every change until interrupted."""
     formats = parse_formats(args.format)
     root = Path(args.workspace)
