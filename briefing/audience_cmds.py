@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -15,7 +17,7 @@ from .errors import BriefingError
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
-def list_command(args) -> int:
+def list_command(args: argparse.Namespace) -> int:
     """`briefing audiences`: each audience on one line, its name then its description."""
     rows = descriptions(Path(args.workspace))
     width = max((len(name) for name, _, _ in rows), default=0)
@@ -29,7 +31,7 @@ def list_command(args) -> int:
     return 1 if failed else 0
 
 
-def new_command(args) -> int:
+def new_command(args: argparse.Namespace) -> int:
     """`briefing audience new NAME --from BASE`: write NAME.yaml and NAME.md.j2 into templates/audiences/."""
     root = Path(args.workspace)
     yaml_path, template_path = new_audience(root, args.name, args.base)
@@ -77,7 +79,7 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _scalar(value) -> str:
+def _scalar(value: object) -> str:
     """A YAML scalar that reads back as exactly this value (quoted only when it must be)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -91,7 +93,7 @@ def _scalar(value) -> str:
     return text if plain_ok and text.strip() == text and text else json.dumps(text, ensure_ascii=False)
 
 
-def _flow(items) -> str:
+def _flow(items: Iterable[object]) -> str:
     return "[" + ", ".join(_scalar(i) for i in items) + "]"
 
 

@@ -10,8 +10,10 @@ import os
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .errors import BriefingError
+from .pandoc_ast import Json
 
 
 @functools.cache
@@ -26,12 +28,13 @@ def pandoc_path() -> str:
     try:
         import pypandoc
 
-        return pypandoc.get_pandoc_path()
+        path: str = pypandoc.get_pandoc_path()
+        return path
     except (ImportError, OSError) as exc:
         raise BriefingError(f"pandoc not found ({exc}); install pypandoc-binary") from None
 
 
-def env(source_date_epoch: int) -> dict:
+def env(source_date_epoch: int) -> dict[str, str]:
     """The environment pandoc runs in: a fixed date so outputs are reproducible."""
     e = dict(os.environ)
     e["SOURCE_DATE_EPOCH"] = str(source_date_epoch)
@@ -55,8 +58,8 @@ _PARSED: dict[str, bytes] = {}  # a warm process (watch) re-parses only when pan
 _PARSED_MAX = 4
 
 
-def parse(markdown: str, *, bibliography: list[dict], csl: Path, source_date_epoch: int,
-          work_dir: Path | None = None) -> dict:
+def parse(markdown: str, *, bibliography: list[dict[str, Any]], csl: Path, source_date_epoch: int,
+          work_dir: Path | None = None) -> Json:
     """Parse the composed Markdown once, with citeproc, into pandoc's JSON AST; the references file goes in
     `work_dir` (the build's own, which the next build cleans after a kill -9), else the system's temp folder."""
     bib_json = json.dumps(bibliography, ensure_ascii=False)
@@ -80,4 +83,5 @@ def parse(markdown: str, *, bibliography: list[dict], csl: Path, source_date_epo
         while len(_PARSED) >= _PARSED_MAX:
             _PARSED.pop(next(iter(_PARSED)))
         _PARSED[key] = out
-    return json.loads(out)  # a fresh tree each time: callers may keep or change theirs
+    ast: Json = json.loads(out)  # a fresh tree each time: callers may keep or change theirs
+    return ast

@@ -275,7 +275,7 @@ def _house_styles(levels: Sequence[Level], brand: str, font: str) -> tuple[str, 
                 based_on="DefaultParagraphFont",
             )
         )
-    ids = [re.search(r'w:styleId="([^"]*)"', s).group(1) for s in styles]
+    ids = [m.group(1) for s in styles if (m := re.search(r'w:styleId="([^"]*)"', s))]  # each has one
     return "".join(styles), ids
 
 
@@ -336,7 +336,10 @@ def _header_footer(marking: str, title: str) -> tuple[str, str]:
     ns = f'xmlns:w="{_W}" xmlns:r="{_R}"'
     bold = "<w:b/><w:bCs/>"
     muted = f'<w:color w:val="{_MUTED}"/>'
-    marking_p = lambda style: _para(style, _run(marking, bold)) if marking.strip() else ""  # noqa: E731
+
+    def marking_p(style: str) -> str:
+        return _para(style, _run(marking, bold)) if marking.strip() else ""
+
     header = marking_p("Header")
     if title.strip():
         header += _para("Header", _run(title, muted))

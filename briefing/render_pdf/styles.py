@@ -38,7 +38,7 @@ class Styles:
         self.box_fill = tint(self.brand, 0.07)
         self.head_fill = tint(self.brand, 0.13)
         self.zebra = tint(self.brand, 0.035)
-        self._variants: dict[tuple, ParagraphStyle] = {}
+        self._variants: dict[tuple[str, float, str, bool], ParagraphStyle] = {}
         body = ParagraphStyle(
             "body", fontName=fonts.body_font(options.body_font), fontSize=b, leading=b * 1.45, textColor=TEXT,
             spaceAfter=b * 0.65, bulletFontName=fonts.SANS, bulletFontSize=b, splitLongWords=1,
