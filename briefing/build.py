@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import fcntl
 import hashlib
@@ -14,12 +15,21 @@ import sys
 import threading
 import time
 import unicodedata
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .atomic import atomic_path, write_text
-from .errors import BriefingError, errors_in
+from .errors import BriefingError, Problem, errors_in
+from .pandoc_ast import Nodes
 from .yamlsafe import MAX_BYTES
+
+if TYPE_CHECKING:  # for annotations only: the stages load when a build runs
+    from .chart_drawing import ChartFiles
+    from .compose import Composed
+    from .model import Workspace
+    from .render_docx import DocxJob
 
 FORMATS = ("pdf", "docx", "html")  # every format a build can write: the one list the commands read
 DEFAULT_FORMATS = ("pdf", "docx")  # what `briefing build` writes when no --format is given
@@ -74,7 +84,7 @@ def input_digest(root: Path) -> str:
 
 
 @contextlib.contextmanager
-def build_lock(out_dir: Path):
+def build_lock(out_dir: Path) -> Iterator[None]:
     """Serialise builds into one folder: a second build waits instead of interleaving writes."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -89,7 +99,7 @@ def build_lock(out_dir: Path):
         fh.close()
 
 
-def _count_refs(blocks) -> int:
+def _count_refs(blocks: Nodes) -> int:
     """Entries in citeproc's bibliography (the Div with id "refs"), wherever the template put it."""
     for b in blocks:
         if isinstance(b, dict) and b.get("t") == "Div":
@@ -104,7 +114,7 @@ def _count_refs(blocks) -> int:
 class Progress:
     """Progress lines on a terminal; silent otherwise."""
 
-    def __init__(self, enabled: bool):
+    def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.start = time.perf_counter()
 
@@ -113,7 +123,8 @@ class Progress:
             print(f"  {time.perf_counter() - self.start:5.2f}s  {message}", file=sys.stderr, flush=True)
 
 
-def build(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, out_dir: Path | None = None,
+def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = DEFAULT_FORMATS,
+          out_dir: Path | None = None,
           progress: Progress | None = None) -> BuildResult:
     """Build the briefing: load, compose once, render each format, then publish the files atomically."""
     from .workspace import load_or_raise
@@ -184,7 +195,9 @@ def clean_stale(out_dir: Path) -> None:
     shutil.rmtree(out_dir / WORK_DIR, ignore_errors=True)
 
 
-def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> BuildResult:
+def _build_locked(root: Path, audience: str | None, formats: Sequence[str], out_dir: Path,
+                  say: Callable[[str], None],
+                  load_or_raise: Callable[[Path], tuple[Workspace, list[Problem]]]) -> BuildResult:
     from .changes import changes_for
     from .compose import compose
     from .sourcing import capped
@@ -201,7 +214,7 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
     result = _result_from(ws, doc)
     result.warnings += [str(p) for p in problems]
 
-    charts = {}
+    charts: dict[str, ChartFiles] = {}
     if doc.charts:
         from .chart_drawing import render_charts
 
@@ -254,7 +267,7 @@ def _build_locked(root, audience, formats, out_dir, say, load_or_raise) -> Build
     return result
 
 
-def _preload_renderers(formats, charts: bool) -> threading.Thread:
+def _preload_renderers(formats: Sequence[str], charts: bool) -> threading.Thread:
     """Import the PDF renderer in a thread, so it is ready by the time compose has waited on pandoc's parse."""
 
     def work() -> None:
@@ -271,12 +284,13 @@ def _preload_renderers(formats, charts: bool) -> threading.Thread:
     return thread
 
 
-def _result_from(ws, doc) -> BuildResult:
+def _result_from(ws: Workspace, doc: Composed) -> BuildResult:
     """A result pre-filled with the counts the composed document knows."""
     return BuildResult(claims=len(ws.evidence), references=_count_refs(doc.ast["blocks"]), charts=len(doc.charts))
 
 
-def _start_docx(ws, doc, charts, tmp: Path, root: Path, work: Path, target: Path):
+def _start_docx(ws: Workspace, doc: Composed, charts: dict[str, ChartFiles], tmp: Path, root: Path, work: Path,
+                target: Path) -> DocxJob:
     from .reference_docx import reference_docx
     from .render_docx import start_docx
 
@@ -292,7 +306,7 @@ def _start_docx(ws, doc, charts, tmp: Path, root: Path, work: Path, target: Path
         raise BriefingError(f"DOCX: {exc}", str(target)) from None
 
 
-def _render_pdf(ws, doc, charts, tmp: Path, root: Path) -> int:
+def _render_pdf(ws: Workspace, doc: Composed, charts: dict[str, ChartFiles], tmp: Path, root: Path) -> int:
     from .render_pdf import PdfOptions, render_pdf
 
     aud = doc.audience
@@ -307,7 +321,7 @@ def _render_pdf(ws, doc, charts, tmp: Path, root: Path) -> int:
         raise BriefingError(f"PDF: {exc}", aud.path) from None
 
 
-def _render_html(ws, doc, charts, tmp: Path, root: Path) -> None:
+def _render_html(ws: Workspace, doc: Composed, charts: dict[str, ChartFiles], tmp: Path, root: Path) -> None:
     from .render_html import HtmlOptions, logo_uri, render_html, theme
 
     aud = doc.audience
@@ -352,9 +366,10 @@ def _manifest_path(out_dir: Path) -> Path:
     return out_dir / "manifest.json"
 
 
-def _read_manifest(out_dir: Path) -> dict:
+def _read_manifest(out_dir: Path) -> dict[str, Any]:
     try:
-        return json.loads(_manifest_path(out_dir).read_text("utf-8"))
+        manifest: dict[str, Any] = json.loads(_manifest_path(out_dir).read_text("utf-8"))
+        return manifest
     except (OSError, ValueError):
         return {}
 
@@ -388,7 +403,7 @@ def parse_formats(text: str | None) -> tuple[str, ...]:
     return formats or DEFAULT_FORMATS
 
 
-def build_command(args) -> int:
+def build_command(args: argparse.Namespace) -> int:
     """`briefing build`: build, print warnings and the summary line."""
     formats = parse_formats(args.format)
     progress = Progress(sys.stderr.isatty() and not os.environ.get("CI"))

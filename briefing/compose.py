@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
@@ -16,7 +18,8 @@ from .chart_data import ChartData, chart_data, plotted_claims
 from .csl import bibliography
 from .errors import BriefingError, Problem
 from .escaping import attr, escape
-from .model import Level, Workspace
+from .model import Evidence, Level, Workspace
+from .pandoc_ast import Json, Nodes
 from .queries import (
     ChartRef,
     Queries,
@@ -32,6 +35,9 @@ from .sourcing import roots
 from .templating import environment, render
 from .yamlsafe import read_text
 
+if TYPE_CHECKING:  # for annotations only: at run time compose does not depend on the edition history
+    from .changes import Changes
+
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -40,7 +46,7 @@ class Composed:
     """The one composed document both renderers read."""
 
     markdown: str
-    ast: dict
+    ast: Json
     charts: tuple[ChartData, ...]
     audience: Audience
     source_date_epoch: int
@@ -49,7 +55,7 @@ class Composed:
 class FigurePlacer:
     """Numbers charts in the order the template places them (a method call, allowed by the sandbox)."""
 
-    def __init__(self, datas: dict[str, ChartData], attribution=lambda d: ""):
+    def __init__(self, datas: dict[str, ChartData], attribution: Callable[[ChartData], str] = lambda d: "") -> None:
         self._datas = datas
         self._attribution = attribution  # ChartData -> "alleged by X; disputed by Y" for its caption
         self._placed: dict[str, ChartRef] = {}
@@ -90,7 +96,7 @@ def _chart_note(d: ChartData) -> Markup:
     return Markup(out)
 
 
-def reference_numbers(ast: dict) -> dict[str, int]:
+def reference_numbers(ast: Json) -> dict[str, int]:
     """Each source's number as the reader sees it: its place in citeproc's list (first citation order)."""
     refs = _find_refs(ast.get("blocks", []))
     if refs is not None:
@@ -101,20 +107,21 @@ def reference_numbers(ast: dict) -> dict[str, int]:
     return order
 
 
-def _find_refs(blocks):
+def _find_refs(blocks: object) -> Nodes | None:
     for b in blocks if isinstance(blocks, list) else ():
         if not isinstance(b, dict):
             continue
         if b.get("t") == "Div":
             if b["c"][0][0] == "refs":
-                return b["c"][1]
+                refs: Nodes = b["c"][1]
+                return refs
             found = _find_refs(b["c"][1])
             if found is not None:
                 return found
     return None
 
 
-def _cites(node, order: dict[str, int]) -> None:
+def _cites(node: object, order: dict[str, int]) -> None:
     """Source ids in the order pandoc meets their first citation."""
     stack = [node]
     while stack:
@@ -128,7 +135,7 @@ def _cites(node, order: dict[str, int]) -> None:
             stack.extend(reversed(n))
 
 
-def _set_alt(node, alts: dict[str, str]) -> None:
+def _set_alt(node: object, alts: dict[str, str]) -> None:
     """Put each chart's final alt text (with reference numbers) in its image's title."""
     stack = [node]
     while stack:
@@ -155,12 +162,13 @@ def source_date_epoch(ws: Workspace) -> int:
     return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).timestamp())
 
 
-def _meta_value(value) -> Markup:
+def _meta_value(value: object) -> Markup:
     """A metadata value: pandoc reads YAML metadata strings as Markdown, so escape, then single-quote."""
     return Markup("'" + str(escape(value)).replace("'", "''") + "'")
 
 
-def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, FigurePlacer, dict]:
+def context(ws: Workspace, audience: Audience, changes: Changes | None = None
+            ) -> tuple[dict[str, Any], FigurePlacer, dict[str, Callable[..., Any]]]:
     """The variables and filters a template sees."""
     selected = audience.selected_charts(ws.charts)
     specs = {c.id: c for c in selected}
@@ -172,7 +180,7 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
     def chart_ids(kind: str) -> list[str]:
         return [i for i in wanted if specs[i].kind == kind]
 
-    def label(value) -> Markup:
+    def label(value: str | Level | Evidence) -> Markup:
         """The confidence tag of a claim, a level, or a level's key."""
         if isinstance(value, str):
             level = ws.scale.get(value)
@@ -191,14 +199,15 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
         "figures": placer, "chart_ids": chart_ids, "changes": changes,
         "audience_metrics": tuple(dict.fromkeys(metrics)),
     }
-    filters = {
+    filters: dict[str, Callable[..., Any]] = {
         "cite": cite, "label": label, "disputed": disputed_markup, "human_date": human_date, "source_name": source_name,
         "number": human_number, "amount": amount, "meta_value": _meta_value, "attr": lambda v: Markup(attr(v)),
     }
     return variables, placer, filters
 
 
-def compose(ws: Workspace, audience_name: str | None = None, changes=None, work_dir: Path | None = None) -> Composed:
+def compose(ws: Workspace, audience_name: str | None = None, changes: Changes | None = None,
+            work_dir: Path | None = None) -> Composed:
     """Render the audience's template and parse the result once into pandoc's AST (pandoc's files in work_dir)."""
     root = Path(ws.root)
     audience = load_audience(root, audience_name or ws.meta.audience)
@@ -232,20 +241,21 @@ def _origins_nocite(ws: Workspace, markdown: str) -> str:
     return "\n\n---\nnocite: |\n  " + ", ".join("@{" + o + "}" for o in extra) + "\n...\n"
 
 
-def markdown_for(ws: Workspace, audience: Audience, changes=None) -> tuple[str, FigurePlacer]:
+def markdown_for(ws: Workspace, audience: Audience, changes: Changes | None = None) -> tuple[str, FigurePlacer]:
     """Render an audience's template to pandoc Markdown; a template fault is a BriefingError at its line."""
     variables, placer, filters = context(ws, audience, changes)
     env = environment(Path(ws.root) / "templates", PACKAGE_TEMPLATES, filters)
     return render(env, audience.template, variables), placer
 
 
-def check_templates(ws: Workspace, changes=None) -> list[Problem]:
+def check_templates(ws: Workspace, changes: Changes | None = None) -> list[Problem]:
     """What `check` adds to loading: every audience's template renders, and the workspace's CSL style parses."""
     from .audiences import audience_files, audience_problems
 
     root = Path(ws.root)
-    out = []
-    faults: dict[tuple, list[str]] = {}  # one fault in a shared file is reported once, naming the audiences
+    out: list[Problem] = []
+    # one fault in a shared file is reported once, naming the audiences
+    faults: dict[tuple[str, int, int, str], list[str]] = {}
     for name in audience_files(root):
         audience, problems = audience_problems(root, name)
         if audience is None:
