@@ -8,12 +8,15 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
 
 from .errors import BriefingError, errors_in
 
 
-def _check(args) -> int:
+def _check(args: argparse.Namespace) -> int:
     from .workspace import check
 
     _, problems = check(Path(args.workspace))
@@ -25,7 +28,7 @@ def _check(args) -> int:
     return 1 if errs else 0
 
 
-def _init(args) -> int:
+def _init(args: argparse.Namespace) -> int:
     from .new_workspace import init_workspace
 
     path = init_workspace(Path(args.dir), title=args.title)
@@ -33,7 +36,7 @@ def _init(args) -> int:
     return 0
 
 
-def _schema(args) -> int:
+def _schema(args: argparse.Namespace) -> int:
     from .new_workspace import write_schemas
 
     for path in write_schemas(Path(args.out)):
@@ -41,19 +44,20 @@ def _schema(args) -> int:
     return 0
 
 
-def _build(args) -> int:
+def _build(args: argparse.Namespace) -> int:
     from .build import build_command
 
     return build_command(args)
 
 
-def _lazy(module: str, func: str):
+def _lazy(module: str, func: str) -> Callable[[argparse.Namespace], int]:
     """A handler that imports its module only when the command runs (keeps start-up fast)."""
 
-    def handler(args) -> int:
+    def handler(args: argparse.Namespace) -> int:
         import importlib
 
-        return getattr(importlib.import_module(f"briefing.{module}"), func)(args)
+        code: int = getattr(importlib.import_module(f"briefing.{module}"), func)(args)
+        return code
 
     return handler
 
@@ -61,7 +65,7 @@ def _lazy(module: str, func: str):
 class _Parser(argparse.ArgumentParser):
     """argparse, but a bad argument is one line (no usage block) and exit status 2."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 
@@ -79,7 +83,7 @@ def formats_arg(text: str) -> str:
     return ",".join(dict.fromkeys(names))
 
 
-def _name_arg(what: str):
+def _name_arg(what: str) -> Callable[[str], str]:
     """An argument naming a thing (audience, edition): not empty, no control characters."""
 
     def check(text: str) -> str:
@@ -124,7 +128,7 @@ def parser() -> argparse.ArgumentParser:
     p = _Parser(prog="briefing", description="Turn confidence-tagged evidence into briefings.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def cmd(name, func, help_):
+    def cmd(name: str, func: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=help_, description=help_)
         c.add_argument("--workspace", "-w", default=".", metavar="DIR", type=_path_arg,
                        help="the workspace folder (default: .)")
@@ -192,7 +196,7 @@ class Interrupted(KeyboardInterrupt):
 
 
 @contextlib.contextmanager
-def _signals_unwind(received: list[int]):
+def _signals_unwind(received: list[int]) -> Iterator[None]:
     """While a command runs, SIGTERM behaves as SIGINT does; a second signal cannot cut the cleanup short.
 
     Each signal caught is appended to `received`, so the caller knows one arrived whatever exception it became.
@@ -201,7 +205,7 @@ def _signals_unwind(received: list[int]):
         yield
         return
 
-    def handler(signum, frame):
+    def handler(signum: int, frame: FrameType | None) -> None:
         for s in old:  # once: the unwinding (removing temp files, killing pandoc) must run to the end
             signal.signal(s, signal.SIG_IGN)
         received.append(signum)
@@ -223,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     received: list[int] = []
     try:
         with _signals_unwind(received):
-            return args.func(args)
+            code: int = args.func(args)
+            return code
     except BaseException as exc:  # noqa: BLE001 - each kind is reported below; SystemExit passes through
         return _report(exc, received)
 

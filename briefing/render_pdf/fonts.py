@@ -8,7 +8,9 @@ import re
 import threading
 import unicodedata
 import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
@@ -42,10 +44,10 @@ _lock = threading.RLock()
 _sans: TTFont | None = None
 _mono: TTFont | None = None
 _fallback_name: str | None = None
-_fallback_cmap: frozenset[int] | dict | None = None  # None with the CID font: assume it covers
+_fallback_cmap: frozenset[int] | dict[int, int] | None = None  # None with the CID font: assume it covers
 _body_fonts: set[str] = set()  # custom body fonts registered so far
-_symbols_cmap: dict | None = None  # Symbola's cmap once registered ({} when it is not installed)
-_reshaper = None  # arabic_reshaper.ArabicReshaper, built on first right-to-left text
+_symbols_cmap: dict[int, int] | None = None  # Symbola's cmap once registered ({} when it is not installed)
+_reshaper: Any = None  # arabic_reshaper.ArabicReshaper, built on first right-to-left text
 
 # Hebrew, Arabic, Syriac, Thaana, NKo, Samaritan, Mandaic and their presentation forms; RTL marks.
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u200f\u202b\u202e\u2067"
@@ -55,7 +57,8 @@ _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u200f\u202b\u202e\u2
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
-def _to_unicode_cmap(fontname, subset, _make=ttfonts.makeToUnicodeCMap):
+def _to_unicode_cmap(fontname: str, subset: Sequence[int],
+                     _make: Callable[[str, Sequence[int]], str] = ttfonts.makeToUnicodeCMap) -> str:
     """ReportLab's ToUnicode CMap, fixed for wide characters and the Arabic shaping done here.
 
     ReportLab writes a character beyond U+FFFF as bare hex (`<1F600>`), which readers reject, so emoji
@@ -67,7 +70,7 @@ def _to_unicode_cmap(fontname, subset, _make=ttfonts.makeToUnicodeCMap):
     if not any(v > 0xFFFF or _presentation(v) for v in subset):
         return text
 
-    def entry(m: re.Match) -> str:
+    def entry(m: re.Match[str]) -> str:
         ch = chr(int(m[2], 16))
         if _presentation(ord(ch)):
             ch = unicodedata.normalize("NFKC", ch)
@@ -244,10 +247,11 @@ def visual(text: str, base: str | None = None) -> str:
         return text
     from bidi import get_display
 
-    return get_display(_arabic_reshaper().reshape(text), base_dir=base)
+    shown: str = get_display(_arabic_reshaper().reshape(text), base_dir=base)
+    return shown
 
 
-def _arabic_reshaper():
+def _arabic_reshaper() -> Any:
     global _reshaper
     with _lock:
         if _reshaper is None:
@@ -255,6 +259,7 @@ def _arabic_reshaper():
             from arabic_reshaper.ligatures import LETTERS_LIGATURES, WORDS_LIGATURES
 
             ensure_fonts()
+            assert _sans is not None  # ensure_fonts registered it
             cmap = _sans.face.charToGlyph
             # Keep the harakat (moved so they follow their letter once reversed); enable only the
             # ligatures DejaVu Sans can draw (lam-alef), as arabic_reshaper's own font probe does.
@@ -272,6 +277,7 @@ def markup(text: str, *, mono: bool = False, base: str | None = None) -> str:
     has is drawn as U+FFFD rather than as an empty box that extracts as NUL.
     """
     ensure_fonts()
+    assert _sans is not None  # ensure_fonts registered it
     text = visual(clean(text), base)
     if not text:
         return ""
@@ -328,9 +334,10 @@ def text_width(text: str, font: str, size: float) -> float:
     return sum(w(ch) for ch in clean(text))
 
 
-def _measure(font: str, size: float):
+def _measure(font: str, size: float) -> Callable[[str], float]:
     """A per-character width function, measuring each distinct character once."""
     ensure_fonts()
+    assert _sans is not None  # ensure_fonts registered it
     cmap = _sans.face.charToGlyph
     face = pdfmetrics.getFont(font)
     widths: dict[str, float] = {}
@@ -353,7 +360,7 @@ def find_symbol_font() -> Path | None:
     return next((Path(p) for p in SYMBOL_CANDIDATES if Path(p).is_file()), None)
 
 
-def ensure_symbols() -> dict:
+def ensure_symbols() -> dict[int, int]:
     """Register Symbola once (lazily) and return its cmap ({} when it is not installed)."""
     global _symbols_cmap
     with _lock:
