@@ -48,7 +48,7 @@ class Audience:
     lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}), compare=False,
                                      repr=False)  # option -> line in path
 
-    def selected_charts(self, charts) -> list:
+    def selected_charts(self, charts: Sequence[ChartSpec]) -> list[ChartSpec]:
         """The workspace's charts (ChartSpec) this audience draws: its list's order, else charts.yaml's."""
         if self.charts == "all":
             picked = list(charts)
@@ -58,7 +58,12 @@ class Audience:
         if self.chart_kinds:
             picked = [c for c in picked if c.kind in self.chart_kinds]
         seen: set[str] = set()
-        return [c for c in picked if not (c.id in seen or seen.add(c.id))]
+        out: list[ChartSpec] = []
+        for c in picked:
+            if c.id not in seen:
+                seen.add(c.id)
+                out.append(c)
+        return out
 
 
 def audience_files(root: Path) -> dict[str, Path]:
@@ -121,14 +126,14 @@ def audience_problems(root: Path, name: str) -> tuple[Audience | None, list[Prob
     return (None if errors_in(problems) else audience), problems
 
 
-def _check_files(root: Path, audience: Audience, key_pos: dict) -> list[Problem]:
+def _check_files(root: Path, audience: Audience, key_pos: dict[str, Pos]) -> list[Problem]:
     """Every section and the template exist, so a typo is reported at the audience file, not deep in a render."""
     def exists(name: str) -> bool:
         return any((folder / name).is_file() for folder in (root / "templates", PACKAGE_TEMPLATES))
 
-    out = []
+    out: list[Problem] = []
 
-    def fail(key: str, message: str):
+    def fail(key: str, message: str) -> None:
         out.append(Problem.at(key_pos.get(key, Pos(audience.path, 1, 1)), "error", message))
 
     missing = [s for s in audience.sections if not exists(f"sections/{s}.md.j2")]

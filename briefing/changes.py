@@ -195,7 +195,11 @@ def compare(old: Edition, new: Edition, ws: Workspace) -> Changes:
 
     added = [entry(c) for c in sorted(new.claims, key=by_date) if c.id not in before]
     removed = [entry(c) for c in sorted(old.claims, key=by_date) if c.id not in after]
-    ups, downs, others, figures, edited = [], [], [], [], []
+    ups: list[Move] = []
+    downs: list[Move] = []
+    others: list[Move] = []
+    figures: list[FigureChange] = []
+    edited: list[Edited] = []
     changed: set[str] = {c.id for c in added} | {c.id for c in removed}
     current = {e.id: e for e in ws.evidence}
     for c in sorted(new.claims, key=by_date):
@@ -233,10 +237,10 @@ def compare(old: Edition, new: Edition, ws: Workspace) -> Changes:
     gone_j = [JudgementEntry(j.id, j.section, j.title) for j in old.judgements if j.id not in j_after]
     review = []
     for j in new.judgements:
-        o = j_before.get(j.id)
-        if o is None:
+        oj = j_before.get(j.id)
+        if oj is None:
             continue
-        because = (set(j.rests_on) ^ set(o.rests_on)) | {eid for eid in j.rests_on if eid in changed}
+        because = (set(j.rests_on) ^ set(oj.rests_on)) | {eid for eid in j.rests_on if eid in changed}
         if because:
             review.append(JudgementEntry(j.id, j.section, j.title, tuple(sorted(because))))
     return Changes(old.number, old.date, old.path, tuple(added), tuple(removed), tuple(ups), tuple(downs),
@@ -246,8 +250,8 @@ def compare(old: Edition, new: Edition, ws: Workspace) -> Changes:
 
 def _figure_changes(old: ClaimSnap, new: ClaimSnap) -> list[FigureChange]:
     """Figures of one claim whose values differ, matched by actor, metric and source."""
-    def values(c: ClaimSnap) -> dict[tuple, list[FigureSnap]]:
-        out: dict[tuple, list[FigureSnap]] = defaultdict(list)
+    def values(c: ClaimSnap) -> dict[tuple[str, str, str], list[FigureSnap]]:
+        out: dict[tuple[str, str, str], list[FigureSnap]] = defaultdict(list)
         for f in c.figures:
             out[f.key].append(f)
         return out
@@ -258,7 +262,7 @@ def _figure_changes(old: ClaimSnap, new: ClaimSnap) -> list[FigureChange]:
         va = tuple(sorted(f.value for f in a.get(key, ())))
         vb = tuple(sorted(f.value for f in b.get(key, ())))
         if va != vb:
-            f = (b.get(key) or a.get(key))[0]
+            f = (b.get(key) or a[key])[0]  # the key is in one of them
             out.append(FigureChange(new.id, new.title, f.actor, f.metric, f.source, f.unit, f.approx, va, vb))
     return out
 
@@ -271,7 +275,7 @@ def _values(vs: tuple[float, ...]) -> str:
     return " and ".join(_num(v) for v in vs) if vs else "none"
 
 
-def _line(group: str, x) -> str:
+def _line(group: str, x: Any) -> str:
     """One plain-text line for an entry of a group (the terminal diff and `Changes.items`)."""
     if group in ("new_claims", "removed_claims"):
         return f"{x.id}: {x.title} [{x.label}]"

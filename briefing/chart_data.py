@@ -21,9 +21,9 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 from briefing.model import ChartSpec, Evidence, Figure, Workspace
 from briefing.queries import human_number
@@ -89,7 +89,12 @@ class LevelCount(NamedTuple):
     key: str
     label: str
     color: str
-    count: int
+    count: int  # type: ignore[assignment]  # shadows tuple.count; the field name is what templates read
+
+
+# A value a bar chart leaves out because its sources are retracted:
+# (actor, metric label, value, approx, unit, source ids).
+Dropped: TypeAlias = tuple[str, str, float, bool, str, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -98,11 +103,11 @@ class ChartData:
 
     spec: ChartSpec
     kind: str
-    series: tuple  # Bar | Event | LevelCount records, in drawing order
+    series: tuple[Any, ...]  # Bar | Event | LevelCount records (one type per kind), in drawing order
     source_ids: tuple[str, ...]
     alt: str
     more: int = 0  # actors or events not drawn (over the cap)
-    dropped: tuple = ()  # (actor, metric label, value, approx, unit, source ids): retracted, not drawn
+    dropped: tuple[Dropped, ...] = ()  # retracted, not drawn
 
     @property
     def empty(self) -> bool:
@@ -133,7 +138,9 @@ def cjk_font_file() -> str | None:
 def chart_data(ws: Workspace, spec: ChartSpec, refs: Mapping[str, int] | None = None) -> ChartData:
     """Query the evidence for one declared chart; `refs` maps source ids to reference numbers."""
     items = _selected(ws, spec)
-    more, dropped = 0, ()
+    more: int = 0
+    dropped: list[Dropped] = []
+    series: Sequence[Bar | Event | LevelCount]
     if spec.kind == "bar":
         series, sources, alt, more, dropped = _bar(ws, spec, items, refs)
     elif spec.kind == "timeline":
@@ -145,7 +152,7 @@ def chart_data(ws: Workspace, spec: ChartSpec, refs: Mapping[str, int] | None = 
     return ChartData(spec, spec.kind, tuple(series), tuple(sources), alt, more, tuple(dropped))
 
 
-def ref_label(ws: Workspace, source_ids, refs: Mapping[str, int] | None) -> str:
+def ref_label(ws: Workspace, source_ids: Collection[str], refs: Mapping[str, int] | None) -> str:
     """The references of a value as printed: '[2, 5]'; short source names where a number is unknown."""
     nums = sorted({refs[s] for s in source_ids if refs and s in refs})
     names = [_source_name(ws, s) for s in source_ids if not (refs and s in refs) and ws.source(s) is not None]
@@ -157,6 +164,7 @@ def ref_label(ws: Workspace, source_ids, refs: Mapping[str, int] | None) -> str:
 def _source_name(ws: Workspace, sid: str) -> str:  # sid is a listed source
     """A reader's name for a source (outlet, first author or title), never its id when it has another."""
     s = ws.source(sid)
+    assert s is not None, sid
     if s.outlet:
         return s.outlet
     if s.authors:
@@ -237,16 +245,17 @@ def _figure_sources(fig: Figure, item: Evidence) -> tuple[str, ...]:
     return (fig.source,) if fig.source else item.source_ids
 
 
-def _retracted(ws: Workspace, sids) -> bool:
+def _retracted(ws: Workspace, sids: tuple[str, ...]) -> bool:
     """True when there are sources and every one of them is retracted or relays a retracted one."""
     return bool(sids) and all(ws.source(s) is not None and discredited(ws, s) for s in sids)
 
 
-def _bar(ws: Workspace, spec: ChartSpec, items: list[Evidence], refs):
+def _bar(ws: Workspace, spec: ChartSpec, items: list[Evidence], refs: Mapping[str, int] | None
+         ) -> tuple[list[Bar], list[str], str, int, list[Dropped]]:
     # Candidates per (actor, metric), in workspace order.
     found: dict[tuple[str, str], list[tuple[int, int, float, Figure, Evidence]]] = {}
     metrics_seen: list[str] = []
-    dropped: dict[tuple, tuple] = {}
+    dropped: dict[tuple[str, str, float], Dropped] = {}
     skipped = 0
     order = 0
     for item in items:
@@ -278,10 +287,11 @@ def _bar(ws: Workspace, spec: ChartSpec, items: list[Evidence], refs):
     chosen: dict[tuple[str, str], tuple[float, Figure, tuple[Value, ...], tuple[str, ...]]] = {}
     for key, cands in found.items():
         _, _, value, fig, _ = min(cands, key=lambda c: (c[0], c[1]))
-        by_value: dict[float, list] = {}
+        by_value: dict[float, list[tuple[Figure, Evidence]]] = {}
         for _, _, v, f, it in cands:
             by_value.setdefault(v, []).append((f, it))
-        values, sids_all = [], []
+        values: list[Value] = []
+        sids_all: list[str] = []
         for v in sorted(by_value):
             pairs = by_value[v]
             sids = tuple(dict.fromkeys(s for f, it in pairs for s in _figure_sources(f, it) if s))
@@ -294,9 +304,9 @@ def _bar(ws: Workspace, spec: ChartSpec, items: list[Evidence], refs):
         if actor not in actors:
             actors.append(actor)
 
-    def sort_key(actor: str) -> tuple:
+    def sort_key(actor: str) -> tuple[object, ...]:
         # Descending by the first metric; actors without it follow, by the next metric, etc.
-        key: list = []
+        key: list[object] = []
         for m in metrics:
             hit = chosen.get((actor, m))
             key += [hit is None, -hit[0] if hit else 0.0]
@@ -314,16 +324,17 @@ def _bar(ws: Workspace, spec: ChartSpec, items: list[Evidence], refs):
             hit = chosen.get((actor, m))
             if hit is None:
                 continue
-            value, fig, values, sids = hit
-            primary = next(x for x in values if x.value == value)
-            bars.append(Bar(actor, ws.metric(m).label, slot, value, primary.approx, units[m], values,
+            value, fig, hit_values, sids = hit
+            primary = next(x for x in hit_values if x.value == value)
+            bars.append(Bar(actor, ws.metric(m).label, slot, value, primary.approx, units[m], hit_values,
                             panels.index(units[m])))
             sources += [s for s in sids if s not in sources]
     alt = _bar_alt(ws, spec, metrics, units, actors, bars, skipped, more, list(dropped.values()), refs)
     return bars, sources, alt, more, list(dropped.values())
 
 
-def _metric_unit(ws: Workspace, metric: str, found) -> str:
+def _metric_unit(ws: Workspace, metric: str,
+                 found: dict[tuple[str, str], list[tuple[int, int, float, Figure, Evidence]]]) -> str:
     """A metric's unit: declared, else the unit its first plotted figure gives."""
     declared = ws.metric(metric).unit
     if declared:
@@ -334,7 +345,9 @@ def _metric_unit(ws: Workspace, metric: str, found) -> str:
     return ""
 
 
-def _bar_alt(ws, spec, metrics, units, actors, bars, skipped, more, dropped, refs) -> str:
+def _bar_alt(ws: Workspace, spec: ChartSpec, metrics: list[str], units: dict[str, str], actors: list[str],
+             bars: list[Bar], skipped: int, more: int, dropped: list[Dropped], refs: Mapping[str, int] | None
+             ) -> str:
     if not bars:
         what = _join([ws.metric(m).label.lower() for m in spec.metrics]) if spec.metrics else "figures"
         text = f"Bar chart with no data: the evidence reports no {what} to plot."
@@ -393,8 +406,8 @@ def date_text(iso: str, precision: str) -> str:
     return f"{day.day} {MONTHS[day.month - 1][:3]} {day.year}"
 
 
-def _timeline(ws: Workspace, items: list[Evidence]):
-    dated = []
+def _timeline(ws: Workspace, items: list[Evidence]) -> tuple[list[Event], list[str], str, int]:
+    dated: list[tuple[dt.date, int, Event, Evidence]] = []
     undated: list[str] = []
     for order, item in enumerate(items):
         label = " ".join(str(item.event or "").split())
@@ -446,7 +459,7 @@ def _timeline(ws: Workspace, items: list[Evidence]):
     return events, sources, alt, more
 
 
-def _confidence(ws: Workspace, items: list[Evidence]):
+def _confidence(ws: Workspace, items: list[Evidence]) -> tuple[list[LevelCount], list[str], str]:
     counts = {lv.key: 0 for lv in ws.scale.levels}
     unknown = 0
     for item in items:

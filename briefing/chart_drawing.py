@@ -27,6 +27,10 @@ from typing import BinaryIO
 
 from briefing.chart_data import MONTHS, ChartData, Event, Value, cjk_font_file, date_text, short_number
 
+if TYPE_CHECKING:  # for annotations only: matplotlib is imported when a chart is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
 log = logging.getLogger(__name__)
 
 WIDTH_IN = 6.5  # prints about 16 cm wide, so sizes below are true print sizes
@@ -137,7 +141,7 @@ def start(datas: Sequence[ChartData], cache_dir: Path, svg: bool = False) -> Dra
 
 # Memoises a one-time set-up of the process's matplotlib (import, backend, fonts): no build state.
 @functools.cache
-def _matplotlib():
+def _matplotlib() -> tuple[ModuleType, tuple[str, ...]]:
     """Import matplotlib (Agg) once and register the CJK fallback font if one is installed."""
     import matplotlib  # deferred, here and below: ~1 s of imports, only when a chart is drawn
 
@@ -152,7 +156,7 @@ def _matplotlib():
     return matplotlib, tuple(families)
 
 
-def _rc(families: tuple[str, ...]) -> dict:
+def _rc(families: tuple[str, ...]) -> dict[str, Any]:
     return {
         "svg.hashsalt": "briefing",  # stable ids in the SVG, so identical bytes per run
         "svg.fonttype": "path",  # text as outlines: the PDF needs no font from the SVG
@@ -169,7 +173,7 @@ def _rc(families: tuple[str, ...]) -> dict:
 
 
 @contextlib.contextmanager
-def _glyph_warnings_to_log():
+def _glyph_warnings_to_log() -> Iterator[None]:
     """Route matplotlib's "Glyph missing" warnings to the debug log; re-issue any others."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -183,7 +187,7 @@ def _glyph_warnings_to_log():
 
 
 @contextlib.contextmanager
-def _quiet_font_log():
+def _quiet_font_log() -> Iterator[None]:
     """Keep font_manager's fallback chatter (e.g. no bold CJK face) out of the user's log."""
     logger = logging.getLogger("matplotlib.font_manager")
     level = logger.level
@@ -195,7 +199,7 @@ def _quiet_font_log():
 
 
 @contextlib.contextmanager
-def chart_style():
+def chart_style() -> Iterator[None]:
     """Matplotlib settings for drawing and saving charts; restores the caller's on exit."""
     mpl, families = _matplotlib()
     with mpl.rc_context(), _glyph_warnings_to_log(), _quiet_font_log():
@@ -227,7 +231,7 @@ def _dejavu_cmap() -> frozenset[int]:
     return frozenset(font_manager.get_font(path).get_charmap())
 
 
-def _save_atomic(fig, path: Path, **kwargs) -> None:
+def _save_atomic(fig: Figure, path: Path, **kwargs: Any) -> None:
     """Save via a temp file in the same folder and os.replace, so no half file is ever seen."""
     _write_atomic(path, lambda fh: fig.savefig(fh, **kwargs))
 
@@ -246,7 +250,7 @@ def _write_atomic(path: Path, write: Callable[[BinaryIO], object]) -> None:
         raise
 
 
-def draw(data: ChartData):
+def draw(data: ChartData) -> Figure:
     """Draw one chart as a matplotlib Figure (call inside `chart_style()`)."""
     if data.empty:
         return _draw_empty(data)
@@ -271,11 +275,11 @@ def _figure(height_in: float):
 class _Measure:
     """Text sizes in points, measured with the Agg renderer."""
 
-    def __init__(self, fig):
+    def __init__(self, fig: Figure) -> None:
         self.fig = fig
-        self.renderer = fig.canvas.get_renderer()
+        self.renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]  # an Agg canvas (_figure)
 
-    def __call__(self, text: str, **kwargs) -> tuple[float, float]:
+    def __call__(self, text: str, **kwargs: Any) -> tuple[float, float]:
         t = self.fig.text(0, 0, text, **kwargs)
         box = t.get_window_extent(self.renderer)
         t.remove()
@@ -317,14 +321,18 @@ class _HBar:
     label: str
 
 
-def _draw_bar(data: ChartData):
-    panels = []
+# A panel of bars: its groups (label, bars), its value-axis label, its legend (metric, colour, hatch).
+Panel: TypeAlias = tuple[list[tuple[str, list[_HBar]]], str, list[tuple[str, str, str]]]
+
+
+def _draw_bar(data: ChartData) -> Figure:
+    panels: list[Panel] = []
     for p in sorted({b.panel for b in data.series}):
         bars = [b for b in data.series if b.panel == p]
         metrics = {b.slot: b.metric for b in bars}
         # Several metrics on one axis differ by pattern as well as colour; one alone needs no pattern.
         hatch = {s: HATCHES[k % len(HATCHES)] if len(metrics) > 1 else "" for k, s in enumerate(sorted(metrics))}
-        groups: dict[str, list] = {}
+        groups: dict[str, list[_HBar]] = {}
         for b in bars:
             values = b.values or (Value(b.value, b.approx, ""),)
             label = " vs ".join(_value_label(x, b.unit) for x in values)
@@ -355,13 +363,14 @@ def _value_label(v: Value, unit: str) -> str:
     return f"{text} {v.refs}" if v.refs else text
 
 
-def _draw_confidence(data: ChartData):
+def _draw_confidence(data: ChartData) -> Figure:
     groups = [(c.label, [_HBar(float(c.count), float(c.count), (), c.color, "", str(c.count))])
               for c in data.series]
     return _hbars([(groups, "Number of claims", [])], False, integer=True)
 
 
-def _hbars(panels, log_scale: bool, integer: bool = False, note: str = "", range_key: bool = False):
+def _hbars(panels: list[Panel], log_scale: bool, integer: bool = False, note: str = "",
+           range_key: bool = False) -> Figure:
     """Panels of horizontal bars grouped by label, values labelled at the bar ends, laid out in points.
 
     Each panel is (groups, x-axis label, legend); panels stack top to bottom and share the label
@@ -501,7 +510,7 @@ def place_labels(xs: Sequence[float], widths: Sequence[float], limit: float) -> 
     for i in sorted(range(len(xs)), key=lambda k: (-xs[k], k)):
         x, w = xs[i], widths[i]
         start, end = x, min(x + w, limit)
-        best = None
+        best: Placed | None = None
         for side in (1, -1):
             same = [p for p in done if p.side == side]
             # Stems that start inside this label's span rise to their level: go above them.
@@ -510,12 +519,13 @@ def place_labels(xs: Sequence[float], widths: Sequence[float], limit: float) -> 
                 level += 1
             if best is None or level < best.level:
                 best = Placed(x, side, level, start, end)
+        assert best is not None  # both sides were tried
         placed[i] = best
         done.append(best)
     return placed  # type: ignore[return-value]
 
 
-def _draw_timeline(data: ChartData):
+def _draw_timeline(data: ChartData) -> Figure:
     events: list[Event] = list(data.series)
     days = [dt.date.fromisoformat(e.date).toordinal() for e in events]
     first, last = min(days), max(days)
@@ -585,14 +595,16 @@ def _draw_timeline(data: ChartData):
     return fig
 
 
-def _draw_timeline_key(fig, measure, events: list[Event], days, d_lo: float, d_hi: float, more: int = 0):
+def _draw_timeline_key(fig: Figure, measure: _Measure, events: list[Event], days: list[int], d_lo: float,
+                       d_hi: float, more: int = 0) -> Figure:
     """Dense timelines: numbered markers on the axis and a two-column key of dates and labels."""
     fw = WIDTH_IN * PT
     axis_len = fw - 2 * MARGIN
     xs = _marker_xs(days, d_lo, d_hi, axis_len)
 
     # Marker numbers above the axis, stacked in rows where neighbours would touch.
-    numbers, row_end = [], []
+    numbers: list[int] = []
+    row_end: list[float] = []
     for i, x in enumerate(xs):
         w = measure(str(i + 1), fontsize=DATE_SIZE)[0]
         row = next((r for r, end in enumerate(row_end) if end + 1.5 < x - w / 2), len(row_end))
@@ -646,7 +658,7 @@ def _draw_timeline_key(fig, measure, events: list[Event], days, d_lo: float, d_h
     return fig
 
 
-def _marker_xs(days, d_lo: float, d_hi: float, axis_len: float) -> list[float]:
+def _marker_xs(days: list[int], d_lo: float, d_hi: float, axis_len: float) -> list[float]:
     """Marker positions in points; events a few days apart are nudged right until they clear."""
     xs = [MARGIN + (d - d_lo) / (d_hi - d_lo) * axis_len for d in days]
     for i in range(1, len(xs)):  # events are in date order
@@ -654,7 +666,7 @@ def _marker_xs(days, d_lo: float, d_hi: float, axis_len: float) -> list[float]:
     return xs
 
 
-def _points_axes(fig, height: float):
+def _points_axes(fig: Figure, height: float) -> Axes:
     """An invisible axes over the whole figure whose data units are points."""
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(0, WIDTH_IN * PT)
@@ -663,7 +675,7 @@ def _points_axes(fig, height: float):
     return ax
 
 
-def _time_axis(ax, d_lo: float, d_hi: float, axis_len: float, y_axis: float) -> None:
+def _time_axis(ax: Axes, d_lo: float, d_hi: float, axis_len: float, y_axis: float) -> None:
     """The axis line with month ticks and month/year labels underneath."""
     ax.plot([MARGIN, MARGIN + axis_len], [y_axis, y_axis], color=RULE, lw=1.0, zorder=1, solid_capstyle="butt")
     for day, major, label in _timeline_ticks(d_lo, d_hi):
@@ -676,7 +688,7 @@ def _time_axis(ax, d_lo: float, d_hi: float, axis_len: float, y_axis: float) -> 
                     bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "linewidth": 0})
 
 
-def _markers(ax, events: list[Event], xs, ys, size: float = 6.0) -> None:
+def _markers(ax: Axes, events: list[Event], xs: Sequence[float], ys: Sequence[float], size: float = 6.0) -> None:
     """Confidence markers (a shape and a colour per level): filled for exact dates, hollow for month or year."""
     for e, x, y in zip(events, xs, ys, strict=True):
         exact = e.precision == "day"
@@ -689,7 +701,7 @@ def level_marker(rank: int) -> str:
     return LEVEL_MARKERS[rank % len(LEVEL_MARKERS)]
 
 
-def _timeline_legend(fig, events: list[Event], height: float, more: int = 0) -> None:
+def _timeline_legend(fig: Figure, events: list[Event], height: float, more: int = 0) -> None:
     """One row: the confidence levels present, in scale order, and the hollow partial-date marker."""
     from matplotlib.lines import Line2D  # deferred: matplotlib (see _matplotlib)
 

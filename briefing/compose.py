@@ -65,7 +65,7 @@ class Composed:
 class FigurePlacer:
     """Numbers charts in the order the template places them (a method call, allowed by the sandbox)."""
 
-    def __init__(self, datas: dict[str, ChartData], attribution=lambda d: ""):
+    def __init__(self, datas: dict[str, ChartData], attribution: Callable[[ChartData], str] = lambda d: "") -> None:
         self._datas = datas
         self._attribution = attribution  # ChartData -> "alleged by X; disputed by Y" for its caption
         self._placed: dict[str, ChartRef] = {}
@@ -106,7 +106,7 @@ def _chart_note(d: ChartData) -> Markup:
     return Markup(out)
 
 
-def reference_numbers(ast: dict) -> dict[str, int]:
+def reference_numbers(ast: Json) -> dict[str, int]:
     """Each source's number as the reader sees it: its place in citeproc's list (first citation order)."""
     refs = _find_refs(ast.get("blocks", []))
     if refs is not None:
@@ -117,20 +117,21 @@ def reference_numbers(ast: dict) -> dict[str, int]:
     return order
 
 
-def _find_refs(blocks):
+def _find_refs(blocks: object) -> Nodes | None:
     for b in blocks if isinstance(blocks, list) else ():
         if not isinstance(b, dict):
             continue
         if b.get("t") == "Div":
             if b["c"][0][0] == "refs":
-                return b["c"][1]
+                refs: Nodes = b["c"][1]
+                return refs
             found = _find_refs(b["c"][1])
             if found is not None:
                 return found
     return None
 
 
-def _cites(node, order: dict[str, int]) -> None:
+def _cites(node: object, order: dict[str, int]) -> None:
     """Source ids in the order pandoc meets their first citation."""
     stack = [node]
     while stack:
@@ -144,7 +145,7 @@ def _cites(node, order: dict[str, int]) -> None:
             stack.extend(reversed(n))
 
 
-def _set_alt(node, alts: dict[str, str]) -> None:
+def _set_alt(node: object, alts: dict[str, str]) -> None:
     """Put each chart's final alt text (with reference numbers) in its image's title."""
     stack = [node]
     while stack:
@@ -171,12 +172,13 @@ def source_date_epoch(ws: Workspace) -> int:
     return int(dt.datetime(d.year, d.month, d.day, tzinfo=dt.UTC).timestamp())
 
 
-def _meta_value(value) -> Markup:
+def _meta_value(value: object) -> Markup:
     """A metadata value: pandoc reads YAML metadata strings as Markdown, so escape, then single-quote."""
     return Markup("'" + str(escape(value)).replace("'", "''") + "'")
 
 
-def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, FigurePlacer, dict]:
+def context(ws: Workspace, audience: Audience, changes: Changes | None = None
+            ) -> tuple[dict[str, Any], FigurePlacer, dict[str, Callable[..., Any]]]:
     """The variables and filters a template sees."""
     selected = audience.selected_charts(ws.charts)
     specs = {c.id: c for c in selected}
@@ -188,7 +190,7 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
     def chart_ids(kind: str) -> list[str]:
         return [i for i in wanted if specs[i].kind == kind]
 
-    def label(value) -> Markup:
+    def label(value: str | Level | Evidence) -> Markup:
         """The confidence tag of a claim, a level, or a level's key."""
         if isinstance(value, str):
             level = ws.scale.get(value)
@@ -207,7 +209,7 @@ def context(ws: Workspace, audience: Audience, changes=None) -> tuple[dict, Figu
         "figures": placer, "chart_ids": chart_ids, "changes": changes,
         "audience_metrics": tuple(dict.fromkeys(metrics)),
     }
-    filters = {
+    filters: dict[str, Callable[..., Any]] = {
         "cite": cite, "label": label, "disputed": disputed_markup, "human_date": human_date, "source_name": source_name,
         "number": human_number, "amount": amount, "meta_value": _meta_value, "attr": lambda v: Markup(attr(v)),
     }

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from .model import Source
 from .sourcing import retraction_text
 
 DATE_VARIABLES = ("accessed", "original-date", "event-date", "submitted", "available-date")
 
 
-def csl_date(value: str) -> dict:
+def csl_date(value: str) -> dict[str, Any]:
     """A date as spec.Checker leaves it (ISO, an ISO range `a/b`, or `literal:text`) as a CSL date."""
     if value.startswith("literal:"):
         return {"literal": value.removeprefix("literal:")}
@@ -18,9 +21,9 @@ def csl_date(value: str) -> dict:
         return {"literal": value}
 
 
-def csl_item(s: Source) -> dict:
+def csl_item(s: Source) -> dict[str, Any]:
     """One source as a CSL JSON item (our own fields left out)."""
-    item: dict = {"id": s.id, "type": s.csl_type, "title": s.title}
+    item: dict[str, Any] = {"id": s.id, "type": s.csl_type, "title": s.title}
     if s.container_title:
         item["container-title"] = s.container_title
     if s.publisher:
@@ -42,6 +45,6 @@ def csl_item(s: Source) -> dict:
     return item
 
 
-def bibliography(sources) -> list[dict]:
+def bibliography(sources: Iterable[Source]) -> list[dict[str, Any]]:
     """The CSL JSON bibliography for a list of sources."""
     return [csl_item(s) for s in sources]

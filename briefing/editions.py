@@ -8,12 +8,14 @@ so the terminal and the document can never disagree.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import hashlib
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 import yaml
 
@@ -94,7 +96,7 @@ class Edition:
     path: str = ""
 
     @property
-    def state(self) -> tuple:
+    def state(self) -> tuple[object, ...]:
         """What `compare` can report, so publishing is refused exactly when `diff` would say "none"."""
         return (self.claims, tuple((s.id, s.retracted) for s in self.sources),
                 tuple((j.id, tuple(sorted(set(j.rests_on)))) for j in self.judgements))
@@ -133,7 +135,7 @@ def snapshot(ws: Workspace, number: int = 0, date: str = "") -> Edition:
                    tuple(sorted(judgements, key=lambda j: (j.id, j.section))))
 
 
-def _figure_order(f: FigureSnap):
+def _figure_order(f: FigureSnap) -> tuple[str, str, str, float]:
     return (f.actor.casefold(), f.metric, f.source, f.value)
 
 
@@ -174,14 +176,14 @@ def _rel(root: Path, path: Path) -> str:
 def to_yaml(ed: Edition) -> str:
     """The text of editions/<N>.yaml: a header, then sorted, block-style YAML."""
 
-    def dump(data) -> str:
+    def dump(data: object) -> str:
         # Keys in the fixed order built below (id first, for readable reviews), lists sorted by id;
         # lists of plain values (ids, figures) stay on one line.
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=None, width=100)
 
     claims = []
     for c in ed.claims:
-        d = {"id": c.id, "title": c.title, "date": c.date, "confidence": c.confidence}
+        d: dict[str, Any] = {"id": c.id, "title": c.title, "date": c.date, "confidence": c.confidence}
         if c.shown != c.confidence:
             d["capped_to"] = c.shown
         d.update({"reason": c.reason, "sources": list(c.sources), "hash": c.hash})
@@ -204,15 +206,15 @@ def to_yaml(ed: Edition) -> str:
 class _Reader:
     """Converts a parsed edition file, raising a one-line error with file and line on the first fault."""
 
-    def __init__(self, rel: str):
+    def __init__(self, rel: str) -> None:
         self.rel = rel
 
-    def fail(self, node, message: str):
+    def fail(self, node: object, message: str) -> NoReturn:
         pos = getattr(node, "pos", None)
         raise BriefingError(f"{message} (a corrupt edition record; restore it from version control)", self.rel,
                             pos.line if pos else 1, pos.column if pos else 1)
 
-    def map(self, node, what: str) -> YMap:
+    def map(self, node: object, what: str) -> YMap:
         if not isinstance(node, YMap):
             self.fail(node, f"{what} must be a mapping")
         return node

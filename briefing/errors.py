@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .model import Pos
@@ -60,6 +61,6 @@ class BriefingError(Exception):
         return printable(f"{where}: error: {self.message}")
 
 
-def errors_in(problems) -> list[Problem]:
+def errors_in(problems: Iterable[Problem]) -> list[Problem]:
     """The problems that are errors (warnings do not fail a check)."""
     return [p for p in problems if p.severity == "error"]

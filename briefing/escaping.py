@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Iterable
 
 from markupsafe import Markup
 
@@ -18,11 +19,11 @@ class MdMarkup(Markup):
     __slots__ = ()
 
     @classmethod
-    def escape(cls, s) -> MdMarkup:
+    def escape(cls, s: object) -> MdMarkup:
         return escape(s)
 
 
-def escape(value) -> Markup:
+def escape(value: object) -> MdMarkup:
     """Backslash-escape every ASCII punctuation character and fold whitespace; Markup passes through."""
     if hasattr(value, "__html__"):
         return MdMarkup(value.__html__())
@@ -34,20 +35,20 @@ def escape(value) -> Markup:
     return MdMarkup("".join("\\" + ch if ch in _PUNCT else ch for ch in text))
 
 
-def markup_join(seq):
+def markup_join(seq: Iterable[object]) -> str:
     """Jinja's `~` concatenation under autoescape: plain when all parts are plain, else Markdown-escaped."""
     parts = [v if hasattr(v, "__html__") else str(v) for v in seq]
     if any(hasattr(v, "__html__") for v in parts):
         return MdMarkup("").join(parts)
-    return "".join(parts)
+    return "".join(str(v) for v in parts)  # all str here
 
 
-def finalize(value):
+def finalize(value: object) -> MdMarkup:
     """Jinja finalize hook: whatever a template prints is escaped unless it is already Markup."""
     return escape(value)
 
 
-def attr(value) -> str:
+def attr(value: object) -> str:
     """A value safe inside a double-quoted pandoc attribute."""
     text = _CONTROL.sub("", _WS.sub(" ", str(value)))
     return text.replace("\\", "\\\\").replace('"', '\\"')

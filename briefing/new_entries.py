@@ -6,6 +6,7 @@ reach a reader half filled in.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import datetime as dt
 import json
@@ -205,7 +206,7 @@ def new_source(root: Path, sid: str | None = None, title: str = "",
     else:
         original = NEW_SOURCES_FILE.format(schema=schema_ref(root, "sources.schema.json", "."))
     refs, indent = _references(original)
-    taken = {str(r["id"].value) for r in refs if isinstance(r, YMap) and isinstance(r.get("id"), Scalar)}
+    taken = {str(rid.value) for r in refs if isinstance(r, YMap) and isinstance(rid := r.get("id"), Scalar)}
     if sid:
         sid = _check_id(sid, "source")
         if sid in taken:
@@ -221,7 +222,8 @@ def new_source(root: Path, sid: str | None = None, title: str = "",
     new_text = text + entry
     after, _ = _references(new_text)  # the appended text must land in the list, as its last entry
     last = after[-1] if after else None
-    if len(after) != len(refs) + 1 or not isinstance(last, YMap) or str(last["id"].value) != sid:
+    if len(after) != len(refs) + 1 or not isinstance(last, YMap) or not isinstance(last_id := last.get("id"), Scalar) \
+            or str(last_id.value) != sid:
         raise BriefingError("cannot append to the references list safely; add the entry by hand", "sources.yaml")
     line = len(text.splitlines()) + entry.splitlines().index(f"{' ' * indent}- id: {sid}") + 1
     if path.exists() and path.read_text("utf-8-sig") != original:

@@ -14,6 +14,7 @@ Routes, and nothing else (every other path is 404, so no URL can reach a file ou
 
 from __future__ import annotations
 
+import argparse
 import base64
 import contextlib
 import hashlib
@@ -26,12 +27,16 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 import yaml
 
 from .errors import BriefingError
 from .watch import watch
+
+if TYPE_CHECKING:  # for annotations only: build is loaded when the watch starts
+    from .build import BuildResult
 
 HOST = "127.0.0.1"
 SCRIPT_PATH = "/__preview__/reload.js"
@@ -99,7 +104,7 @@ class PreviewState:
         self.error: str | None = None
         self.closing = False
 
-    def update(self, result, errors: list[str]) -> None:
+    def update(self, result: BuildResult | None, errors: list[str]) -> None:
         """Record a build (watch's on_build): a good one replaces the page, a failed one only sets the error."""
         with self.cond:
             self.version += 1
@@ -114,7 +119,7 @@ class PreviewState:
                 self.error = f"{first}{more}{keep}"
             self.cond.notify_all()
 
-    def message(self) -> dict:
+    def message(self) -> dict[str, Any]:
         """The event a page receives: what to show now."""
         return {"version": self.version, "built": self.built,
                 "page": f"/{self.page}" if self.page else None, "error": self.error}
@@ -151,7 +156,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         pass  # the terminal shows builds, not requests
 
     def do_HEAD(self) -> None:  # noqa: N802
@@ -163,8 +168,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         state = self.server.state
         if path == "/":
-            page = wrapper_page(state, self.server.title).encode("utf-8")
-            return self._send(HTTPStatus.OK, page, "text/html; charset=utf-8", csp=WRAPPER_CSP, head=head)
+            wrapper = wrapper_page(state, self.server.title).encode("utf-8")
+            return self._send(HTTPStatus.OK, wrapper, "text/html; charset=utf-8", csp=WRAPPER_CSP, head=head)
         if path == SCRIPT_PATH:
             return self._send(HTTPStatus.OK, RELOAD_JS.encode("utf-8"), "text/javascript; charset=utf-8", head=head)
         if path == EVENTS_PATH and not head:
@@ -173,6 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
             page = state.page
         if page and path == f"/{page}":
             # Only ever this one file, by the name the build gave it: no path from the URL reaches the disk.
+            data: bytes | None
             try:
                 data = (self.server.out_dir / page).read_bytes()
             except OSError:
@@ -305,7 +311,7 @@ class Preview:
         self.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
 
@@ -316,6 +322,6 @@ def _title(root: Path) -> str:
         if path.stat().st_size > 1 << 20:
             return "Briefing"
         data = yaml.safe_load(path.read_text("utf-8"))
-        if isinstance(data, dict) and isinstance(data.get("title"), str):
-            return data["title"]
+        if isinstance(data, dict) and isinstance(title := data.get("title"), str):
+            return title
     return "Briefing"

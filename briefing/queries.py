@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from markupsafe import Markup
 
@@ -138,7 +140,7 @@ class Selection:
     shown: tuple[Evidence, ...]
     rest: int
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Evidence]:
         return iter(self.shown)
 
     def __len__(self) -> int:
@@ -154,9 +156,9 @@ def source_name(s: Source) -> str:
     return s.title
 
 
-def _and(names) -> str:
-    names = list(names)
-    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+def _and(names: Iterable[str]) -> str:
+    listed = list(names)
+    return ", ".join(listed[:-1]) + " and " + listed[-1] if len(listed) > 1 else "".join(listed)
 
 
 @dataclass(frozen=True)
@@ -219,7 +221,7 @@ class CitedSource:
 class Queries:
     """Everything a template may ask of the evidence; all methods are read-only."""
 
-    def __init__(self, ws: Workspace, audience_name: str = "", rank_by=()):
+    def __init__(self, ws: Workspace, audience_name: str = "", rank_by: Iterable[str] = ()) -> None:
         self._ws = ws
         self._audience = audience_name
         self._rank_by = tuple(rank_by)  # judgement sections whose evidence a condensed list shows first
@@ -228,13 +230,16 @@ class Queries:
         self.levels = ws.scale.levels
         self.evidence = tuple(sorted(ws.evidence, key=lambda e: (e.date, e.id)))
         self.sources = ws.sources
-        self._supporting: dict[str, list] | None = None  # claim id -> (section, judgement) resting on it
+        # claim id -> (section, judgement) resting on it
+        self._supporting: dict[str, list[tuple[str, Judgement]]] | None = None
         self._mentioned: dict[str, int] | None = None  # claim id -> first mention in the rank_by judgements
 
     # -- claims ----------------------------------------------------------------------------
     def level(self, item: Evidence) -> Level:
         """The confidence level of a claim."""
-        return self._ws.scale.get(item.confidence)
+        level = self._ws.scale.get(item.confidence)
+        assert level is not None, item.confidence  # check refuses a claim at an unknown level
+        return level
 
     def section_of(self, item: Evidence) -> str:
         """Which section a claim belongs to: its level's, or a less certain hinted one; disputes are alleged."""
@@ -266,7 +271,7 @@ class Queries:
             raise ValueError(f"no confidence level '{key}'; the scale has: {', '.join(self._ws.scale.keys)}")
         return [e for e in self.evidence if self.level(e).rank <= floor.rank]
 
-    def by_tag(self, *tags) -> list[Evidence]:
+    def by_tag(self, *tags: str | Iterable[str]) -> list[Evidence]:
         """Claims carrying any of the tags (each argument a tag or a list of tags)."""
         wanted = set(_flat(tags))
         return [e for e in self.evidence if wanted & set(e.tags)]
@@ -275,7 +280,7 @@ class Queries:
         """Claims dated within [start, end] (ISO dates; either may be empty)."""
         return [e for e in self.evidence if (not start or e.date >= start) and (not end or e.date[:len(end)] <= end)]
 
-    def events(self, *tags) -> list[Evidence]:
+    def events(self, *tags: str | Iterable[str]) -> list[Evidence]:
         """Dated events (claims with an `event` label), in date order; optionally only those with a tag."""
         wanted = set(_flat(tags))
         return [e for e in self.evidence if e.event and (not wanted or wanted & set(e.tags))]
@@ -298,7 +303,7 @@ class Queries:
         `rank_by` sections rest on it, in that order, then how many of any section."""
         return tuple(len(self.supporting(item, s)) for s in self._rank_by) + (len(self.supporting(item)),)
 
-    def ranked(self, items) -> list[Evidence]:
+    def ranked(self, items: Iterable[Evidence]) -> list[Evidence]:
         """Claims, those that matter most first (see `weight`); on a tie, the one the `rank_by` judgements
         name first, then the more confident, then the earlier."""
         if self._mentioned is None:  # the analyst's own order: judgement by judgement, rests_on in order
@@ -307,16 +312,17 @@ class Queries:
                 for j in self.judgements(section):
                     for eid in j.rests_on:
                         self._mentioned.setdefault(eid, len(self._mentioned))
-        last = len(self._mentioned)
-        return sorted(items, key=lambda e: (tuple(-n for n in self.weight(e)), self._mentioned.get(e.id, last),
+        mentioned = self._mentioned
+        last = len(mentioned)
+        return sorted(items, key=lambda e: (tuple(-n for n in self.weight(e)), mentioned.get(e.id, last),
                                             self.level(e).rank, e.date, e.id))
 
-    def select(self, items, limit: int = 0) -> Selection:
+    def select(self, items: Iterable[Evidence], limit: int = 0) -> Selection:
         """The `limit` claims that matter most (see `ranked`), in that order; all of them when limit is 0."""
-        items = list(items)
-        if not limit or limit >= len(items):
-            return Selection(tuple(items), 0)
-        return Selection(tuple(self.ranked(items)[:limit]), len(items) - limit)
+        listed = list(items)
+        if not limit or limit >= len(listed):
+            return Selection(tuple(listed), 0)
+        return Selection(tuple(self.ranked(listed)[:limit]), len(listed) - limit)
 
     def item(self, eid: str) -> Evidence | None:
         """One claim by id."""
@@ -363,14 +369,15 @@ class Queries:
         accusers = item.alleged_by or tuple(dict.fromkeys(self.actors(item, "accuser")))
         if accusers:
             return Attribution(accusers, disputed)
-        ors = [self._ws.source(o) for o in sorted(origins(self._ws, item, retracted=True))]
+        # (an origin is always a known source: `roots` follows only ids that resolve)
+        ors = [s for o in sorted(origins(self._ws, item, retracted=True)) if (s := self._ws.source(o))]
         # The party itself (its publisher), not the channel it published through (a blog or outlet name).
         interested = tuple(dict.fromkeys(o.publisher or source_name(o) for o in ors if o.interested))
         if interested:
             return Attribution(interested, disputed)
         return Attribution(tuple(dict.fromkeys(source_name(o) for o in ors)), disputed, "reported")
 
-    def combined_attribution(self, items) -> Attribution:
+    def combined_attribution(self, items: Iterable[Evidence]) -> Attribution:
         """One attribution for several claims (a figure row, a chart): every accuser and disputer, once;
         "alleged" when any of them is alleged, else "reported"."""
         parts = [a for a in (self.attribution(e) for e in items) if a]
@@ -420,7 +427,7 @@ class Queries:
         return [(f, e) for e in self.evidence for f in e.figures
                 if (not metric or f.metric == metric) and (not actor or f.actor.casefold() == actor.casefold())]
 
-    def metric(self, mid: str):
+    def metric(self, mid: str) -> Metric:
         """A metric's declaration (`label`, `unit`); undeclared metrics get a label made from the id."""
         return self._ws.metric(mid)
 
@@ -428,9 +435,9 @@ class Queries:
         """A figure's unit: its own, else its metric's."""
         return self._ws.figure_unit(fig)
 
-    def key_figures(self, metrics=()) -> list[FigureRow]:
+    def key_figures(self, metrics: Sequence[str] = ()) -> list[FigureRow]:
         """Figures grouped by actor and metric, largest first; equal values from several sources are one."""
-        rows: dict[tuple[str, str], dict[float, list]] = {}
+        rows: dict[tuple[str, str], dict[float, list[tuple[Figure, Evidence]]]] = {}
         first: dict[tuple[str, str], str] = {}
         for f, e in self.figures():
             if metrics and f.metric not in metrics:
@@ -453,7 +460,7 @@ class Queries:
         order = {m: i for i, m in enumerate(metrics)} if metrics else {}
         return sorted(out, key=lambda r: (order.get(r.metric, len(order)), r.metric, r.retracted, -r.top, r.actor))
 
-    def largest(self, metrics=(), n: int = 3) -> list[FigureRow]:
+    def largest(self, metrics: Sequence[str] = (), n: int = 3) -> list[FigureRow]:
         """The n largest figures of one metric (the first listed that has any): a ranking never mixes units."""
         rows = [r for r in self.key_figures(metrics) if not r.retracted]
         if not rows:
@@ -478,7 +485,7 @@ class Queries:
         """The claims a judgement rests on."""
         return [e for e in (self._ws.item(i) for i in judgement.rests_on) if e]
 
-    def source(self, sid: str):
+    def source(self, sid: str) -> Source | None:
         """One source by id."""
         return self._ws.source(sid)
 
@@ -505,7 +512,7 @@ class Queries:
         return [(SOURCE_KIND_NAMES.get(k, k), n) for k, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
-def _flat(values) -> list[str]:
+def _flat(values: Iterable[Any]) -> list[str]:
     """Tags given as arguments, lists of tags, or both."""
     out: list[str] = []
     for v in values:
@@ -514,7 +521,7 @@ def _flat(values) -> list[str]:
 
 
 # -- filters: these return Markup, so the escaping finalize lets them through --------------------
-def cite(value) -> Markup:
+def cite(value: Any) -> Markup:
     """Citation markup for a claim, figure, dispute, source id or list of ids: '[@{a}; @{b}]'."""
     if isinstance(value, Evidence):
         ids = value.source_ids

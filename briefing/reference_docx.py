@@ -279,7 +279,7 @@ def _house_styles(levels: Sequence[Level], brand: str, font: str, theme: Theme) 
                 based_on="DefaultParagraphFont",
             )
         )
-    ids = [re.search(r'w:styleId="([^"]*)"', s).group(1) for s in styles]
+    ids = [m.group(1) for s in styles if (m := re.search(r'w:styleId="([^"]*)"', s))]  # each has one
     return "".join(styles), ids
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from briefing.pandoc import pandoc_path
+from briefing.pandoc_ast import Json, Nodes
 from briefing.reference_docx import (
     ALLEGATION_STYLE,
     BOX_TEXT_STYLE,
@@ -57,7 +58,7 @@ _PROCESSING_META = frozenset(
 )
 
 
-def _str(text: str) -> dict:
+def _str(text: str) -> Json:
     return {"t": "Str", "c": text}
 
 
@@ -81,11 +82,11 @@ def link_allowed(url: str) -> bool:
     return scheme in _LINK_SCHEMES and bool(parts.path)
 
 
-def _attr_get(attr: list, key: str) -> str | None:
+def _attr_get(attr: Nodes, key: str) -> str | None:
     return next((v for k, v in attr[2] if k == key), None)
 
 
-def _with_style(attr: list, style: str) -> list:
+def _with_style(attr: Nodes, style: str) -> Nodes:
     """Copy of attr with custom-style set, unless the template already chose one."""
     ident, classes, kvs = attr
     if any(k == "custom-style" for k, _ in kvs):
@@ -241,9 +242,9 @@ def _dumps(ast: dict[str, Any], charts: dict[str, Path], resource_dir: Path) -> 
     return json.dumps(doc, ensure_ascii=False, default=prep.default), prep.media
 
 
-def _title_block(meta: dict) -> dict:
+def _title_block(given: Json) -> Json:
     """Word's title block shows title, subtitle, author and date only: fold in edition and organisation."""
-    meta = {k: v for k, v in meta.items() if k not in _PROCESSING_META}
+    meta = {k: v for k, v in given.items() if k not in _PROCESSING_META}
     sep = [{"t": "Space"}, {"t": "Str", "c": "\u00b7"}, {"t": "Space"}]
     for extra, into in (("edition", "date"), ("organisation", "author")):
         add = meta.get(extra)
@@ -254,7 +255,7 @@ def _title_block(meta: dict) -> dict:
     return meta
 
 
-def prepare_docx_ast(ast: dict, charts: dict[str, Path], resource_dir: Path = Path(".")) -> dict:
+def prepare_docx_ast(ast: Json, charts: dict[str, Path], resource_dir: Path = Path(".")) -> Json:
     """A sanitised copy of the AST, ready for pandoc's DOCX writer (see the module docstring)."""
     return json.loads(_dumps(ast, charts, resource_dir)[0])
 
@@ -262,7 +263,7 @@ def prepare_docx_ast(ast: dict, charts: dict[str, Path], resource_dir: Path = Pa
 class DocxJob:
     """A running pandoc that writes one DOCX; call wait() to finish it (or kill() to abandon it)."""
 
-    def __init__(self, proc: subprocess.Popen, workdir: Path, out_path: Path):
+    def __init__(self, proc: subprocess.Popen[bytes], workdir: Path, out_path: Path) -> None:
         self.proc = proc
         self.out_path = out_path
         self._workdir = workdir
@@ -302,13 +303,14 @@ class DocxJob:
     def __enter__(self) -> DocxJob:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         if exc_type is not None:
             self.kill()
 
 
 def start_docx(
-    ast: dict,
+    ast: Json,
     out_path: Path,
     *,
     charts: dict[str, Path],
@@ -369,7 +371,7 @@ def start_docx(
 
 
 def render_docx(
-    ast: dict,
+    ast: Json,
     out_path: Path,
     *,
     charts: dict[str, Path],

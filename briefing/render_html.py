@@ -20,12 +20,20 @@ import html
 import io
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from .pandoc_ast import Json, Nodes
 from .render_docx import link_allowed
 from .theme import Theme as HouseTheme
 from .theme import packaged_theme
+
+if TYPE_CHECKING:  # for annotations only: ReportLab loads when a theme is made
+    from reportlab.lib.colors import Color
+
+    from .render_pdf.meta import DocMeta
 
 LITERAL_RAW = {"html", "html4", "html5", "tex", "latex"}  # as in the PDF: the author's own text, kept as text
 QUOTES = {"SingleQuote": ("\u2018", "\u2019"), "DoubleQuote": ("\u201c", "\u201d")}
@@ -103,7 +111,7 @@ def _rgb(hex_: str) -> tuple[float, float, float]:
     return tuple(int(hex_[i:i + 2], 16) / 255 for i in (1, 3, 5))  # type: ignore[return-value]
 
 
-def _hex(rgb) -> str:
+def _hex(rgb: Iterable[float]) -> str:
     return "#" + "".join(f"{round(max(0.0, min(1.0, c)) * 255):02X}" for c in rgb)
 
 
@@ -149,11 +157,12 @@ def _attr(text: str) -> str:
     return html.escape(_CONTROL.sub("\ufffd", text), quote=True)
 
 
-def stringify(inlines: list) -> str:
+def stringify(inlines: Nodes) -> str:
     """Plain text of inlines (title, alt text)."""
     out: list[str] = []
     for node in inlines or []:
-        t, c = node.get("t"), node.get("c")
+        t: Any = node.get("t")
+        c: Any = node.get("c")
         if t == "Str":
             out.append(c)
         elif t in ("Space", "SoftBreak", "LineBreak"):
@@ -205,7 +214,7 @@ def inline_svg(svg: bytes, *, prefix: str, label: str) -> str:
     return "".join(out)
 
 
-def _local(tag: str) -> str:
+def _local(tag: object) -> str:
     if not isinstance(tag, str):
         return ""  # comments and processing instructions
     if tag.startswith("{"):
@@ -264,7 +273,7 @@ class _State:
     chips: dict[str, str] = field(default_factory=dict)  # colour -> class name
     cites: dict[str, list[int]] = field(default_factory=dict)  # reference id -> citation numbers
     n_cites: int = 0
-    notes: list[list] = field(default_factory=list)
+    notes: list[Nodes] = field(default_factory=list)
     n_charts: int = 0
 
 
@@ -284,11 +293,12 @@ class _Html:
         return f' id="{_attr(ident)}"'
 
     # inlines -----------------------------------------------------------------------------------------
-    def inlines(self, nodes: list, in_link: bool = False) -> str:
+    def inlines(self, nodes: Nodes, in_link: bool = False) -> str:
         return "".join(self.inline(n, in_link) for n in nodes or [])
 
-    def inline(self, node: dict, in_link: bool) -> str:  # noqa: C901 - one branch per pandoc inline
-        t, c = node.get("t"), node.get("c")
+    def inline(self, node: Json, in_link: bool) -> str:  # noqa: C901 - one branch per pandoc inline
+        t: Any = node.get("t")
+        c: Any = node.get("c")
         if t == "Str":
             return _esc(c)
         if t in ("Space", "SoftBreak"):
@@ -324,7 +334,7 @@ class _Html:
             return f'<span class="alt">{self.inlines(c[1], in_link)}</span>'  # never fetched
         return ""
 
-    def cite(self, c: list, in_link: bool) -> str:
+    def cite(self, c: Nodes, in_link: bool) -> str:
         inner = self.inlines(c[1], in_link)
         if not inner:
             return ""
@@ -334,7 +344,7 @@ class _Html:
             self.st.cites.setdefault(f"ref-{citation['citationId']}", []).append(n)
         return f'<span class="cite" id="briefing-cite-{n}">{inner}</span>'
 
-    def link(self, c: list, in_link: bool) -> str:
+    def link(self, c: Nodes, in_link: bool) -> str:
         text = self.inlines(c[1], True)
         url = c[2][0]
         if in_link:
@@ -347,7 +357,7 @@ class _Html:
             return f'<a href="{_attr(url.strip())}" rel="noopener noreferrer">{text}</a>'
         return text  # javascript:, file:, data: … stay text
 
-    def span(self, c: list, in_link: bool) -> str:
+    def span(self, c: Nodes, in_link: bool) -> str:
         (ident, classes, kvs), content = c
         kv = dict(kvs)
         inner = self.inlines(content, in_link)
@@ -361,7 +371,7 @@ class _Html:
             return f'<strong{id_} class="disputed">{inner}</strong>'
         return f"<span{id_}>{inner}</span>" if id_ else inner
 
-    def note(self, blocks: list, in_link: bool) -> str:
+    def note(self, blocks: Nodes, in_link: bool) -> str:
         self.st.notes.append(blocks)
         n = len(self.st.notes)
         if in_link:
@@ -370,69 +380,70 @@ class _Html:
                 f' role="doc-noteref">{n}</a></sup>')
 
     # blocks ------------------------------------------------------------------------------------------
-    def blocks(self, nodes: list, *, tight: bool = False) -> str:
+    def blocks(self, nodes: Nodes, *, tight: bool = False) -> str:
         return "".join(self.block(n, tight) for n in nodes or [])
 
-    def block(self, node: dict, tight: bool = False) -> str:
-        t, c = node.get("t"), node.get("c")
+    def block(self, node: Json, tight: bool = False) -> str:
+        t: Any = node.get("t")
+        c: Any = node.get("c")
         handler = getattr(self, f"_b_{t}", None)
         return handler(c, tight) if handler else ""  # Null and block types newer than this renderer
 
-    def _b_Para(self, c: list, tight: bool) -> str:  # noqa: N802
+    def _b_Para(self, c: Nodes, tight: bool) -> str:  # noqa: N802
         image = _lone_image(c)
         if image is not None and image["c"][2][0].startswith("chart:"):
             return f'<div class="chart-wrap">{self.inline(image, False)}</div>\n'
         text = self.inlines(c)
         return f'<p dir="auto">{text}</p>\n' if text.strip() else ""
 
-    def _b_Plain(self, c: list, tight: bool) -> str:  # noqa: N802
+    def _b_Plain(self, c: Nodes, tight: bool) -> str:  # noqa: N802
         if tight:  # list items and table cells hold the text itself
             return self.inlines(c)
         return self._b_Para(c, tight)
 
-    def _b_Header(self, c: list, tight: bool) -> str:  # noqa: N802
+    def _b_Header(self, c: Nodes, tight: bool) -> str:  # noqa: N802
         level, (ident, _, _), inlines = c
         h = min(level + 1, 6)  # the page's h1 is the briefing's title
         return f'<h{h}{self.ident(ident)} dir="auto">{self.inlines(inlines)}</h{h}>\n'
 
-    def _b_CodeBlock(self, c: list, tight: bool) -> str:  # noqa: N802
+    def _b_CodeBlock(self, c: Nodes, tight: bool) -> str:  # noqa: N802
         return f"<pre><code>{_esc(c[1])}</code></pre>\n"
 
-    def _b_RawBlock(self, c: list, tight: bool) -> str:  # noqa: N802
+    def _b_RawBlock(self, c: Nodes, tight: bool) -> str:  # noqa: N802
         if c[0].lower() not in LITERAL_RAW or not c[1].strip():
             return ""
         return f"<pre><code>{_esc(c[1])}</code></pre>\n"
 
-    def _b_LineBlock(self, c: list, tight: bool) -> str:  # noqa: N802
+    def _b_LineBlock(self, c: Nodes, tight: bool) -> str:  # noqa: N802
         return '<p dir="auto">' + "<br>".join(self.inlines(line) for line in c) + "</p>\n"
 
     def _b_HorizontalRule(self, c: None, tight: bool) -> str:  # noqa: N802
         return "<hr>\n"
 
-    def _items(self, items: list) -> str:
+    def _items(self, items: Nodes) -> str:
         return "".join(f'<li dir="auto">{self.blocks(item, tight=True)}</li>\n' for item in items)
 
-    def _b_BulletList(self, c: list, tight: bool) -> str:  # noqa: N802
+    def _b_BulletList(self, c: Nodes, tight: bool) -> str:  # noqa: N802
         return f"<ul>\n{self._items(c)}</ul>\n"
 
-    def _b_OrderedList(self, c: list, tight: bool) -> str:  # noqa: N802
+    def _b_OrderedList(self, c: Nodes, tight: bool) -> str:  # noqa: N802
         (start, style, _), items = c
         attrs = f' start="{int(start)}"' if int(start) != 1 else ""
         if style["t"] in _OL_TYPE:
             attrs += f' type="{_OL_TYPE[style["t"]]}"'
         return f"<ol{attrs}>\n{self._items(items)}</ol>\n"
 
-    def _b_DefinitionList(self, c: list, tight: bool) -> str:  # noqa: N802
+    def _b_DefinitionList(self, c: Nodes, tight: bool) -> str:  # noqa: N802
         out = ["<dl>\n"]
         for term, definitions in c:
             out.append(f'<dt dir="auto">{self.inlines(term)}</dt>\n')
             out += [f"<dd>{self.blocks(d, tight=True)}</dd>\n" for d in definitions]
         return "".join(out) + "</dl>\n"
 
-    def _b_BlockQuote(self, c: list, tight: bool) -> str:  # noqa: N802
+    def _b_BlockQuote(self, c: Nodes, tight: bool) -> str:  # noqa: N802
         return f"<blockquote>\n{self.blocks(c)}</blockquote>\n"
 
-    def _b_Div(self, c: list, tight: bool) -> str:  # noqa: N802
+    def _b_Div(self, c: Nodes, tight: bool) -> str:  # noqa: N802
         (ident, classes, kvs), blocks = c
         id_ = self.ident(ident)
         if "box" in classes:
@@ -446,7 +457,7 @@ class _Html:
         inner = self.blocks(blocks, tight=tight)
         return f"<div{id_}>\n{inner}</div>\n" if id_ else inner
 
-    def bibliography(self, blocks: list) -> str:
+    def bibliography(self, blocks: Nodes) -> str:
         out = []
         for block in blocks:
             if block.get("t") != "Div" or "csl-entry" not in block["c"][0][1]:
@@ -475,7 +486,7 @@ class _Html:
                          for i, n in enumerate(ns, 1))
         return f' <span class="backlinks"><span aria-hidden="true">\u21a9</span> {links}</span>'
 
-    def _b_Figure(self, c: list, tight: bool) -> str:  # noqa: N802
+    def _b_Figure(self, c: Nodes, tight: bool) -> str:  # noqa: N802
         (ident, _, _), (_, caption), content = c
         body = []
         for block in content:
@@ -496,7 +507,7 @@ class _Html:
         self.st.n_charts += 1
         return inline_svg(data, prefix=f"c{self.st.n_charts}-", label=label or f"Chart {chart_id}")
 
-    def _b_Table(self, c: list, tight: bool) -> str:  # noqa: N802
+    def _b_Table(self, c: Nodes, tight: bool) -> str:  # noqa: N802
         (ident, _, _), (_, caption), colspecs, head, bodies, foot = c
         aligns = [spec[0]["t"] for spec in colspecs]
         out = [f'<table{self.ident(ident)}>\n']
@@ -513,7 +524,7 @@ class _Html:
             out.append("<tfoot>\n" + "".join(self.row(r, aligns, None) for r in foot[1]) + "</tfoot>\n")
         return "".join(out) + "</table>\n"
 
-    def row(self, row: list, aligns: list[str], scope: str | None, row_heads: int = 0) -> str:
+    def row(self, row: Nodes, aligns: list[str], scope: str | None, row_heads: int = 0) -> str:
         cells = []
         col = 0
         for i, (_, align, rowspan, colspan, blocks) in enumerate(row[1]):
@@ -552,13 +563,13 @@ def _letter(i: int) -> str:
     return s
 
 
-def _lone_image(inlines: list) -> dict | None:
+def _lone_image(inlines: Nodes) -> Json | None:
     """The Image when a paragraph holds only an image (and whitespace)."""
     rest = [i for i in inlines if i.get("t") not in ("Space", "SoftBreak")]
     return rest[0] if len(rest) == 1 and rest[0].get("t") == "Image" else None
 
 
-def _entry_label(entry: list) -> tuple[str | None, list]:
+def _entry_label(entry: Nodes) -> tuple[str | None, Nodes]:
     """Split citeproc's `csl-left-margin` label off an entry's first paragraph."""
     if not entry or entry[0].get("t") not in ("Para", "Plain"):
         return None, entry
@@ -600,7 +611,7 @@ class HtmlOptions:
     logo: str | None = None  # a data: URI (logo_uri), so the page fetches nothing
 
 
-def render_html(ast: dict, *, charts: dict[str, Path], options: HtmlOptions | None = None) -> str:
+def render_html(ast: Json, *, charts: dict[str, Path], options: HtmlOptions | None = None) -> str:
     """The HTML edition of a pandoc JSON AST, as one self-contained page."""
     from .render_pdf.meta import read_meta  # deferred: ReportLab, which importing this module must not pay
 
@@ -643,7 +654,7 @@ def _meta_plain(ast: dict, key: str) -> str:
     return meta_text((ast.get("meta") or {}).get(key))
 
 
-def _masthead(meta) -> str:
+def _masthead(meta: DocMeta) -> str:
     """The page header: like the PDF's running header, short title, marking and organisation."""
     if not (meta.marking or meta.title or meta.organisation):
         return ""
@@ -652,7 +663,7 @@ def _masthead(meta) -> str:
             f'<p class="run-org">{_esc(meta.organisation)}</p>\n</header>\n')
 
 
-def _title_block(meta, logo: str | None) -> str:
+def _title_block(meta: DocMeta, logo: str | None) -> str:
     out = ['<div class="titleblock">\n']
     org = f'<p class="org">{_esc(meta.organisation)}</p>' if meta.organisation else ""
     if logo is not None:
@@ -693,7 +704,7 @@ def logo_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode()}"
 
 
-def _footer(meta) -> str:
+def _footer(meta: DocMeta) -> str:
     left = " \u00b7 ".join(_esc(p) for p in (meta.date, meta.edition) if p)
     marking = f'<p class="marking"><strong>{_esc(meta.marking)}</strong></p>' if meta.marking else ""
     if not (left or marking):

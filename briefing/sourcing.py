@@ -7,6 +7,7 @@ the best its remaining sources support, never better than the level the analyst 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 from .model import Evidence, Level, Source, Workspace
 from .spec import human_date
@@ -34,9 +35,9 @@ def origins(ws: Workspace, item: Evidence, *, retracted: bool = False) -> frozen
     return frozenset(out)
 
 
-def disinterested(ws: Workspace, origin_ids) -> frozenset[str]:
+def disinterested(ws: Workspace, origin_ids: Iterable[str]) -> frozenset[str]:
     """The origins whose publisher is not a party to what it reports."""
-    return frozenset(o for o in origin_ids if ws.source(o) and not ws.source(o).interested)
+    return frozenset(o for o in origin_ids if (src := ws.source(o)) and not src.interested)
 
 
 def supports(ws: Workspace, item: Evidence, level: Level, *, retracted: bool = False) -> str:
@@ -63,14 +64,14 @@ def retracted_behind(ws: Workspace, item: Evidence) -> tuple[str, ...]:
     found: dict[str, None] = {}
     for sid in cited:
         for anc in chain(ws, sid):
-            if ws.source(anc).retracted:
+            if _known(ws, anc).retracted:
                 found[anc] = None
     return tuple(sorted(found))
 
 
 def discredited(ws: Workspace, source_id: str) -> bool:
     """True when a source is retracted or relays one that is: a reader must not rely on what it reports."""
-    return any(ws.source(a).retracted for a in chain(ws, source_id))
+    return any(_known(ws, a).retracted for a in chain(ws, source_id))
 
 
 def chain(ws: Workspace, source_id: str) -> frozenset[str]:
@@ -79,6 +80,13 @@ def chain(ws: Workspace, source_id: str) -> frozenset[str]:
     if found is None:
         found = ws.idx.graph.walk(ws.idx.sources, source_id, retracted=True, roots=False)
     return found
+
+
+def _known(ws: Workspace, source_id: str) -> Source:
+    """A source `chain` found (so it exists)."""
+    src = ws.source(source_id)
+    assert src is not None, source_id
+    return src
 
 
 def effective_level(ws: Workspace, item: Evidence) -> Level | None:
@@ -101,9 +109,9 @@ def retraction_text(s: Source) -> str:
     return f"Retracted{when}: {s.retracted.rstrip('.')}"
 
 
-def retracted_list(ws: Workspace, source_ids) -> str:
+def retracted_list(ws: Workspace, source_ids: Iterable[str]) -> str:
     """'a retracted source: “T”, retracted on 4 March 2026 (reason)' for those of the ids retracted."""
-    gone = [ws.source(s) for s in source_ids if ws.source(s) and ws.source(s).retracted]
+    gone = [src for s in source_ids if (src := ws.source(s)) and src.retracted]
     if not gone:
         return ""
     parts = []
@@ -136,7 +144,7 @@ def cap_note(ws: Workspace, item: Evidence, *, reader: bool = False) -> str:
     if reader:
         return (f"Confidence capped at {shown.label.lower()} (declared: {declared.label.lower()}) because it"
                 f" rests on {retracted_list(ws, gone) or 'a retracted source'}.")
-    why = "; ".join(f"'{s}' ({ws.source(s).retracted})" for s in gone) or "a source is retracted"
+    why = "; ".join(f"'{s}' ({_known(ws, s).retracted})" for s in gone) or "a source is retracted"
     return (f"Confidence capped at {shown.label.lower()} (declared: {declared.label.lower()}) because it rests"
             f" on retracted source{'s' if len(gone) > 1 else ''} {why}.")
 
@@ -148,7 +156,9 @@ def capped(ws: Workspace) -> Workspace:
         # Capped or not, a claim resting on a retracted source says so wherever its caveats are printed.
         note = cap_note(ws, e, reader=True) or retraction_note(ws, e)
         if note:
-            e = dataclasses.replace(e, confidence=(effective_level(ws, e) or ws.scale.get(e.confidence)).key,
+            shown = effective_level(ws, e) or ws.scale.get(e.confidence)
+            assert shown is not None  # a note means a declared level (cap_note) or a retraction behind it
+            e = dataclasses.replace(e, confidence=shown.key,
                                     caveats=(*e.caveats, note))
             changed = True
         items.append(e)

@@ -6,7 +6,9 @@ import datetime as dt
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import Problem
 from .model import Pos
@@ -70,21 +72,21 @@ class Field:
     required: bool = False
     choices: tuple[str, ...] = ()
     item: Field | None = None
-    fields: dict = field(default_factory=dict)
-    extra: frozenset = frozenset()  # other keys accepted and passed through (CSL variables)
+    fields: dict[str, Field] = field(default_factory=dict)
+    extra: frozenset[str] = frozenset()  # other keys accepted and passed through (CSL variables)
     open_keys: bool = False  # a map whose keys are free names, each holding `item`
     bounds: tuple[float, float] | None = None  # a number's inclusive range
 
 
-def S(doc, required=False):  # noqa: N802 - a terse constructor keeps the specs readable
+def S(doc: str, required: bool = False) -> Field:  # noqa: N802 - a terse constructor keeps the specs readable
     return Field("str", doc, required)
 
 
-def _lst(item, doc, required=False):
+def _lst(item: Field, doc: str, required: bool = False) -> Field:
     return Field("list", doc, required, item=item)
 
 
-def _map(doc, fields, required=False, extra=frozenset()):
+def _map(doc: str, fields: dict[str, Field], required: bool = False, extra: frozenset[str] = frozenset()) -> Field:
     return Field("map", doc, required, fields=fields, extra=extra)
 
 
@@ -255,7 +257,7 @@ def _visible(text: str) -> bool:
 class Checker:
     """Converts a YAML node tree against a Field, collecting problems instead of stopping."""
 
-    def __init__(self, rel: str):
+    def __init__(self, rel: str) -> None:
         self.rel = rel
         self.problems: list[Problem] = []
 
@@ -265,7 +267,7 @@ class Checker:
     def warn(self, pos: Pos, msg: str) -> None:
         self.problems.append(Problem.at(pos, "warning", msg))
 
-    def convert(self, node, f: Field, name: str, parent_pos: Pos):
+    def convert(self, node: Node, f: Field, name: str, parent_pos: Pos) -> Any:
         """Return the plain value for `node`, or None after recording why it is invalid."""
         pos = getattr(node, "pos", parent_pos)
         if isinstance(node, Scalar) and node.is_null and not node.quoted:
@@ -276,7 +278,7 @@ class Checker:
         return handler(node, f, name, pos)
 
     # -- scalars ---------------------------------------------------------------------------
-    def _scalar(self, node, name, pos, what):
+    def _scalar(self, node: Node, name: str, pos: Pos, what: str) -> Scalar | None:
         if not isinstance(node, Scalar):
             self.err(pos, f"'{name}' must be {what}, not a {'list' if isinstance(node, list) else 'mapping'}")
             return None
@@ -284,8 +286,10 @@ class Checker:
 
     def _text(self, node: Scalar, name: str) -> str | None:
         v = node.value
-        if node.quoted or isinstance(v, str):
-            return node.raw if node.quoted else v
+        if node.quoted:
+            return node.raw
+        if isinstance(v, str):
+            return v
         if isinstance(v, bool):
             self.err(node.pos, f"'{name}': `{node.raw}` is read by YAML as {str(v).lower()}, not text;"
                      f" quote it (\"{node.raw}\")")
@@ -295,17 +299,17 @@ class Checker:
                       " but quote it so other tools agree")
         return node.raw  # numbers keep their written form: 1.10 stays "1.10"
 
-    def _str(self, node, f, name, pos):
-        node = self._scalar(node, name, pos, "text")
-        if node is None:
+    def _str(self, node: Node, f: Field, name: str, pos: Pos) -> str | None:
+        scalar = self._scalar(node, name, pos, "text")
+        if scalar is None:
             return None
-        text = self._text(node, name)
+        text = self._text(scalar, name)
         if text is not None and f.required and not _visible(text):
-            self.err(node.pos, f"'{name}' is empty; it is required")
+            self.err(scalar.pos, f"'{name}' is empty; it is required")
             return None
         return text
 
-    def _id(self, node, f, name, pos):
+    def _id(self, node: Node, f: Field, name: str, pos: Pos) -> str | None:
         text = self._str(node, f, name, pos)
         if text is not None and not ID_RE.match(text):
             self.err(node.pos, f"'{name}': `{text}` is not a valid id (letters, digits, and _ . : -;"
@@ -313,54 +317,54 @@ class Checker:
             return None
         return text
 
-    def _enum(self, node, f, name, pos):
+    def _enum(self, node: Node, f: Field, name: str, pos: Pos) -> str | None:
         text = self._str(node, f, name, pos)
         if text is not None and text not in f.choices:
             self.err(node.pos, f"'{name}': `{text}` is not one of: {', '.join(f.choices)}{_hint(text, f.choices)}")
             return None
         return text
 
-    def _url(self, node, f, name, pos):
+    def _url(self, node: Node, f: Field, name: str, pos: Pos) -> str | None:
         text = self._str(node, f, name, pos)
         if text is not None and not SAFE_URL_RE.match(text.strip()):
             self.err(node.pos, f"'{name}': only http, https and mailto addresses are allowed, not `{text[:60]}`")
             return None
         return text.strip() if text else text
 
-    def _color(self, node, f, name, pos):
+    def _color(self, node: Node, f: Field, name: str, pos: Pos) -> str | None:
         text = self._str(node, f, name, pos)
         if text is not None and not COLOR_RE.match(text):
             self.err(node.pos, f"'{name}': `{text}` is not a colour like \"#1B7837\" (quote it: # starts a comment)")
             return None
         return text.upper() if text else text
 
-    def _date(self, node, f, name, pos):
-        node = self._scalar(node, name, pos, "a date")
-        if node is None:
+    def _date(self, node: Node, f: Field, name: str, pos: Pos) -> str | None:
+        scalar = self._scalar(node, name, pos, "a date")
+        if scalar is None:
             return None
-        v = node.value
+        v = scalar.value
         if isinstance(v, dt.datetime):
             v = v.date()
         if isinstance(v, dt.date):
             if MIN_YEAR <= v.year <= MAX_YEAR:
                 return v.isoformat()
-            self.err(node.pos, f"'{name}': {v.year} is outside the dates a briefing can show ({YEARS})")
+            self.err(scalar.pos, f"'{name}': {v.year} is outside the dates a briefing can show ({YEARS})")
             return None
         if isinstance(v, int) and not isinstance(v, bool) and 1000 <= v <= 9999:
             if MIN_YEAR <= v <= MAX_YEAR:
                 return str(v)
-            self.err(node.pos, f"'{name}': {v} is outside the dates a briefing can show ({YEARS})")
+            self.err(scalar.pos, f"'{name}': {v} is outside the dates a briefing can show ({YEARS})")
             return None
-        text = node.raw.strip()
+        text = scalar.raw.strip()
         if is_date(text):
             return text
         if DATE_RE.match(text) and is_date(f"{MIN_YEAR}{text[4:]}"):
-            self.err(node.pos, f"'{name}': {text[:4]} is outside the dates a briefing can show ({YEARS})")
+            self.err(scalar.pos, f"'{name}': {text[:4]} is outside the dates a briefing can show ({YEARS})")
             return None
-        self.err(node.pos, f"'{name}': `{node.raw}` is not a date; write it as 2026-02-23, 2026-02 or 2026")
+        self.err(scalar.pos, f"'{name}': `{scalar.raw}` is not a date; write it as 2026-02-23, 2026-02 or 2026")
         return None
 
-    def _csldate(self, node, f, name, pos):
+    def _csldate(self, node: Node, f: Field, name: str, pos: Pos) -> str | None:
         """A CSL date: an ISO date, {date-parts: [[y, m, d]]} (two lists: a range), or {literal: text}."""
         if not isinstance(node, YMap):
             return self._date(node, f, name, pos)
@@ -391,14 +395,14 @@ class Checker:
             return None
         return "/".join(out)
 
-    def _date_parts(self, part, name: str, pos: Pos) -> str | None:
+    def _date_parts(self, part: Node, name: str, pos: Pos) -> str | None:
         """One CSL date-parts list, [2026], [2026, 2] or [2026, 2, 23], as an ISO date."""
         if not isinstance(part, YList) or not 1 <= len(part) <= 3 or not all(
                 isinstance(p, Scalar) and isinstance(p.value, int) and not isinstance(p.value, bool)
                 and not p.quoted for p in part):
             self.err(pos, f"'{name}': date-parts must look like [[2026, 2, 23]]: one to three whole numbers")
             return None
-        nums = [p.value for p in part]
+        nums = [p.value for p in part if isinstance(p, Scalar) and isinstance(p.value, int)]  # all, as checked
         iso = "-".join(f"{p:02d}" if i else f"{p:04d}" for i, p in enumerate(nums)) if nums[0] >= 0 else ""
         if not is_date(iso):
             why = (f"{nums[0]} is outside the dates a briefing can show ({YEARS})"
@@ -407,58 +411,60 @@ class Checker:
             return None
         return iso
 
-    def _number(self, node, f, name, pos):
-        node = self._scalar(node, name, pos, "a number")
-        if node is None:
+    def _number(self, node: Node, f: Field, name: str, pos: Pos) -> int | float | None:
+        scalar = self._scalar(node, name, pos, "a number")
+        if scalar is None:
             return None
-        v = node.value
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or node.quoted:
-            self.err(node.pos, f"'{name}': `{node.raw}` is not a number; write digits only, e.g. 13000000")
+        v = scalar.value
+        if not isinstance(v, (int, float)) or isinstance(v, bool) or scalar.quoted:
+            self.err(scalar.pos, f"'{name}': `{scalar.raw}` is not a number; write digits only, e.g. 13000000")
             return None
-        raw = node.raw.strip()
+        raw = scalar.raw.strip()
         for form, what in _YAML11_FORMS:
             if form.match(raw):
-                self.err(node.pos, f"'{name}': `{raw}` is a YAML 1.1 {what} number, read as {v:g} rather than"
+                self.err(scalar.pos, f"'{name}': `{raw}` is a YAML 1.1 {what} number, read as {v:g} rather than"
                          " what it shows; write the value in plain decimal digits")
                 return None
         if v != v or v in (float("inf"), float("-inf")):
-            self.err(node.pos, f"'{name}': `{raw}` is not a finite number; write the value in digits")
+            self.err(scalar.pos, f"'{name}': `{raw}` is not a finite number; write the value in digits")
             return None
         if abs(v) > MAX_NUMBER:
-            self.err(node.pos, f"'{name}': `{raw[:40]}{'…' if len(raw) > 40 else ''}` is beyond the limit of"
+            self.err(scalar.pos, f"'{name}': `{raw[:40]}{'…' if len(raw) > 40 else ''}` is beyond the limit of"
                      f" ±{MAX_NUMBER:.0e}".replace("e+", "e"))
             return None
         if f.bounds and not f.bounds[0] <= v <= f.bounds[1]:
             self.err(node.pos, f"'{name}': {raw} is out of range; use {f.bounds[0]:g} to {f.bounds[1]:g}")
             return None
         if "_" in raw:
-            self.warn(node.pos, f"'{name}': `{raw}` uses _ as a digit separator, which only YAML 1.1 reads as"
+            self.warn(scalar.pos, f"'{name}': `{raw}` uses _ as a digit separator, which only YAML 1.1 reads as"
                       f" a number; write {v}")
         return v
 
-    def _int(self, node, f, name, pos):
+    def _int(self, node: Node, f: Field, name: str, pos: Pos) -> int | None:
         v = self._number(node, f, name, pos)
         if v is not None and (not isinstance(v, int) or v < 0):
             self.err(node.pos, f"'{name}': must be a whole number of 0 or more")
             return None
         return v
 
-    def _bool(self, node, f, name, pos):
-        node = self._scalar(node, name, pos, "true or false")
-        if node is None:
+    def _bool(self, node: Node, f: Field, name: str, pos: Pos) -> bool | None:
+        scalar = self._scalar(node, name, pos, "true or false")
+        if scalar is None:
             return None
-        if isinstance(node.value, bool) and not node.quoted:
-            if node.raw.lower() not in ("true", "false"):
-                self.warn(node.pos, f"'{name}': `{node.raw}` is a YAML 1.1 boolean; write"
-                          f" {str(node.value).lower()} so every reader agrees")
-            return node.value
-        self.err(node.pos, f"'{name}': `{node.raw}` must be true or false")
+        if isinstance(scalar.value, bool) and not scalar.quoted:
+            if scalar.raw.lower() not in ("true", "false"):
+                self.warn(scalar.pos, f"'{name}': `{scalar.raw}` is a YAML 1.1 boolean; write"
+                          f" {str(scalar.value).lower()} so every reader agrees")
+            return scalar.value
+        self.err(scalar.pos, f"'{name}': `{scalar.raw}` must be true or false")
         return None
 
     # -- compound values ----------------------------------------------------------------------
-    def _list(self, node, f, name, pos):
+    def _list(self, node: Node, f: Field, name: str, pos: Pos) -> list[Any] | None:
+        item_spec = f.item
+        assert item_spec is not None  # a list Field always says what it holds
         if not isinstance(node, YList):
-            if isinstance(node, Scalar) and f.item.kind in ("str", "id", "citation") and not node.is_null:
+            if isinstance(node, Scalar) and item_spec.kind in ("str", "id", "citation") and not node.is_null:
                 node_list = YList([node])  # a single value where a list is expected is forgiven
                 node_list.pos = node.pos
                 node = node_list
@@ -469,12 +475,12 @@ class Checker:
             self.err(node.pos, f"'{name}' is empty; it needs at least one entry")
         out = []
         for i, item in enumerate(node):
-            v = self.convert(item, f.item, f"{name}[{i + 1}]", node.pos)
+            v = self.convert(item, item_spec, f"{name}[{i + 1}]", node.pos)
             if v is not None:
                 out.append(v)
         return out
 
-    def _charts(self, node, f, name, pos):
+    def _charts(self, node: Node, f: Field, name: str, pos: Pos) -> str | list[Any] | None:
         """An audience's charts: the word `all`, or a list of chart ids."""
         if isinstance(node, Scalar) and not node.quoted and node.value == "all":
             return "all"
@@ -483,17 +489,18 @@ class Checker:
             return None
         return self._list(node, Field("list", item=Field("id")), name, pos)
 
-    def _ids(self, node, f, name, pos):
+    def _ids(self, node: Node, f: Field, name: str, pos: Pos) -> list[Any] | None:
         return self._list(node, Field("list", item=Field("id")), name, pos)
 
-    def _map(self, node, f, name, pos):
+    def _map(self, node: Node, f: Field, name: str, pos: Pos) -> dict[str, Any] | None:
         if not isinstance(node, YMap):
             what = "a list" if isinstance(node, list) else f"`{getattr(node, 'raw', node)}`"
             self.err(pos, f"'{name}' must be a mapping of keys to values, not {what}")
             return None
         if f.open_keys:
+            assert f.item is not None  # an open map says what each key holds
             return {k: self.convert(v, f.item, k, node.key_pos[k]) for k, v in node.items()}
-        out = {"__pos__": node.pos, "__key_pos__": node.key_pos}
+        out: dict[str, Any] = {"__pos__": node.pos, "__key_pos__": node.key_pos}
         for key, value in node.items():
             spec = f.fields.get(key)
             if spec is None:
@@ -508,13 +515,13 @@ class Checker:
                 self.err(node.pos, f"missing required key '{key}' ({spec.doc.lower()})")
         return out
 
-    def _citation(self, node, f, name, pos):
+    def _citation(self, node: Node, f: Field, name: str, pos: Pos) -> dict[str, Any] | None:
         if isinstance(node, YMap):
             return self._map(node, _map(f.doc, f.fields), name, pos)
         cid = self._id(node, Field("id", required=True), name, pos)
         return None if cid is None else {"id": cid, "__pos__": node.pos, "__key_pos__": {}}
 
-    def _names(self, node, f, name, pos):
+    def _names(self, node: Node, f: Field, name: str, pos: Pos) -> list[dict[str, Any]] | None:
         if isinstance(node, Scalar):
             text = self._str(node, Field("str"), name, pos)
             return None if text is None else [{"literal": text}]
@@ -538,13 +545,13 @@ def _plainish(node):
     return plain(node)
 
 
-def _hint(word: str, choices) -> str:
+def _hint(word: str, choices: Iterable[str]) -> str:
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
 # -- JSON Schema export ---------------------------------------------------------------------
-def json_schema(f: Field, title: str = "") -> dict:
+def json_schema(f: Field, title: str = "") -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) equivalent of a Field, for editors."""
     out = _js(f)
     if title:
@@ -552,8 +559,8 @@ def json_schema(f: Field, title: str = "") -> dict:
     return out
 
 
-def _js(f: Field) -> dict:
-    d: dict = {"description": f.doc} if f.doc else {}
+def _js(f: Field) -> dict[str, Any]:
+    d: dict[str, Any] = {"description": f.doc} if f.doc else {}
     k = f.kind
     if k in ("str",):
         d["type"] = "string"
@@ -583,6 +590,7 @@ def _js(f: Field) -> dict:
     elif k == "bool":
         d["type"] = "boolean"
     elif k == "list":
+        assert f.item is not None
         d.update(type="array", items=_js(f.item))
     elif k == "charts":
         d["anyOf"] = [{"const": "all"}, {"type": "array", "items": {"type": "string", "pattern": ID_RE.pattern}}]
@@ -595,6 +603,7 @@ def _js(f: Field) -> dict:
     elif k == "map":
         d["type"] = "object"
         if f.open_keys:
+            assert f.item is not None
             d["additionalProperties"] = _js(f.item)
         else:
             d["properties"] = {name: _js(sub) for name, sub in f.fields.items()}

@@ -26,7 +26,10 @@ from pathlib import Path
 from types import MappingProxyType
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.bccache import Bucket
+from jinja2.exceptions import SecurityError
+from jinja2.runtime import Context
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from .errors import BriefingError
 from .escaping import MdMarkup, escape, finalize, markup_join
@@ -60,8 +63,9 @@ class _Template(jinja2.Template):
     """A template whose autoescaping escapes for pandoc Markdown instead of HTML."""
 
     @classmethod
-    def from_code(cls, environment, code, globals, uptodate=None):
-        namespace = {"environment": environment, "__file__": code.co_filename}
+    def from_code(cls, environment: jinja2.Environment, code: CodeType, globals: MutableMapping[str, Any],
+                  uptodate: Callable[[], bool] | None = None) -> jinja2.Template:
+        namespace: dict[str, Any] = {"environment": environment, "__file__": code.co_filename}
         exec(code, namespace)
         # The compiled template calls these names for autoescaping; swap HTML escaping for ours.
         namespace["escape"] = escape
@@ -141,7 +145,8 @@ class _Loader(jinja2.BaseLoader):
     def __init__(self, sources: TemplateSources):
         self.sources = sources
 
-    def get_source(self, environment, template):
+    def get_source(self, environment: jinja2.Environment, template: str
+                   ) -> tuple[str, str | None, Callable[[], bool] | None]:
         pieces = template.replace("\\", "/").split("/")
         if template.startswith(("/", "\\")) or ".." in pieces or (pieces and ":" in pieces[0]):
             raise TemplateRefused(f"'{template}' leads outside the templates folder; refused")
@@ -157,7 +162,7 @@ class _Loader(jinja2.BaseLoader):
         return found.text, found.path, None
 
 
-def _size(value) -> int | None:
+def _size(value: object) -> int | None:
     return len(value) if isinstance(value, (str, list, tuple)) else None
 
 
@@ -166,28 +171,29 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "+"})
     limits = LIMITS
+    briefing_root: Path  # the workspace, for naming files in errors (set by `environment`)
 
-    def call_binop(self, context, operator, left, right):
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         """Refuse `'x' * 10**9`, `[0] * 10**9`, `10 ** 10**9` and the like before they run."""
         lim = self.limits
         ints = isinstance(left, int) and isinstance(right, int)
         if operator == "*":
             for seq, n in ((left, right), (right, left)):
-                if _size(seq) is not None and isinstance(n, int) and _size(seq) * n > lim.size:
-                    raise SecurityError(f"`*` would make {_size(seq) * n:,} items; the limit is {lim.size:,}")
+                if (size := _size(seq)) is not None and isinstance(n, int) and size * n > lim.size:
+                    raise SecurityError(f"`*` would make {size * n:,} items; the limit is {lim.size:,}")
             if ints and abs(left).bit_length() + abs(right).bit_length() > lim.int_bits:
                 raise SecurityError(f"`*` would make a number over {lim.int_bits:,} bits")
         elif operator == "**" and ints and right > 0 and abs(left) > 1:
             if right * abs(left).bit_length() > lim.int_bits:
                 raise SecurityError(f"`**` would make a number over {lim.int_bits:,} bits")
-        elif operator == "+" and _size(left) is not None and _size(right) is not None:
-            if _size(left) + _size(right) > lim.size:
-                raise SecurityError(f"`+` would make {_size(left) + _size(right):,} items;"
+        elif operator == "+" and (lsize := _size(left)) is not None and (rsize := _size(right)) is not None:
+            if lsize + rsize > lim.size:
+                raise SecurityError(f"`+` would make {lsize + rsize:,} items;"
                                     f" the limit is {lim.size:,}")
         return super().call_binop(context, operator, left, right)
 
 
-def _join(value, d: str = "", attribute=None) -> MdMarkup:
+def _join(value: Iterable[Any], d: str = "", attribute: str | None = None) -> MdMarkup:
     """The join filter, escaping plain items and separator for Markdown."""
     items = [getattr(v, attribute) if attribute else v for v in value]
     return escape(d).join(escape(v) for v in items)
@@ -243,12 +249,12 @@ def environment(workspace_templates: Path, package_templates: Path, filters: dic
 
 # -- bounds -------------------------------------------------------------------------------------
 @contextlib.contextmanager
-def _deadline(seconds: float):
+def _deadline(seconds: float) -> Iterator[None]:
     """Raise TemplateTimeout in this thread once `seconds` have passed."""
     armed = [True]
     lock = threading.Lock()
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
-        def on_alarm(signum, frame):
+        def on_alarm(signum: int, frame: FrameType | None) -> None:
             with lock:
                 if not armed[0]:
                     return
@@ -270,7 +276,7 @@ def _deadline(seconds: float):
     # Off the main thread signals cannot reach us: a watchdog thread raises in ours instead.
     tid = threading.get_ident()
 
-    def fire():
+    def fire() -> None:
         with lock:
             if armed[0]:
                 armed[0] = False
@@ -297,7 +303,7 @@ def _address_space() -> int | None:
 
 
 @contextlib.contextmanager
-def _memory_cap(extra: int):
+def _memory_cap(extra: int) -> Iterator[None]:
     """Cap the address space at its current size plus `extra` for the block: a runaway gets MemoryError.
 
     The cap is process-wide: a thread running meanwhile (build's renderer preload adds ~40 MB when
@@ -343,7 +349,7 @@ def _is_packaged(path: str) -> bool:
     return bool(path) and Path(path).resolve().is_relative_to(_PACKAGE_TEMPLATES)
 
 
-def _display(env, path: str) -> str:
+def _display(env: jinja2.Environment, path: str) -> str:
     """A template file as the user should see it: workspace-relative, else relative to here, else absolute."""
     if not path:
         return ""
@@ -355,7 +361,7 @@ def _display(env, path: str) -> str:
     return str(p)
 
 
-def _fault(exc: BaseException, env, name: str, limits: Limits) -> BriefingError:
+def _fault(exc: BaseException, env: jinja2.Environment, name: str, limits: Limits) -> BriefingError:
     """The BriefingError for a fault during a render, at the template line where it happened."""
     frames = _template_frames(exc)
     path, line = frames[-1] if frames else ("", 0)
@@ -391,7 +397,7 @@ def _fault(exc: BaseException, env, name: str, limits: Limits) -> BriefingError:
     return BriefingError(message, _display(env, path) or name, line or 0)
 
 
-def render(env: jinja2.Environment, name: str, variables: dict, limits: Limits | None = None) -> str:
+def render(env: _BoundedSandbox, name: str, variables: dict[str, Any], limits: Limits | None = None) -> str:
     """Render a template within time and memory bounds; any fault is a BriefingError at file and line."""
     limits = limits or LIMITS
     env.limits = limits

@@ -12,7 +12,7 @@ from .audiences import Audience
 from .changes import review
 from .editions import Edition
 from .errors import Problem
-from .model import ChartSpec, Pos, Workspace
+from .model import ChartSpec, Figure, Pos, Workspace
 from .sourcing import cap_note, retracted_behind, roots, supports
 from .spec import SECTIONS
 from .spec import _hint as hint
@@ -48,7 +48,7 @@ def validate(ws: Workspace, base: Edition | None,
 def _duplicates(ws: Workspace) -> list[Problem]:
     out = []
     for kind, things in (("evidence id", ws.evidence), ("source id", ws.sources)):
-        first = {}
+        first: dict[str, str] = {}
         for t in things:
             if t.id in first:
                 out.append(Problem.at(t.pos, "error", f"duplicate {kind} '{t.id}' (also in {first[t.id]})"))
@@ -59,7 +59,7 @@ def _duplicates(ws: Workspace) -> list[Problem]:
 
 def _sources(ws: Workspace) -> list[Problem]:
     out = []
-    cited = set()
+    cited: set[str] = set()
     for e in ws.evidence:
         cited.update(e.source_ids)
         cited.update(f.source for f in e.figures)
@@ -78,15 +78,18 @@ def _sources(ws: Workspace) -> list[Problem]:
 
 
 def _cycle(ws: Workspace, start: str) -> bool:
-    stack, seen = list(ws.source(start).derived_from), set()
+    first = ws.source(start)
+    assert first is not None  # called for the listed sources only
+    stack, seen = list(first.derived_from), set()
     while stack:
         sid = stack.pop()
         if sid == start:
             return True
-        if sid in seen or not ws.source(sid):
+        src = ws.source(sid)
+        if sid in seen or not src:
             continue
         seen.add(sid)
-        stack.extend(ws.source(sid).derived_from)
+        stack.extend(src.derived_from)
     return False
 
 
@@ -98,17 +101,19 @@ def _evidence(ws: Workspace) -> list[Problem]:
         refs = [(c.source, c.pos) for c in e.sources] + [(f.source, f.pos) for f in e.figures] \
             + [(d.source, d.pos) for d in e.disputes if d.source]
         for sid, pos in refs:
-            if not ws.source(sid):
+            src = ws.source(sid)
+            if not src:
                 out.append(Problem.at(pos, "error", f"cites source '{sid}', which sources.yaml does not define"
                                       + hint(sid, ids)))
-            elif ws.source(sid).retracted:
+            elif src.retracted:
                 out.append(Problem.at(pos, "warning", f"rests on source '{sid}', which is marked retracted:"
-                                      f" {ws.source(sid).retracted}"))
+                                      f" {src.retracted}"))
             else:
                 # Relaying a retracted source is resting on it too.
-                for anc in sorted(a for a in roots(ws, sid) if a != sid and ws.source(a).retracted):
+                for anc, why in sorted((a, s.retracted) for a in roots(ws, sid)
+                                       if a != sid and (s := ws.source(a)) and s.retracted):
                     out.append(Problem.at(pos, "warning", f"rests on source '{sid}', which relays retracted source"
-                                          f" '{anc}': {ws.source(anc).retracted}"))
+                                          f" '{anc}': {why}"))
         level = ws.scale.get(e.confidence)
         if level is None:
             out.append(Problem.at(e.pos, "error", f"unknown confidence level '{e.confidence}'; the scale has: "
@@ -129,7 +134,7 @@ def _evidence(ws: Workspace) -> list[Problem]:
 
 def _figures(ws: Workspace) -> list[Problem]:
     """Warn where sources disagree on the same actor's metric; the briefing shows both values."""
-    seen: dict[tuple[str, str], list] = defaultdict(list)
+    seen: dict[tuple[str, str], list[Figure]] = defaultdict(list)
     out = []
     for e in ws.evidence:
         for f in e.figures:
@@ -183,7 +188,7 @@ def _units(ws: Workspace) -> list[Problem]:
     return out
 
 
-def _num(v) -> str:
+def _num(v: float) -> str:
     return f"{v:,.0f}" if float(v).is_integer() else f"{v:,}"
 
 
@@ -193,11 +198,12 @@ def _analysis(ws: Workspace) -> list[Problem]:
     for _section, items in ws.analysis:
         for j in items:
             for eid in j.rests_on:
-                if not ws.item(eid):
+                item = ws.item(eid)
+                if not item:
                     out.append(Problem.at(j.pos, "error", f"judgement '{j.id}' rests on unknown evidence '{eid}'"
                                           + hint(eid, ids)))
                 else:
-                    for sid in retracted_behind(ws, ws.item(eid)):
+                    for sid in retracted_behind(ws, item):
                         out.append(Problem.at(j.pos, "warning", f"judgement '{j.id}' rests on '{eid}', which"
                                               f" rests on retracted source '{sid}'"))
     return out

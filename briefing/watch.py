@@ -9,7 +9,7 @@ are atomic).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from .build import DEFAULT_FORMATS, build
@@ -54,7 +54,7 @@ def inputs_digest(root: Path) -> str:
     return input_digest(root)
 
 
-def _describe(root: Path, changes) -> str:
+def _describe(root: Path, changes: Iterable[tuple[object, str]]) -> str:
     names = sorted({Path(p).relative_to(root).as_posix() for _, p in changes})
     if not names:
         return "rebuilt"
@@ -84,9 +84,10 @@ def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, o
     context = BuildContext()  # the warm process's caches: compiled templates, pandoc's last parses
 
     def rebuild(what: str) -> None:
+        nonlocal builds, digest
         # The digest is taken before building, so an edit made during the build triggers another one.
-        state["digest"] = inputs_digest(root)
-        state["builds"] += 1
+        digest = inputs_digest(root)
+        builds += 1
         try:
             result = build(root, audience=audience, formats=formats, out_dir=out_dir, context=context)
         except BriefingError as exc:
@@ -108,7 +109,7 @@ def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, o
                 on_build(result, [])
 
     def done() -> bool:
-        return bool(stop and stop.is_set()) or (max_builds is not None and state["builds"] >= max_builds)
+        return bool(stop and stop.is_set()) or (max_builds is not None and builds >= max_builds)
 
     rebuild("first build")
     while not done():
@@ -119,14 +120,14 @@ def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, o
                                         recursive=False):
             # The first yield means the watcher is running: catch up on edits made before it started.
             # Saves that leave the content unchanged are not worth a rebuild.
-            if (changes or first) and inputs_digest(root) != state["digest"]:
+            if (changes or first) and inputs_digest(root) != digest:
                 rebuild(_describe(root, changes))
             if first and on_ready:
                 on_ready()
                 on_ready = None
             first = False
             if done():
-                return state["builds"]
+                return builds
             if watched_dirs(root) != dirs:
                 break  # a watched folder appeared or went away: watch the new set
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .errors import Problem
@@ -60,7 +61,7 @@ def find(text: str, level: Level, levels: tuple[Level, ...], categorical: tuple[
 
 # Memoises a pure function of its argument (a scale's word list -> its regex), bounded: no build state.
 @functools.lru_cache(maxsize=8)
-def _pattern(terms: tuple[str, ...]) -> re.Pattern:
+def _pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
     """One regex for the word lists, built once per scale (a check runs it over every claim)."""
     # Longest first, so "very likely" is one term, not "likely" inside it.
     return re.compile(r"(?<![\w’'-])(" + "|".join(re.escape(t).replace(r"\ ", r"\s+") for t in
@@ -99,14 +100,15 @@ def check(ws: Workspace) -> list[Problem]:
     return out
 
 
-def _weakest(ws: Workspace, ids) -> tuple[str, Level] | None:
+def _weakest(ws: Workspace, ids: Iterable[str]) -> tuple[str, Level] | None:
     """The least confident claim among `ids` (as shown, after any retraction cap), with its level."""
-    found = [(eid, effective_level(ws, ws.item(eid))) for eid in dict.fromkeys(ids) if ws.item(eid)]
-    found = [(eid, lv) for eid, lv in found if lv is not None]
+    shown = [(eid, effective_level(ws, item)) for eid in dict.fromkeys(ids) if (item := ws.item(eid))]
+    found = [(eid, lv) for eid, lv in shown if lv is not None]
     return max(found, key=lambda x: x[1].rank) if found else None
 
 
-def _report(ws: Workspace, level: Level, who: str, field: str, text: str, key_pos: dict, pos: Pos):
+def _report(ws: Workspace, level: Level, who: str, field: str, text: str, key_pos: dict[str, Pos],
+            pos: Pos) -> list[Problem]:
     scale = ws.scale
     if not text:
         return []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from . import spec
 from .errors import Problem
@@ -31,8 +32,9 @@ EVIDENCE_SUFFIXES = (".yaml", ".yml")
 FIGURE_KEYS = ("metric", "actor", "value", "source")
 
 
-def _p(d: dict, key: str, default: Pos) -> Pos:
-    return d.get("__key_pos__", {}).get(key, d.get("__pos__", default))
+def _p(d: dict[str, Any], key: str, default: Pos) -> Pos:
+    pos: Pos = d.get("__key_pos__", {}).get(key, d.get("__pos__", default))
+    return pos
 
 
 def _check_file(root: Path, rel: str, shape, problems: list[Problem], path: Path | None = None,
@@ -43,7 +45,7 @@ def _check_file(root: Path, rel: str, shape, problems: list[Problem], path: Path
     if tree is None:
         return None
     checker = spec.Checker(rel)
-    value = checker.convert(tree, shape, rel, Pos(rel))
+    value: dict[str, Any] | None = checker.convert(tree, shape, rel, Pos(rel))
     problems.extend(checker.problems)
     return value
 
@@ -116,7 +118,8 @@ def load_scale(root: Path, problems: list[Problem], lines: dict[str, tuple[str, 
     fallback = packaged.get("wording") or {}
     categorical = _words(wording, fallback, "categorical")
     vocabulary = _words(wording, fallback, "likelihood")
-    rows, seen = [], {}
+    rows: list[tuple[int, dict[str, Any], tuple[str, ...] | None]] = []
+    seen: dict[str, str] = {}
     for rank, lv in enumerate(data["levels"]):
         if lv is None or None in (lv.get(k) for k in ("key", "label", "meaning", "color", "section")):
             continue
@@ -125,7 +128,7 @@ def load_scale(root: Path, problems: list[Problem], lines: dict[str, tuple[str, 
                                        f" (keys must differ in more than case: '{seen[lv['key'].casefold()]}')"))
             continue
         seen[lv["key"].casefold()] = lv["key"]
-        terms = _words(lv, {"likelihood": default_terms.get(lv["key"])}, "likelihood")
+        terms: tuple[str, ...] | None = _words(lv, {"likelihood": default_terms.get(lv["key"])}, "likelihood")
         if "likelihood" not in lv and default_terms.get(lv["key"]) is None:
             terms = None  # nothing declared anywhere: every term fits
         vocabulary += tuple(t for t in terms or () if t not in vocabulary)
@@ -148,7 +151,7 @@ def load_scale(root: Path, problems: list[Problem], lines: dict[str, tuple[str, 
                  categorical=categorical, categorical_from=start, likelihood=vocabulary)
 
 
-def _words(wording: dict, fallback: dict, key: str) -> tuple[str, ...]:
+def _words(wording: dict[str, Any], fallback: dict[str, Any], key: str) -> tuple[str, ...]:
     """A word list of the scale's `wording`, or the packaged one when the scale leaves it out."""
     words = wording.get(key) if key in wording else fallback.get(key)
     return tuple(dict.fromkeys(" ".join(w.split()) for w in words or () if w and w.strip()))
@@ -197,12 +200,12 @@ def _sources(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ..
     return out
 
 
-def _evidence_item(d: dict, rel: str) -> Evidence | None:
+def _evidence_item(d: dict[str, Any], rel: str) -> Evidence | None:
     if None in (d.get(k) for k in ("id", "title", "claim", "date", "confidence", "sources")):
         return None
     here = Pos(rel)
 
-    def items(key):
+    def items(key: str) -> list[Any]:
         return [x for x in d.get(key) or [] if x is not None]
 
     return Evidence(

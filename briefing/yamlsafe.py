@@ -11,8 +11,10 @@ import datetime as dt
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal, TypeAlias
 
 import yaml
+from yaml.constructor import BaseConstructor
 
 from .errors import BriefingError, Problem
 from .model import Pos
@@ -36,17 +38,21 @@ class Scalar:
         return self.value is None
 
 
-class YMap(dict):
+class YMap(dict[str, "Node"]):
     """A mapping that remembers its own position and the position of each key."""
 
     pos: Pos
-    key_pos: dict
+    key_pos: dict[str, Pos]
 
 
-class YList(list):
+class YList(list["Node"]):
     """A sequence that remembers its position."""
 
     pos: Pos
+
+
+Node: TypeAlias = YMap | YList | Scalar
+"""A parsed value: what `parse` returns and what YMap/YList hold."""
 
 
 class YamlError(BriefingError):
@@ -57,7 +63,7 @@ class YamlError(BriefingError):
         self.pos = pos
 
 
-def _pos(path: str, mark) -> Pos:
+def _pos(path: str, mark: yaml.Mark | None) -> Pos:
     return Pos(path, mark.line + 1, mark.column + 1) if mark else Pos(path)
 
 
@@ -67,11 +73,11 @@ class _Loader(yaml.SafeLoader):
     depth = 0
     path = ""
 
-    def compose_node(self, parent, index):
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                event = self.peek_event()
+                event = self.peek_event()  # type: ignore[no-untyped-call]  # untyped in PyYAML's stubs
                 raise YamlError(_pos(self.path, event.start_mark),
                                 f"nesting deeper than {MAX_DEPTH} levels")
             return super().compose_node(parent, index)
@@ -121,7 +127,7 @@ _OPEN_EVENTS = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE_EVENTS = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
 
 
-def _fast_compose(text: str):
+def _fast_compose(text: str) -> tuple[yaml.CSafeLoader, yaml.Node | None] | Literal[False]:
     """Compose with libyaml (about 10x faster), or return False to let the pure-Python loader decide.
 
     libyaml composes recursively in C (deep nesting would overflow the C stack) and words its
@@ -149,15 +155,15 @@ def _fast_compose(text: str):
         return False
 
 
-def parse(text: str, rel: str):
+def parse(text: str, rel: str) -> Node | None:
     """Parse YAML text into YMap/YList/Scalar nodes; raise YamlError with a position on any fault."""
     fast = _fast_compose(text)
     if fast:
-        loader, node = fast
+        fast_loader, fast_node = fast
         try:
-            return _finish(node, rel, loader)
+            return _finish(fast_node, rel, fast_loader)
         finally:
-            loader.dispose()
+            fast_loader.dispose()
     try:
         loader = _Loader(text)  # the reader checks for control characters here
     except yaml.reader.ReaderError as exc:
@@ -180,7 +186,7 @@ def parse(text: str, rel: str):
     return _finish(node, rel, loader)
 
 
-def _finish(node, rel: str, loader):
+def _finish(node: yaml.Node | None, rel: str, loader: BaseConstructor) -> Node | None:
     """Convert a composed node graph, bounding alias expansion."""
     if node is None:
         return None
@@ -197,7 +203,7 @@ def _pos_of_index(rel: str, text: str, index: int) -> Pos:
     return Pos(rel, line, col)
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark) -> str:
+def _yaml_message(exc: yaml.MarkedYAMLError, text: str, mark: yaml.Mark | None) -> str:
     problem = (exc.problem or str(exc)).strip()
     if mark is not None:
         lines = text.splitlines()
@@ -212,7 +218,7 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 STR_TAG = "tag:yaml.org,2002:str"
 
 
-def _convert(node, rel: str, counter: list[int], loader: _Loader, active: set):
+def _convert(node: yaml.Node, rel: str, counter: list[int], loader: BaseConstructor, active: set[int]) -> Node:
     counter[0] += 1
     if counter[0] > MAX_NODES:
         raise YamlError(_pos(rel, node.start_mark),
@@ -233,6 +239,7 @@ def _convert(node, rel: str, counter: list[int], loader: _Loader, active: set):
             return out
         finally:
             active.discard(id(node))
+    assert isinstance(node, yaml.ScalarNode)  # the composer makes no other kind of node
     if node.tag == STR_TAG:  # most values: skip the constructor's bookkeeping (a third of load time)
         return Scalar(node.value, node.value, node.style not in (None, ""), pos)
     try:
@@ -244,17 +251,20 @@ def _convert(node, rel: str, counter: list[int], loader: _Loader, active: set):
     return Scalar(value, node.value, node.style not in (None, ""), pos)
 
 
-def _convert_mapping(node, pos: Pos, rel: str, counter: list[int], loader: _Loader, active: set) -> YMap:
+def _convert_mapping(node: yaml.MappingNode, pos: Pos, rel: str, counter: list[int], loader: BaseConstructor,
+                     active: set[int]) -> YMap:
     out = YMap()
     out.pos = pos
     out.key_pos = {}
-    merged: dict = {}  # keys from merge keys (<<): the first source wins, and the mapping's own keys override
+    # keys from merge keys (<<): the first source wins, and the mapping's own keys override
+    merged: dict[str, tuple[Node, Pos]] = {}
     for knode, vnode in node.value:
         if knode.tag == MERGE_TAG:
             for src in vnode.value if isinstance(vnode, yaml.SequenceNode) else [vnode]:
                 if not isinstance(src, yaml.MappingNode):
                     raise YamlError(_pos(rel, src.start_mark), "a merge key (<<) takes a mapping or a list of mappings")
                 sub = _convert(src, rel, counter, loader, active)
+                assert isinstance(sub, YMap)
                 for name, value in sub.items():
                     merged.setdefault(name, (value, sub.key_pos[name]))
             continue
@@ -293,7 +303,7 @@ def load_file(path: Path, rel: str, lines: dict[str, tuple[str, ...]] | None = N
     return tree, []
 
 
-def plain(node):
+def plain(node: object) -> Any:
     """Strip positions: the plain Python value of a node tree."""
     if isinstance(node, YMap):
         return {k: plain(v) for k, v in node.items()}

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
+
+from ..pandoc_ast import Json, Nodes
 
 _SAFE = re.compile(r"[A-Za-z0-9_.:-]{1,120}")
 # Only these elements get a destination; the walk below mirrors what blocks.py renders.
@@ -17,21 +20,22 @@ def key(ident: str) -> str:
     return "id-" + hashlib.sha1(ident.encode("utf-8", "replace")).hexdigest()[:16]
 
 
-def collect(blocks: list) -> set[str]:
+def collect(blocks: Nodes) -> set[str]:
     """Ids of anchored elements that the renderer will draw (so links to them resolve)."""
     found: set[str] = set()
     _walk(blocks, found)
     return found
 
 
-def _attr_id(node: dict) -> str:
-    c = node.get("c")
+def _attr_id(node: Json) -> str:
+    c: Any = node.get("c")
     t = node["t"]
+    ident: str = ""
     if t == "Header":
-        return c[1][0]
-    if t in ("Div", "Figure", "Table", "Span"):
-        return c[0][0]
-    return ""
+        ident = c[1][0]
+    elif t in ("Div", "Figure", "Table", "Span"):
+        ident = c[0][0]
+    return ident
 
 
 def _walk(value: object, found: set[str]) -> None:
@@ -42,7 +46,7 @@ def _walk(value: object, found: set[str]) -> None:
     if not isinstance(value, dict) or "t" not in value:
         return
     t = value["t"]
-    c = value.get("c")
+    c: Any = value.get("c")
     if t in _ANCHORED and _attr_id(value):
         found.add(_attr_id(value))
     if t == "Image":

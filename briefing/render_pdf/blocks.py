@@ -6,12 +6,14 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, HRFlowable, Paragraph, Spacer, TableStyle
 
+from ..pandoc_ast import Json, Nodes
 from . import fonts
 from .anchors import key as anchor_key
 from .charts import Chart, FigureBlock, load_drawing
@@ -43,7 +45,7 @@ class Ctx:
 class Blocks:
     """Renders a block list into flowables; one instance per document pass."""
 
-    def __init__(self, styles: Styles, state: State, charts: dict[str, Path], chart_cache: dict,
+    def __init__(self, styles: Styles, state: State, charts: dict[str, Path], chart_cache: dict[str, Any],
                  frame_height: float) -> None:
         self.st = styles
         self.state = state
@@ -54,7 +56,7 @@ class Blocks:
 
     # -- entry points -------------------------------------------------------------------------
 
-    def render(self, blocks: list, ctx: Ctx) -> list[Flowable]:
+    def render(self, blocks: Nodes, ctx: Ctx) -> list[Flowable]:
         """Flowables for a list of blocks; `ctx.bullet`/`ctx.prefix` go to the first paragraph."""
         out: list[Flowable] = []
         for i, block in enumerate(blocks):
@@ -84,19 +86,21 @@ class Blocks:
 
     # -- dispatch -----------------------------------------------------------------------------
 
-    def block(self, node: dict, ctx: Ctx) -> list[Flowable]:
-        t, c = node["t"], node.get("c")
+    def block(self, node: Json, ctx: Ctx) -> list[Flowable]:
+        t: str = node["t"]
+        c: Any = node.get("c")
         handler = getattr(self, f"_b_{t}", None)
         if handler is None:
             return []  # Null and block types newer than this renderer
         # Each handler applies ctx.indent: paragraphs in their style, other flowables by wrapping.
-        return handler(c, ctx)
+        out: list[Flowable] = handler(c, ctx)
+        return out
 
     def para(self, text: str, ctx: Ctx, style: str | None = None) -> Paragraph:
         st = self.st.variant(style or ctx.style, indent=ctx.indent, align=ctx.align, bullet=bool(ctx.bullet))
         return Para(ctx.prefix + text, st, bulletText=ctx.bullet)
 
-    def _b_Para(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+    def _b_Para(self, c: Nodes, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         image = _lone_image(c)
         if image is not None:
             return self.image(image, ctx)
@@ -112,10 +116,10 @@ class Blocks:
             text = text[len("<br/>"):]  # a long URL opening the paragraph needs no fresh line
         return [self.para(text, ctx)]
 
-    def _b_Plain(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+    def _b_Plain(self, c: Nodes, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         return self._b_Para(c, ctx)
 
-    def _b_Header(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+    def _b_Header(self, c: Nodes, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         level, attr, inlines = c
         return [self.heading(level, attr[0], self.inl.render(inlines), stringify(inlines), ctx)]
 
@@ -127,19 +131,19 @@ class Blocks:
             p._outline = (plain.strip(), level)
         return p
 
-    def _b_CodeBlock(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+    def _b_CodeBlock(self, c: Nodes, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         fonts.ensure_mono()
         lines = [_keep_spaces(fonts.markup(line.expandtabs(4), mono=True)) for line in c[1].split("\n")]
         return [self.para("<br/>".join(lines), ctx, "code")]
 
-    def _b_RawBlock(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+    def _b_RawBlock(self, c: Nodes, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         if c[0].lower() not in LITERAL_RAW or not c[1].strip():
             return []
         fonts.ensure_mono()
         lines = [_keep_spaces(fonts.markup(line, mono=True)) for line in c[1].split("\n")]
         return [self.para("<br/>".join(lines), ctx, "code")]
 
-    def _b_LineBlock(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+    def _b_LineBlock(self, c: Nodes, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         return [self.para("<br/>".join(self.inl.render(line) for line in c), ctx)]
 
     def _b_HorizontalRule(self, c: None, ctx: Ctx) -> list[Flowable]:  # noqa: N802
@@ -149,7 +153,7 @@ class Blocks:
 
     # -- lists --------------------------------------------------------------------------------
 
-    def _items(self, items: list, labels: list[str], ctx: Ctx) -> list[Flowable]:
+    def _items(self, items: Nodes, labels: list[str], ctx: Ctx) -> list[Flowable]:
         step = self.st.base * (1.6 if max((len(s) for s in labels), default=1) <= 2 else 2.4)
         style = ctx.style if ctx.style != "body" else "list"
         out: list[Flowable] = []
@@ -161,15 +165,15 @@ class Blocks:
             out.append(Spacer(1, self.st.base * 0.35))  # a little air after a top-level list
         return out
 
-    def _b_BulletList(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+    def _b_BulletList(self, c: Nodes, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         return self._items(c, [LIST_BULLETS[ctx.depth % len(LIST_BULLETS)]] * len(c), ctx)
 
-    def _b_OrderedList(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+    def _b_OrderedList(self, c: Nodes, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         (start, number_style, delim), items = c
         labels = [_number(start + i, number_style["t"], delim["t"]) for i in range(len(items))]
         return self._items(items, labels, ctx)
 
-    def _b_DefinitionList(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+    def _b_DefinitionList(self, c: Nodes, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         out: list[Flowable] = []
         for term, definitions in c:
             out.append(self.para(self.inl.render(term), ctx, "term"))
@@ -179,7 +183,7 @@ class Blocks:
 
     # -- containers ---------------------------------------------------------------------------
 
-    def _b_Div(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+    def _b_Div(self, c: Nodes, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         (ident, classes, kv), blocks = c
         anchor = [Anchor(_key(ident))] if ident in self.state.targets else []
         if "box" in classes:
@@ -196,13 +200,13 @@ class Blocks:
     def _wrap(self, flowables: list[Flowable], ctx: Ctx) -> list[Flowable]:
         return [Indented(f, ctx.indent) for f in flowables] if ctx.indent else flowables
 
-    def box(self, title: str, blocks: list, ctx: Ctx) -> list[Flowable]:
+    def box(self, title: str, blocks: Nodes, ctx: Ctx) -> list[Flowable]:
         """A shaded panel with an optional title bar in the brand colour."""
         width = ctx.width - ctx.indent
         inner = Ctx(width - 2 * PANEL_PAD, style="box", nested=True)
         body = self.render(blocks, inner) or [Spacer(1, 1)]
         _trim_last_space(body)
-        rows: list[list] = []
+        rows: list[list[Any]] = []
         cmds = [("BACKGROUND", (0, 0), (-1, -1), self.st.box_fill),
                 ("LEFTPADDING", (0, 0), (-1, -1), PANEL_PAD), ("RIGHTPADDING", (0, 0), (-1, -1), PANEL_PAD),
                 ("TOPPADDING", (0, 0), (-1, -1), PANEL_PAD), ("BOTTOMPADDING", (0, 0), (-1, -1), PANEL_PAD),
@@ -217,7 +221,7 @@ class Blocks:
         table.split_inside = bool(title)  # its body continues on the next page, under the repeated title
         return [table]
 
-    def ruled(self, blocks: list, ctx: Ctx, rule: colors.Color, fill: colors.Color | None) -> list[Flowable]:
+    def ruled(self, blocks: Nodes, ctx: Ctx, rule: colors.Color, fill: colors.Color | None) -> list[Flowable]:
         """Content with a coloured rule down its left side (allegations, quotes)."""
         width = ctx.width - ctx.indent
         inner = Ctx(width - PANEL_PAD * 1.5 - 3, style=ctx.style if ctx.style != "body" else "box", nested=True)
@@ -230,7 +234,7 @@ class Blocks:
             cmds.append(("BACKGROUND", (0, 0), (-1, -1), fill))
         return [self._table_flowable([[body]], [width], cmds, repeat=0, before=0.15, after=0.8)]
 
-    def bibliography(self, blocks: list, ctx: Ctx) -> list[Flowable]:
+    def bibliography(self, blocks: Nodes, ctx: Ctx) -> list[Flowable]:
         """Citeproc's entries as a numbered list with hanging labels and `ref-ID` anchors."""
         out: list[Flowable] = []
         n = 0
@@ -250,7 +254,7 @@ class Blocks:
 
     # -- figures and charts -------------------------------------------------------------------
 
-    def _b_Figure(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+    def _b_Figure(self, c: Nodes, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         (ident, _, _), (_, caption), content = c
         anchor = [Anchor(_key(ident))] if ident in self.state.targets else []
         body: list[Flowable] = []
@@ -265,7 +269,7 @@ class Blocks:
                 f.keepWithNext = 1
         return anchor + body + cap
 
-    def image(self, image: dict, ctx: Ctx) -> list[Flowable]:
+    def image(self, image: Json, ctx: Ctx) -> list[Flowable]:
         """A chart drawing for `chart:ID` targets; anything else is skipped (never fetched)."""
         target = image["c"][2][0]
         if not target.startswith("chart:"):
@@ -285,12 +289,12 @@ class Blocks:
 
     # -- tables -------------------------------------------------------------------------------
 
-    def _b_Table(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+    def _b_Table(self, c: Nodes, ctx: Ctx) -> list[Flowable]:  # noqa: N802
         attr, (_, caption), colspecs, head, bodies, foot = c
         ncols = len(colspecs)
         if not ncols:
             return []
-        rows: list[tuple[str, list]] = [("head", r) for r in head[1]]
+        rows: list[tuple[str, list[Any]]] = [("head", r) for r in head[1]]
         for body in bodies:
             rows += [("head", r) for r in body[2]] + [("body", r) for r in body[3]]
         rows += [("foot", r) for r in foot[1]]
@@ -302,9 +306,9 @@ class Blocks:
         n_head = 0
         while n_head < len(rows) and rows[n_head][0] == "head":
             n_head += 1
-        data: list[list] = []
+        data: list[list[Any]] = []
         for r, (kind, _) in enumerate(rows):
-            line: list = []
+            line: list[Any] = []
             for col in range(ncols):
                 placed = grid[r][col]
                 if placed is None:
@@ -346,7 +350,7 @@ class Blocks:
         out.append(table if not ctx.indent else Indented(table, ctx.indent))
         return out
 
-    def _table_flowable(self, data: list, widths: list[float], cmds: list, repeat: int, before: float,
+    def _table_flowable(self, data: list[Any], widths: list[float], cmds: list[Any], repeat: int, before: float,
                         after: float, split_range: tuple[int, int] | None = None) -> SplitTable:
         # Spacing as spaceBefore/After, not Spacers, so keepWithNext chains stay intact.
         table = SplitTable(data, colWidths=widths, repeatRows=repeat, splitByRow=1, splitInRow=24,
@@ -357,7 +361,7 @@ class Blocks:
         table.page_height = self.frame_height
         return table
 
-    def _col_widths(self, colspecs: list, grid: list, width: float) -> list[float]:
+    def _col_widths(self, colspecs: Nodes, grid: list[Any], width: float) -> list[float]:
         """Column widths: pandoc's relative widths or the content's, never below the longest word."""
         size = self.st.base * 0.86
         pad = 2 * CELL_PAD + 1
@@ -402,13 +406,13 @@ def _key(ident: str) -> str:
     return anchor_key(ident)
 
 
-def _lone_image(inlines: list) -> dict | None:
+def _lone_image(inlines: Nodes) -> Json | None:
     """The Image when a paragraph holds only an image (and whitespace)."""
     rest = [i for i in inlines if i["t"] not in ("Space", "SoftBreak")]
     return rest[0] if len(rest) == 1 and rest[0]["t"] == "Image" else None
 
 
-def _entry_label(entry: list) -> tuple[str | None, list]:
+def _entry_label(entry: Nodes) -> tuple[str | None, list[Any]]:
     """Split citeproc's `csl-left-margin` label off an entry's first paragraph."""
     if not entry or entry[0]["t"] not in ("Para", "Plain"):
         return None, entry
@@ -427,11 +431,11 @@ def _entry_label(entry: list) -> tuple[str | None, list]:
     return label, [{"t": entry[0]["t"], "c": rest}, *entry[1:]]
 
 
-def _place(rows: list[tuple[str, list]], ncols: int) -> tuple[list[list], list]:
+def _place(rows: list[tuple[str, list[Any]]], ncols: int) -> tuple[list[list[Any]], list[Any]]:
     """Lay cells on a grid honouring row/col spans; returns grid[r][c] = (cell, colspan) | None."""
-    grid: list[list] = [[None] * ncols for _ in rows]
+    grid: list[list[Any]] = [[None] * ncols for _ in rows]
     taken: set[tuple[int, int]] = set()
-    spans: list = []
+    spans: list[Any] = []
     for r, (_, row) in enumerate(rows):
         col = 0
         for cell in row[1]:
@@ -454,7 +458,7 @@ def _place(rows: list[tuple[str, list]], ncols: int) -> tuple[list[list], list]:
 _WORDS = re.compile(r"[ \t\n]+").split  # not str.split(): NBSP must not split a word
 
 
-def _measure_text(blocks: list) -> str:
+def _measure_text(blocks: Nodes) -> str:
     """A cell's text for width estimates; confidence tags count as one unbreakable word."""
     parts = []
     for b in blocks:
@@ -465,7 +469,7 @@ def _measure_text(blocks: list) -> str:
     return " ".join(parts)
 
 
-def _measure_inline(node: dict) -> str:
+def _measure_inline(node: Json) -> str:
     if node["t"] == "Span" and "confidence" in node["c"][0][1]:
         return NBSP + stringify(node["c"][1]).replace(" ", NBSP) + NBSP
     return stringify([node])

@@ -259,7 +259,8 @@ class FigureBlock(Flowable):
 
     def _gap(self, i: int, f: Flowable) -> float:
         """Space above caption flowable i (and below it, but for the last: the frame adds that)."""
-        return f.getSpaceBefore() + (f.getSpaceAfter() if i < len(self.caption) - 1 else 0)
+        gap: float = f.getSpaceBefore() + (f.getSpaceAfter() if i < len(self.caption) - 1 else 0)
+        return gap
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         self._caption_h = [f.wrapOn(self.canv, availWidth, availHeight)[1] for f in self.caption]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
@@ -25,6 +25,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from ..pandoc_ast import Json
 from . import anchors, fonts
 from .blocks import Blocks, Ctx
 from .flowables import KeepWithNext
@@ -43,7 +44,7 @@ class PageCountCanvas(Canvas):
     """Draws "Page N of M" in one layout pass: each page shows form `pageno-N`, defined at save time
     once M is known (a two-pass build would lay the whole document out twice)."""
 
-    def __init__(self, *args, number_style: tuple[str, float, object, float], **kwargs) -> None:
+    def __init__(self, *args: Any, number_style: tuple[str, float, object, float], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.number_style = number_style  # font, size, colour, box width
         self.numbered = 0
@@ -146,27 +147,27 @@ class BriefingDoc(BaseDocTemplate):
 GAP = 3 * mm  # the least space between two running texts
 
 
-def _fitted(text: str, style, width: float) -> tuple[str, float]:
+def _fitted(text: str, style: ParagraphStyle, width: float) -> tuple[str, float]:
     """`text` cut to one line of `width` in `style`, and the width it takes."""
     short = fonts.fit(text, style.fontName, style.fontSize, width - 0.5)  # a margin for rounding in wrap()
     return short, fonts.text_width(short, style.fontName, style.fontSize)
 
 
-def _one_line(canv: Canvas, text: str, style, x: float, top: float, width: float) -> float:
+def _one_line(canv: Canvas, text: str, style: ParagraphStyle, x: float, top: float, width: float) -> float:
     """Draw `text` on one line in a box of `width` (aligned as the style says); return the width it took."""
     short, used = _fitted(text, style, width)
     _draw(canv, fonts.markup(short), style, x, top, width)
     return used
 
 
-def _draw(canv: Canvas, text: str, style, x: float, top: float, width: float) -> None:
+def _draw(canv: Canvas, text: str, style: ParagraphStyle, x: float, top: float, width: float) -> None:
     # Paragraphs (not drawString) so the running text gets the same per-glyph font fallback.
     p = Paragraph(text, style)
     _, h = p.wrap(width, 50)
     p.drawOn(canv, x, top - h)
 
 
-def _centred(canv: Canvas, text: str, style, x: float, top: float, width: float, sides: float) -> None:
+def _centred(canv: Canvas, text: str, style: ParagraphStyle, x: float, top: float, width: float, sides: float) -> None:
     """Draw `text` centred on the line, on one line, clear of `sides` points taken at either end."""
     room = max(width - 2 * (sides + GAP), 0.0)
     _one_line(canv, text, style, x + (width - room) / 2, top, room)
@@ -236,7 +237,7 @@ def _logo(path: Path) -> Image:
     return Image(str(path), width=w, height=h)
 
 
-def build(ast: dict, out: str | os.PathLike | BinaryIO, *, charts: dict[str, Path], options: PdfOptions) -> int:
+def build(ast: Json, out: str | os.PathLike[str] | BinaryIO, *, charts: dict[str, Path], options: PdfOptions) -> int:
     """Lay out and write the PDF for `ast`; return the page count."""
     fonts.ensure_fonts()
     styles = Styles(options)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table
 from reportlab.platypus.flowables import _listWrapOn
 
@@ -42,19 +45,21 @@ class Indented(Flowable):
         parts = self.flowable.splitOn(self.canv, availWidth - self.left, availHeight)
         return [Indented(p, self.left) for p in parts]
 
-    def drawOn(self, canvas, x: float, y: float, _sW: float = 0) -> None:  # noqa: N802, N803
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:  # noqa: N802, N803
         self.flowable.drawOn(canvas, x + self.left, y, _sW)
 
     def getSpaceBefore(self) -> float:  # noqa: N802
-        return self.flowable.getSpaceBefore()
+        space: float = self.flowable.getSpaceBefore()
+        return space
 
     def getSpaceAfter(self) -> float:  # noqa: N802
-        return self.flowable.getSpaceAfter()
+        space: float = self.flowable.getSpaceAfter()
+        return space
 
     def getKeepWithNext(self) -> bool:  # noqa: N802
-        if "keepWithNext" in self.__dict__:
-            return self.keepWithNext
-        return self.flowable.getKeepWithNext()
+        keep: bool = self.__dict__["keepWithNext"] if "keepWithNext" in self.__dict__ else \
+            self.flowable.getKeepWithNext()
+        return keep
 
 
 class SplitTable(Table):
@@ -63,6 +68,8 @@ class SplitTable(Table):
     page_height = 10_000.0  # set per instance; split parts inherit it below
     keep_rows = False  # widow/orphan control for data tables
     split_inside = False  # a panel (one body row): its body may split on this page, not only on a fresh one
+    splitInRow: int  # ReportLab's  # noqa: N815
+    _rowSplitRange: tuple[int, int] | None  # ReportLab's  # noqa: N815
 
     def _calc(self, availWidth: float, availHeight: float) -> None:  # noqa: N803
         # The frame wraps a table, then splits it, and ReportLab's split measures it again (twice when
@@ -94,7 +101,7 @@ class SplitTable(Table):
         else:
             self.splitInRow = 0
         try:
-            parts = super().split(availWidth, availHeight)
+            parts: list[Flowable] = super().split(availWidth, availHeight)
         finally:
             self.splitInRow, self._rowSplitRange = saved, saved_range
         for part in parts:
@@ -132,7 +139,8 @@ class KeepWithNext(KeepTogether):
                     parts = last.splitOn(self.canv, aW, room)
                     if len(parts) >= 2:
                         return [*heads, *parts]
-        return super().split(aW, aH)
+        whole: list[Flowable] = super().split(aW, aH)
+        return whole
 
 
 def _splittable(f: Flowable) -> bool:
@@ -148,6 +156,8 @@ class Para(Paragraph):
     splits off, so a very long slug would run past the margin; character splitting cannot.
     """
 
+    style: ParagraphStyle
+
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         # A table wraps each cell to measure its row and again to draw it; the lines depend only on the
         # width and the style, so the second wrap reuses the first one's lines.
@@ -162,7 +172,7 @@ class Para(Paragraph):
         return w, h
 
 
-def _overflows(bl_para) -> bool:
+def _overflows(bl_para: Any) -> bool:
     for line in bl_para.lines:
         extra = line[0] if isinstance(line, tuple) else getattr(line, "extraSpace", 0)
         if extra < -0.5:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import urllib.parse
 from dataclasses import dataclass, field
+from typing import Any
 
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from ..pandoc_ast import Json, Nodes
 from . import anchors, fonts
 
 _HEX = re.compile(r"#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{3}")
@@ -44,11 +46,12 @@ def safe_uri(url: str) -> str | None:
     return urllib.parse.quote(url, safe="!#$%&'()*+,/:;=?@[]~-._")
 
 
-def stringify(inlines: list) -> str:
+def stringify(inlines: Nodes) -> str:
     """Plain text of inlines (for outlines, metadata and width estimates)."""
     out: list[str] = []
     for node in inlines:
-        t, c = node["t"], node.get("c")
+        t: str = node["t"]
+        c: Any = node.get("c")
         if t in ("Str",):
             out.append(c)
         elif t in ("Space", "SoftBreak", "LineBreak"):
@@ -78,7 +81,7 @@ class Inlines:
         self.line: tuple[float, float] | None = None  # (width, font size) of the paragraph being rendered
         self.direction: str | None = None  # 'L'/'R' while rendering a paragraph with right-to-left text
 
-    def render(self, inlines: list, *, mono: bool = False, in_link: bool = False, upper: bool = False,
+    def render(self, inlines: Nodes, *, mono: bool = False, in_link: bool = False, upper: bool = False,
                nbsp: bool = False) -> str:
         """Markup for a list of inlines."""
         opts = {"mono": mono, "in_link": in_link, "upper": upper, "nbsp": nbsp}
@@ -113,8 +116,9 @@ class Inlines:
             text = text.replace(" ", NBSP)
         return fonts.markup(text, mono=mono, base=self.direction)
 
-    def _one(self, node: dict, **o: bool) -> str:
-        t, c = node["t"], node.get("c")
+    def _one(self, node: Json, **o: bool) -> str:
+        t: str = node["t"]
+        c: Any = node.get("c")
         if t == "Str":
             return self._text(c, **o)
         if t in ("Space", "SoftBreak"):
@@ -146,10 +150,11 @@ class Inlines:
             return self._note(c, **o)
         return ""  # Image inside text (charts are block-level) and unknown nodes
 
-    def _link(self, content: list, url: str, **o: bool) -> str:
+    def _link(self, content: Nodes, url: str, **o: bool) -> str:
         text = self._long_url(content, **o) or self.render(content, **{**o, "in_link": True})
         if o["in_link"]:
             return text  # ReportLab cannot nest links
+        href: str | None
         if url.startswith("#") and url[1:] in self.state.targets:
             href = "#" + anchors.key(url[1:])
         else:
@@ -158,7 +163,7 @@ class Inlines:
             return text  # javascript:, file:, data:, dangling #anchors: plain text
         return f'<a href="{fonts.escape_attr(href)}" color="{self.state.link_color}">{text}</a>'
 
-    def _long_url(self, content: list, **o: bool) -> str:
+    def _long_url(self, content: Nodes, **o: bool) -> str:
         """A displayed URL longer than a line, broken onto lines at its own / - ? & = marks.
 
         ReportLab breaks a URL at one slash only and never inside the tail it splits off, so a long
@@ -170,7 +175,8 @@ class Inlines:
         width, size = self.line
 
         def measure(text: str) -> float:
-            return stringWidth(text, fonts.SANS, size)
+            measured: float = stringWidth(text, fonts.SANS, size)
+            return measured
 
         if width <= 2 * size or not _URLISH.match(url) or measure(url) <= width:
             return ""
@@ -193,7 +199,7 @@ class Inlines:
         # Start on a fresh line so the first piece gets a whole line too.
         return "<br/>" + "<br/>".join(fonts.markup(part, mono=o["mono"]) for part in lines if part)
 
-    def _span(self, attr: list, content: list, **o: bool) -> str:
+    def _span(self, attr: Nodes, content: Nodes, **o: bool) -> str:
         ident, classes, kv = attr[0], attr[1], dict(attr[2])
         anchor = self.anchor(ident)
         if "confidence" in classes:
@@ -214,7 +220,7 @@ class Inlines:
             return ""
         return f'<a name="{fonts.escape_attr(anchors.key(ident))}"/>'
 
-    def _note(self, blocks: list, **o: bool) -> str:
+    def _note(self, blocks: Nodes, **o: bool) -> str:
         self.state.notes.append(blocks)
         n = len(self.state.notes)
         mark = f"<super>{n}</super>"

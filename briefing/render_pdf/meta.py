@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from ..pandoc_ast import Json
 from .inlines import stringify
 
 
@@ -24,7 +26,8 @@ def meta_text(value: object) -> str:
     """Plain text of a pandoc MetaValue (lists joined with commas)."""
     if not isinstance(value, dict):
         return ""
-    t, c = value.get("t"), value.get("c")
+    t: Any = value.get("t")
+    c: Any = value.get("c")
     if t in ("MetaString",):
         return str(c)
     if t == "MetaBool":
@@ -42,7 +45,7 @@ def meta_text(value: object) -> str:
     return ""
 
 
-def read_meta(meta: dict) -> DocMeta:
+def read_meta(meta: Json) -> DocMeta:
     """Pull the briefing fields out of `ast["meta"]`."""
 
     def get(k: str) -> str:

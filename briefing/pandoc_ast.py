@@ -1,0 +1,16 @@
+"""Type names for pandoc's JSON AST: nodes are plain JSON, typed loosely on purpose.
+
+Pandoc's AST is deeply nested, positional JSON (`{"t": "Para", "c": [...]}`) whose shape depends on
+the node's tag; modelling every constructor would duplicate pandoc's own schema, so code that walks
+it reads fields by tag and the checker trusts it there.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeAlias
+
+Json: TypeAlias = dict[str, Any]
+"""One AST node or document: `{"t": tag, "c": content}`, or the whole `{"blocks", "meta", ...}`."""
+
+Nodes: TypeAlias = list[Any]
+"""A list of blocks or inlines (or a node's positional content)."""
