@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -10,7 +10,7 @@ from typing import Any
 
 from . import spec
 from .errors import BriefingError, Problem, errors_in
-from .model import Pos
+from .model import ChartSpec, Pos
 from .packaged import PACKAGE_TEMPLATES
 from .spec import _hint
 from .theme import plain_values

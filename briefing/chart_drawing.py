@@ -20,10 +20,11 @@ import tempfile
 import textwrap
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import BinaryIO
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
 from briefing.chart_data import MONTHS, ChartData, Event, Value, cjk_font_file, date_text, short_number
 

@@ -22,8 +22,9 @@ from .csl import bibliography
 from .errors import BriefingError, Problem
 from .escaping import attr, escape
 from .inputs import Inputs, order
-from .model import Level, Workspace
+from .model import Evidence, Level, Workspace
 from .packaged import PACKAGE_TEMPLATES
+from .pandoc_ast import Json, Nodes
 from .queries import (
     ChartRef,
     Queries,

@@ -8,7 +8,6 @@ so the terminal and the document can never disagree.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import json

@@ -6,7 +6,6 @@ reach a reader half filled in.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime as dt
 import json

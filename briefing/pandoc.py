@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BriefingError
-from .pandoc_ast import Json
 
 
 # Memoises a constant: where the installed pandoc lives does not change while the process runs.

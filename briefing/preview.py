@@ -14,7 +14,6 @@ Routes, and nothing else (every other path is 404, so no URL can reach a file ou
 
 from __future__ import annotations
 
-import argparse
 import base64
 import contextlib
 import hashlib

@@ -11,7 +11,7 @@ from typing import Any
 from markupsafe import Markup
 
 from .escaping import attr, escape
-from .model import Citation, Evidence, Figure, Judgement, Level, Source, Workspace
+from .model import Citation, Evidence, Figure, Judgement, Level, Metric, Source, Workspace
 from .reference_docx import confidence_style_name
 from .sourcing import (
     chain,

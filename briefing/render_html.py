@@ -31,7 +31,6 @@ from .theme import Theme as HouseTheme
 from .theme import packaged_theme
 
 if TYPE_CHECKING:  # for annotations only: ReportLab loads when a theme is made
-    from reportlab.lib.colors import Color
 
     from .render_pdf.meta import DocMeta
 

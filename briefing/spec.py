@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import Problem
 from .model import Pos
-from .yamlsafe import Scalar, YList, YMap, plain
+from .yamlsafe import Node, Scalar, YList, YMap, plain
 
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")

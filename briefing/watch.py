@@ -9,7 +9,7 @@ are atomic).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .build import DEFAULT_FORMATS, build
@@ -80,7 +80,7 @@ def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, o
 
     echo = echo or _quiet  # the library prints nothing itself: the command passes `print`
     root = Path(root).resolve()
-    state = {"builds": 0, "digest": ""}
+    builds, digest = 0, ""
     context = BuildContext()  # the warm process's caches: compiled templates, pandoc's last parses
 
     def rebuild(what: str) -> None:
@@ -132,4 +132,4 @@ def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, o
                 break  # a watched folder appeared or went away: watch the new set
         else:
             break  # the stop event ended the watch
-    return state["builds"]
+    return builds
