@@ -350,7 +350,8 @@ def check_templates(inputs: Inputs) -> list[Problem]:
     root = Path(ws.root)
     compiled = CompiledTemplates()  # the audiences share the base templates: compile each once
     out = []
-    faults: dict[tuple, list[str]] = {}  # one fault in a shared file is reported once, naming the audiences
+    # One fault in a shared file is reported once, naming the audiences.
+    faults: dict[tuple[str, int, int, str], list[str]] = {}
     for name in inputs.audience_names:
         audience = inputs.audiences.get(name)
         if audience is None:

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from .audiences import PACKAGE_TEMPLATES, Audience, load_audience
+from .audiences import Audience, load_audience
 from .errors import BriefingError
+from .packaged import PACKAGE_TEMPLATES
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 

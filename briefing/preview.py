@@ -253,8 +253,8 @@ class Preview:
             raise BriefingError("no briefing.yaml: is this a workspace? (create one with `briefing init DIR`)",
                                 str(self.root / "briefing.yaml"))
         self.audience = audience
-        self._temp = None if out_dir else Path(tempfile.mkdtemp(prefix="briefing-preview-"))
-        self.out_dir = Path(out_dir) if out_dir else self._temp
+        self.out_dir = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="briefing-preview-"))
+        self._temp = None if out_dir else self.out_dir
         self.echo = echo or (lambda line: None)  # the library prints nothing itself: the command passes one
         self.state = PreviewState()
         self.stop_event = threading.Event()

@@ -343,7 +343,10 @@ def _header_footer(marking: str, title: str, muted_color: str) -> tuple[str, str
     ns = f'xmlns:w="{_W}" xmlns:r="{_R}"'
     bold = "<w:b/><w:bCs/>"
     muted = f'<w:color w:val="{muted_color}"/>'
-    marking_p = lambda style: _para(style, _run(marking, bold)) if marking.strip() else ""  # noqa: E731
+
+    def marking_p(style: str) -> str:
+        return _para(style, _run(marking, bold)) if marking.strip() else ""
+
     header = marking_p("Header")
     if title.strip():
         header += _para("Header", _run(title, muted))

@@ -647,7 +647,7 @@ def render_html(ast: Json, *, charts: dict[str, Path], options: HtmlOptions | No
             f"{_footer(meta)}</body>\n</html>\n")
 
 
-def _meta_plain(ast: dict, key: str) -> str:
+def _meta_plain(ast: dict[str, Any], key: str) -> str:
     from .render_pdf.meta import meta_text  # deferred: ReportLab, as in render_html
 
     return meta_text((ast.get("meta") or {}).get(key))

@@ -541,7 +541,7 @@ class Checker:
         return None
 
 
-def _plainish(node):
+def _plainish(node: Node) -> Any:
     return plain(node)
 
 

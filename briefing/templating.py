@@ -220,9 +220,9 @@ class CompiledTemplates(jinja2.BytecodeCache):
         self._code[bucket.key] = bucket.bytecode_to_string()
 
 
-def environment(workspace_templates: Path, package_templates: Path, filters: dict,
+def environment(workspace_templates: Path, package_templates: Path, filters: dict[str, Any],
                 compiled: CompiledTemplates | None = None,
-                sources: TemplateSources | None = None) -> jinja2.Environment:
+                sources: TemplateSources | None = None) -> _BoundedSandbox:
     """A sandboxed environment: the workspace's templates override the packaged ones, file by file.
 
     `compiled` keeps compiled templates between environments; `sources` are the template files as `load`

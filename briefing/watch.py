@@ -9,10 +9,10 @@ are atomic).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from .build import DEFAULT_FORMATS, build
+from .build import DEFAULT_FORMATS, BuildResult, build
 from .context import BuildContext
 from .errors import BriefingError, errors_in
 from .inputs import INPUT_DIRS, input_digest
@@ -66,10 +66,10 @@ def _quiet(line: str) -> None:
     """No output."""
 
 
-def watch(root: Path, *, audience: str | None = None, formats=DEFAULT_FORMATS, out_dir: Path | None = None,
-          stop: threading.Event | None = None, max_builds: int | None = None,
+def watch(root: Path, *, audience: str | None = None, formats: Sequence[str] = DEFAULT_FORMATS,
+          out_dir: Path | None = None, stop: threading.Event | None = None, max_builds: int | None = None,
           echo: Callable[[str], None] | None = None, on_ready: Callable[[], None] | None = None,
-          on_build: Callable[[object, list[str]], None] | None = None,
+          on_build: Callable[[BuildResult | None, list[str]], None] | None = None,
           step_ms: int = 100, timeout_ms: int = 1000) -> int:
     """Build now, then after every change until `stop` is set or `max_builds` builds ran; returns the build count.
 

@@ -37,8 +37,8 @@ def _p(d: dict[str, Any], key: str, default: Pos) -> Pos:
     return pos
 
 
-def _check_file(root: Path, rel: str, shape, problems: list[Problem], path: Path | None = None,
-                lines: dict[str, tuple[str, ...]] | None = None):
+def _check_file(root: Path, rel: str, shape: spec.Field, problems: list[Problem], path: Path | None = None,
+                lines: dict[str, tuple[str, ...]] | None = None) -> dict[str, Any] | None:
     """Load one file and convert it against its spec; returns the converted dict or None (its lines into `lines`)."""
     tree, probs = load_file(path or root / rel, rel, lines)
     problems.extend(probs)
@@ -228,7 +228,8 @@ def _evidence_item(d: dict[str, Any], rel: str) -> Evidence | None:
         pos=d.get("__pos__", here), key_pos=tuple((d.get("__key_pos__") or {}).items()))
 
 
-def _analysis(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]]):
+def _analysis(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]]
+              ) -> tuple[tuple[str, tuple[Judgement, ...]], ...]:
     if not (root / "analysis.yaml").exists():
         return ()
     d = _check_file(root, "analysis.yaml", spec.ANALYSIS, problems, lines=lines) or {}
@@ -242,7 +243,8 @@ def _analysis(root: Path, problems: list[Problem], lines: dict[str, tuple[str, .
     return tuple(out)
 
 
-def _charts(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]]):
+def _charts(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]]
+            ) -> tuple[tuple[Metric, ...], tuple[ChartSpec, ...]]:
     if not (root / "charts.yaml").exists():
         return (), ()
     d = _check_file(root, "charts.yaml", spec.CHARTS_FILE, problems, lines=lines) or {}
@@ -287,5 +289,5 @@ def read_workspace(root: Path) -> tuple[Workspace | None, list[Problem]]:
     return ws, sorted(set(problems), key=_order)
 
 
-def _order(p: Problem):
+def _order(p: Problem) -> tuple[str, int, int, str, str]:
     return (p.path, p.line, p.column, p.severity, p.message)

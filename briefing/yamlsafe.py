@@ -287,7 +287,8 @@ def _convert_mapping(node: yaml.MappingNode, pos: Pos, rel: str, counter: list[i
     return out
 
 
-def load_file(path: Path, rel: str, lines: dict[str, tuple[str, ...]] | None = None):
+def load_file(path: Path, rel: str, lines: dict[str, tuple[str, ...]] | None = None
+              ) -> tuple[Node | None, list[Problem]]:
     """Read and parse one YAML file: returns (tree or None, problems); its text's lines go into `lines`."""
     text, problems = read_text(path, rel)
     if text is None:

@@ -194,7 +194,7 @@ class Blocks:
             return anchor + self.bibliography(blocks, ctx)
         return anchor + self.render(blocks, ctx)
 
-    def _b_BlockQuote(self, c: list, ctx: Ctx) -> list[Flowable]:  # noqa: N802
+    def _b_BlockQuote(self, c: list[Any], ctx: Ctx) -> list[Flowable]:  # noqa: N802
         return self._wrap(self.ruled(c, replace(ctx, style="quote"), self.st.quote_rule, None), ctx)
 
     def _wrap(self, flowables: list[Flowable], ctx: Ctx) -> list[Flowable]:

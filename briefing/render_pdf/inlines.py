@@ -33,7 +33,7 @@ class State:
     targets: set[str]  # element ids that will exist as destinations
     link_color: str = "#1A5A96"
     disputed_color: str = "#8B0000"
-    notes: list[list] = field(default_factory=list)  # each Note's blocks, in order
+    notes: list[list[Any]] = field(default_factory=list)  # each Note's blocks, in order
 
     def note_key(self, n: int) -> str:
         return f"briefing-note-{n}"

@@ -35,4 +35,5 @@ class PdfOptions:
 
     @property
     def pagesize(self) -> tuple[float, float]:
-        return PAPER_SIZES[self.paper.lower()]
+        size: tuple[float, float] = PAPER_SIZES[self.paper.lower()]
+        return size

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
@@ -35,7 +37,7 @@ class Styles:
         self.allegation, self.allegation_fill = colors.HexColor(c.allegation), colors.HexColor(c.allegation_fill)
         self.disputed = c.disputed  # a hex string: it goes into paragraph markup
         self.quote_rule = colors.HexColor(c.quote_rule)
-        self._variants: dict[tuple, ParagraphStyle] = {}
+        self._variants: dict[tuple[Any, ...], ParagraphStyle] = {}
         body = ParagraphStyle(
             "body", fontName=fonts.body_font(options.body_font), fontSize=b, leading=b * 1.45, textColor=self.text,
             spaceAfter=b * 0.65, bulletFontName=fonts.SANS, bulletFontSize=b, splitLongWords=1,
