@@ -264,7 +264,7 @@ def draw(data: ChartData) -> Figure:
     raise ValueError(f"chart {data.spec.id!r}: unknown kind {data.kind!r}")
 
 
-def _figure(height_in: float):
+def _figure(height_in: float) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # deferred: matplotlib (see _matplotlib)
     from matplotlib.figure import Figure
 
@@ -291,7 +291,7 @@ class _Measure:
 # --- no data ------------------------------------------------------------------------------------
 
 
-def _draw_empty(data: ChartData):
+def _draw_empty(data: ChartData) -> Figure:
     from matplotlib.patches import FancyBboxPatch  # deferred: matplotlib (see _matplotlib)
 
     fig = _figure(1.6)

@@ -25,7 +25,8 @@ from __future__ import annotations
 import base64
 import io
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal, cast
 
 import numpy as np
 from matplotlib.backend_bases import GraphicsContextBase, RendererBase
@@ -33,6 +34,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.path import Path as MplPath
 from matplotlib.text import Text
 from matplotlib.transforms import Affine2D, Bbox, Transform
+from numpy.typing import ArrayLike
 
 VERSION = 1
 HATCH_CELL = 72.0  # points: matplotlib's PDF backend tiles hatches in 1-inch cells from the top left
@@ -76,7 +78,7 @@ def path_segments(path: MplPath, transform: Transform | None) -> list[Segment]:
     return out
 
 
-class Recorder(RendererBase):  # type: ignore[misc]  # matplotlib ships no type for subclassing
+class Recorder(RendererBase):
     """Records what a figure draws, at 72 dpi (one pixel is one point), as JSON-ready primitives."""
 
     def __init__(self, width: float, height: float, dejavu_cmap: frozenset[int]) -> None:
@@ -98,7 +100,7 @@ class Recorder(RendererBase):  # type: ignore[misc]  # matplotlib ships no type 
     def get_canvas_width_height(self) -> tuple[float, float]:
         return self.width, self.height
 
-    def points_to_pixels(self, points: float) -> float:
+    def points_to_pixels(self, points: ArrayLike) -> ArrayLike:  # 72 dpi: points are pixels
         return points
 
     def option_image_nocomposite(self) -> bool:
@@ -126,7 +128,7 @@ class Recorder(RendererBase):  # type: ignore[misc]  # matplotlib ships no type 
             if alpha > 0:
                 fill = {"fill": _hex(face), "fill_alpha": _num(alpha)}
         stroke = self._stroke(gc)
-        hatch = gc.get_hatch_path()
+        hatch = cast("MplPath | None", gc.get_hatch_path())  # the stub omits None (no hatch set)
         if hatch is None:
             if fill or stroke:
                 self.items.append({"type": "path", "d": d, **(fill or {}), **(stroke or {}), **base})
@@ -150,7 +152,7 @@ class Recorder(RendererBase):  # type: ignore[misc]  # matplotlib ships no type 
                            math.floor((box.y1 - self.height) / HATCH_CELL) + 1):
                 at = Affine2D().scale(HATCH_CELL).translate(i * HATCH_CELL, self.height + j * HATCH_CELL)
                 tiles += path_segments(cell, at)
-        color = gc.get_hatch_color()
+        color = cast("tuple[float, float, float, float]", gc.get_hatch_color())  # RGBA; the stub says any colour
         # The hatch is clipped by the path itself, inside whatever clips the path.
         item: Item = {"type": "path", "d": tiles, "fill": _hex(color), "fill_alpha": _num(color[3]),
                       "stroke": _hex(color), "stroke_alpha": _num(color[3]),
@@ -159,7 +161,7 @@ class Recorder(RendererBase):  # type: ignore[misc]  # matplotlib ships no type 
         self.items.append(item)
 
     def draw_text(self, gc: GraphicsContextBase, x: float, y: float, s: str, prop: FontProperties, angle: float,
-                  ismath: bool | str = False, mtext: Text | None = None) -> None:
+                  ismath: bool | Literal["TeX"] = False, mtext: Text | None = None) -> None:
         if ismath:  # never on: charts turn math off (evidence text is data); draw what it would be
             super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
             return
@@ -217,7 +219,8 @@ class Recorder(RendererBase):  # type: ignore[misc]  # matplotlib ships no type 
             return None
         out: Item = {"stroke": _hex(rgba), "stroke_alpha": _num(alpha), "width": _num(lw),
                      "cap": gc.get_capstyle(), "join": gc.get_joinstyle()}
-        offset, dashes = gc.get_dashes()
+        # The stub says (float, ArrayLike): it is (offset or None, a sequence of lengths or None).
+        offset, dashes = cast("tuple[float | None, Sequence[float] | None]", gc.get_dashes())
         if dashes is not None and len(dashes):
             out["dash"] = [_num(v) for v in dashes]
             out["dash_offset"] = _num(offset or 0.0)
@@ -243,7 +246,8 @@ class Recorder(RendererBase):  # type: ignore[misc]  # matplotlib ships no type 
             if not (x0 <= 0 and y0 <= 0 and x1 >= self.width and y1 >= self.height):  # all of it: no clip
                 out.append(self._clip_id([["M", _num(x0), _num(y0)], ["L", _num(x1), _num(y0)],
                                           ["L", _num(x1), _num(y1)], ["L", _num(x0), _num(y1)], ["Z"]]))
-        clip_path, clip_trans = gc.get_clip_path()
+        # The stub says TransformedPath: matplotlib returns the transformed Path itself (and its affine).
+        clip_path, clip_trans = cast("tuple[MplPath, Transform] | tuple[None, None]", gc.get_clip_path())
         if clip_path is not None:
             d = path_segments(clip_path, clip_trans)
             if d:

@@ -11,9 +11,10 @@ import re
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .errors import BriefingError
+from .pandoc_ast import Json, Nodes
 
 
 # Memoises a constant: where the installed pandoc lives does not change while the process runs.
@@ -194,11 +195,11 @@ def chunks(markdown: str, size: int = CHUNK_SIZE) -> list[str]:
     return ["".join(lines[a:b]) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
-def _join(parts: list[dict]) -> dict | None:
+def _join(parts: list[Json]) -> Json | None:
     """One AST from the chunks' ASTs, as pandoc gives for the whole document; None if they cannot be joined
     exactly (the caller then parses the whole)."""
-    meta: dict = {}
-    blocks: list = []
+    meta: Json = {}
+    blocks: Nodes = []
     ids: set[str] = set()
     notes = 0
     for part in parts:
@@ -224,10 +225,10 @@ def _join(parts: list[dict]) -> dict | None:
     return {"pandoc-api-version": parts[0]["pandoc-api-version"], "meta": meta, "blocks": blocks}
 
 
-def _nodes(ast: dict) -> list[dict]:
+def _nodes(ast: Json) -> list[Json]:
     """Every dict node of an AST, metadata then blocks, in document order."""
-    out = []
-    stack: list = [ast["meta"], ast["blocks"]]
+    out: list[Json] = []
+    stack: Nodes = [ast["meta"], ast["blocks"]]
     while stack:
         n = stack.pop()
         if isinstance(n, dict):
@@ -238,8 +239,8 @@ def _nodes(ast: dict) -> list[dict]:
     return out
 
 
-def citeproc(markdown: str, *, bibliography: list[dict], csl: Path, lang: str | None, source_date_epoch: int,
-             work_dir: Path | None = None) -> dict:
+def citeproc(markdown: str, *, bibliography: list[dict[str, Any]], csl: Path, lang: str | None, source_date_epoch: int,
+             work_dir: Path | None = None) -> Json:
     """Run citeproc on a small document (references formatting a batch of entries or citations)."""
     if work_dir is not None:
         Path(work_dir).mkdir(parents=True, exist_ok=True)
@@ -252,4 +253,4 @@ def citeproc(markdown: str, *, bibliography: list[dict], csl: Path, lang: str | 
             args += ["-M", f"lang={lang}"]
         out = run(args, markdown.encode("utf-8"), source_date_epoch=source_date_epoch,
                   what="formatting the references")
-    return json.loads(out)
+    return cast(Json, json.loads(out))  # pandoc's JSON writer gives one document object

@@ -23,7 +23,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from briefing.pandoc import pandoc_path
@@ -144,7 +144,8 @@ class _Prepare:
         return out
 
     def node(self, n: dict[str, Any]) -> list[dict[str, Any]]:
-        t, c = n["t"], n.get("c")
+        t = n["t"]
+        c: Any = n.get("c")  # positional content, shaped by the tag (None only when absent)
         if t == "Str" or "c" not in n:
             return [n]  # the most common nodes, written as they are
         if t == "RawInline":
@@ -258,7 +259,7 @@ def _title_block(given: Json) -> Json:
 
 def prepare_docx_ast(ast: Json, charts: dict[str, Path], resource_dir: Path = Path(".")) -> Json:
     """A sanitised copy of the AST, ready for pandoc's DOCX writer (see the module docstring)."""
-    return json.loads(_dumps(ast, charts, resource_dir)[0])
+    return cast(Json, json.loads(_dumps(ast, charts, resource_dir)[0]))  # the AST's JSON: one object
 
 
 class DocxJob:
