@@ -24,7 +24,7 @@ from .escaping import attr, escape
 from .inputs import Inputs, order
 from .model import Evidence, Level, Workspace
 from .packaged import PACKAGE_TEMPLATES
-from .pandoc_ast import Json, Nodes
+from .pandoc_ast import Json, Nodes, walk
 from .queries import (
     ChartRef,
     Queries,
@@ -134,31 +134,19 @@ def _find_refs(blocks: object) -> Nodes | None:
 
 def _cites(node: object, order: dict[str, int]) -> None:
     """Source ids in the order pandoc meets their first citation."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, dict):
-            if n.get("t") == "Cite":
-                for c in n["c"][0]:
-                    order.setdefault(c.get("citationId", ""), len(order) + 1)
-            stack.extend(reversed(list(n.values())))
-        elif isinstance(n, list):
-            stack.extend(reversed(n))
+    for n in walk(node):
+        if n.get("t") == "Cite":
+            for c in n["c"][0]:
+                order.setdefault(c.get("citationId", ""), len(order) + 1)
 
 
 def _set_alt(node: object, alts: dict[str, str]) -> None:
     """Put each chart's final alt text (with reference numbers) in its image's title."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, dict):
-            if n.get("t") == "Image":
-                target = n["c"][2]
-                if isinstance(target[0], str) and target[0].startswith("chart:") and target[0][6:] in alts:
-                    target[1] = alts[target[0][6:]]
-            stack.extend(n.values())
-        elif isinstance(n, list):
-            stack.extend(n)
+    for n in walk(node):
+        if n.get("t") == "Image":
+            target = n["c"][2]
+            if isinstance(target[0], str) and target[0].startswith("chart:") and target[0][6:] in alts:
+                target[1] = alts[target[0][6:]]
 
 
 ZIP_DATES = (dt.date(1980, 1, 1), dt.date(2107, 12, 31))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from .errors import BriefingError
-from .pandoc_ast import Json, Nodes
+from .pandoc_ast import Json, Nodes, walk
 
 
 # Memoises a constant: where the installed pandoc lives does not change while the process runs.
@@ -204,7 +204,7 @@ def _join(parts: list[Json]) -> Json | None:
     notes = 0
     for part in parts:
         top = 0
-        for node in _nodes(part):
+        for node in walk([part["meta"], part["blocks"]]):
             t = node.get("t")
             if t == "Cite":
                 for c in node["c"][0]:
@@ -223,20 +223,6 @@ def _join(parts: list[Json]) -> Json | None:
             meta[k] = v
         blocks += part["blocks"]
     return {"pandoc-api-version": parts[0]["pandoc-api-version"], "meta": meta, "blocks": blocks}
-
-
-def _nodes(ast: Json) -> list[Json]:
-    """Every dict node of an AST, metadata then blocks, in document order."""
-    out: list[Json] = []
-    stack: Nodes = [ast["meta"], ast["blocks"]]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, dict):
-            out.append(n)
-            stack.extend(reversed(list(n.values())))
-        elif isinstance(n, list):
-            stack.extend(reversed(n))
-    return out
 
 
 def citeproc(markdown: str, *, bibliography: list[dict[str, Any]], csl: Path, lang: str | None, source_date_epoch: int,

@@ -7,6 +7,7 @@ it reads fields by tag and the checker trusts it there.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, TypeAlias
 
 Json: TypeAlias = dict[str, Any]
@@ -14,3 +15,15 @@ Json: TypeAlias = dict[str, Any]
 
 Nodes: TypeAlias = list[Any]
 """A list of blocks or inlines (or a node's positional content)."""
+
+
+def walk(node: Any) -> Iterator[Json]:
+    """Every dict node under `node`, in document order (pandoc's JSON keeps its constructors' field order)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, dict):
+            yield n
+            stack.extend(reversed(list(n.values())))
+        elif isinstance(n, list):
+            stack.extend(reversed(n))

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from . import pandoc
+from .pandoc_ast import walk
 
 Node = Any  # a pandoc JSON AST node: dict, list or scalar
 CSL_NS = "{http://purl.org/net/xbiblio/csl}"
@@ -150,18 +151,6 @@ class Cache:
             self._memory.popitem(last=False)
 
 
-def _walk(node: Node) -> Iterator[dict[str, Any]]:
-    """Every dict node in document order (pandoc's JSON keeps its constructors' field order)."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, dict):
-            yield n
-            stack.extend(reversed(list(n.values())))
-        elif isinstance(n, list):
-            stack.extend(reversed(n))
-
-
 def _text(meta: Node) -> str | None:
     """A plain metadata value (MetaString, or MetaInlines of words) as text."""
     if not isinstance(meta, dict):
@@ -190,7 +179,7 @@ def _numbering(ast: dict[str, Any], cites: list[dict[str, Any]], known: list[str
     if meta.get("suppress-bibliography", {}).get("c") is not False or meta.get("link-citations", {}).get("c") \
             is not True:
         raise CiteprocNeededError("citeproc options")
-    if any(n.get("t") == "Cite" for key, value in meta.items() if key != "nocite" for n in _walk(value)):
+    if any(n.get("t") == "Cite" for key, value in meta.items() if key != "nocite" for n in walk(value)):
         raise CiteprocNeededError("a citation in metadata")
     known_set = set(known)
     order: dict[str, int] = {}
@@ -201,7 +190,7 @@ def _numbering(ast: dict[str, Any], cites: list[dict[str, Any]], known: list[str
             if cit["citationId"] not in known_set:
                 raise CiteprocNeededError("a citation of an unknown source")
             order.setdefault(cit["citationId"], len(order) + 1)
-    nocite = {n["c"][0][0]["citationId"] for n in _walk(meta.get("nocite", [])) if n.get("t") == "Cite"}
+    nocite = {n["c"][0][0]["citationId"] for n in walk(meta.get("nocite", [])) if n.get("t") == "Cite"}
     if nocite - known_set:
         raise CiteprocNeededError("nocite of an unknown source or of all")
     for sid in known:
@@ -254,7 +243,7 @@ def _entries(runs: Callable[[list[str], str], dict[str, Any]], ids: list[str],
 
 def _refs_of(ast: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
     """The refs Div's classes and attributes, and its entries by id."""
-    for n in _walk(ast["blocks"]):
+    for n in walk(ast["blocks"]):
         if n.get("t") == "Div" and n["c"][0][0] == "refs":
             return [n["c"][0][1], n["c"][0][2]], {b["c"][0][0]: b for b in n["c"][1] if b.get("t") == "Div"}
     raise CiteprocNeededError("citeproc printed no reference list")
