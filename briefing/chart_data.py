@@ -22,12 +22,13 @@ import json
 import math
 import os
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple, TypeAlias
 
 from briefing.model import ChartSpec, Evidence, Figure, Workspace
 from briefing.queries import human_number
 from briefing.sourcing import discredited
+from briefing.theme import ChartColors, packaged_theme
 
 # Bump whenever the drawing code changes what it draws, so cached files are redrawn.
 DRAWING_VERSION = "2"
@@ -108,6 +109,8 @@ class ChartData:
     alt: str
     more: int = 0  # actors or events not drawn (over the cap)
     dropped: tuple[Dropped, ...] = ()  # retracted, not drawn
+    # The theme's chart colours (the build's theme; the packaged one where none is given).
+    colors: ChartColors = field(default_factory=lambda: packaged_theme().charts)
 
     @property
     def empty(self) -> bool:
@@ -125,6 +128,7 @@ class ChartData:
             "series": [list(r) for r in self.series],
             "more": self.more,
             "cjk": cjk_font_file() is not None,
+            "colors": asdict(self.colors),
         }
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -135,8 +139,10 @@ def cjk_font_file() -> str | None:
     return next((f for f in CJK_FONT_FILES if os.path.exists(f)), None)
 
 
-def chart_data(ws: Workspace, spec: ChartSpec, refs: Mapping[str, int] | None = None) -> ChartData:
-    """Query the evidence for one declared chart; `refs` maps source ids to reference numbers."""
+def chart_data(ws: Workspace, spec: ChartSpec, refs: Mapping[str, int] | None = None,
+               colors: ChartColors | None = None) -> ChartData:
+    """Query the evidence for one declared chart; `refs` maps source ids to reference numbers, `colors` are the
+    theme's (the packaged theme's if not given)."""
     items = _selected(ws, spec)
     more: int = 0
     dropped: list[Dropped] = []
@@ -149,7 +155,8 @@ def chart_data(ws: Workspace, spec: ChartSpec, refs: Mapping[str, int] | None = 
         series, sources, alt = _confidence(ws, items)
     else:
         raise ValueError(f"{spec.pos}: chart {spec.id!r}: unknown kind {spec.kind!r}")
-    return ChartData(spec, spec.kind, tuple(series), tuple(sources), alt, more, tuple(dropped))
+    return ChartData(spec, spec.kind, tuple(series), tuple(sources), alt, more, tuple(dropped),
+                     colors or packaged_theme().charts)
 
 
 def ref_label(ws: Workspace, source_ids: Collection[str], refs: Mapping[str, int] | None) -> str:

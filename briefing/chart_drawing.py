@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
 from briefing.chart_data import MONTHS, ChartData, Event, Value, cjk_font_file, date_text, short_number
+from briefing.theme import ChartColors, tint
 
 if TYPE_CHECKING:  # for annotations only: matplotlib is imported when a chart is drawn
     from matplotlib.axes import Axes
@@ -38,16 +39,9 @@ WIDTH_IN = 6.5  # prints about 16 cm wide, so sizes below are true print sizes
 PNG_DPI = 200
 PT = 72.0  # points per inch
 
-# Muted blues and teals: distinct from the confidence colours (green, orange, brown, grey)
-# so a metric is never read as a confidence level.
-PALETTE = ("#1F4E79", "#7EA9D1", "#2E7D7D", "#A3CFCB", "#4D4D4D", "#B0B0B0")
 HATCHES = ("", "...", "xx", "\\\\", "++", "oo")  # with the colour: metrics differ in greyscale too
 # One marker shape per confidence level (scale order): the level shows without colour.
 LEVEL_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "p")
-INK = "#222222"
-MUTED = "#5A5A5A"
-RULE = "#9A9A9A"
-GRID = "#E1E1E1"
 
 MARKER_GAP = 7.5  # points between timeline marker centres (6 pt marker and its edge)
 BAR_PITCH = 15.0  # points per bar (the bar is 80% of it)
@@ -294,16 +288,17 @@ class _Measure:
 def _draw_empty(data: ChartData) -> Figure:
     from matplotlib.patches import FancyBboxPatch  # deferred: matplotlib (see _matplotlib)
 
+    c = data.colors
     fig = _figure(1.6)
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
     ax.add_patch(FancyBboxPatch((0.02, 0.08), 0.96, 0.84, boxstyle="round,pad=0,rounding_size=0.02",
-                                facecolor="#F4F4F4", edgecolor="#C8C8C8", linewidth=0.8))
-    ax.text(0.5, 0.56, "No data", ha="center", va="center", fontsize=13, color=INK)
+                                facecolor=tint(c.grid, 0.4), edgecolor=c.grid, linewidth=0.8))
+    ax.text(0.5, 0.56, "No data", ha="center", va="center", fontsize=13, color=c.ink)
     what = {"bar": "No figures in the evidence match this chart.",
             "timeline": "No evidence item carries a dated event label.",
             "confidence": "There are no claims to count."}.get(data.kind, "")
-    ax.text(0.5, 0.36, what, ha="center", va="center", fontsize=FONT_SIZE, color=MUTED)
+    ax.text(0.5, 0.36, what, ha="center", va="center", fontsize=FONT_SIZE, color=c.muted)
     return fig
 
 
@@ -327,6 +322,7 @@ Panel: TypeAlias = tuple[list[tuple[str, list[_HBar]]], str, list[tuple[str, str
 
 
 def _draw_bar(data: ChartData) -> Figure:
+    c = data.colors
     panels: list[Panel] = []
     for p in sorted({b.panel for b in data.series}):
         bars = [b for b in data.series if b.panel == p]
@@ -340,7 +336,7 @@ def _draw_bar(data: ChartData) -> Figure:
             lo, hi = min(x.value for x in values), max(x.value for x in values)
             marks = tuple(x.value for x in values) if len(values) > 1 else ()
             groups.setdefault(b.actor, []).append(
-                _HBar(lo, hi, marks, PALETTE[b.slot % len(PALETTE)], hatch[b.slot], label))
+                _HBar(lo, hi, marks, c.palette[b.slot % len(c.palette)], hatch[b.slot], label))
         unit = bars[0].unit
         notes = [unit] if unit else []
         if len(metrics) == 1:
@@ -351,11 +347,11 @@ def _draw_bar(data: ChartData) -> Figure:
         if data.spec.log_scale:
             notes.append("log scale")
         axis += f" ({', '.join(notes)})" if notes else ""
-        legend = [(m, PALETTE[s % len(PALETTE)], hatch[s]) for s, m in sorted(metrics.items())]
+        legend = [(m, c.palette[s % len(c.palette)], hatch[s]) for s, m in sorted(metrics.items())]
         panels.append((list(groups.items()), axis, legend if len(legend) > 1 else []))
     ranged = any(len(b.values) > 1 for b in data.series)
     note = f"+{data.more} more, see the table" if data.more else ""
-    return _hbars(panels, bool(data.spec.log_scale), note=note, range_key=ranged)
+    return _hbars(panels, c, bool(data.spec.log_scale), note=note, range_key=ranged)
 
 
 def _value_label(v: Value, unit: str) -> str:
@@ -367,10 +363,10 @@ def _value_label(v: Value, unit: str) -> str:
 def _draw_confidence(data: ChartData) -> Figure:
     groups = [(c.label, [_HBar(float(c.count), float(c.count), (), c.color, "", str(c.count))])
               for c in data.series]
-    return _hbars([(groups, "Number of claims", [])], False, integer=True)
+    return _hbars([(groups, "Number of claims", [])], data.colors, False, integer=True)
 
 
-def _hbars(panels: list[Panel], log_scale: bool, integer: bool = False, note: str = "",
+def _hbars(panels: list[Panel], c: ChartColors, log_scale: bool, integer: bool = False, note: str = "",
            range_key: bool = False) -> Figure:
     """Panels of horizontal bars grouped by label, values labelled at the bar ends, laid out in points.
 
@@ -457,34 +453,34 @@ def _hbars(panels: list[Panel], log_scale: bool, integer: bool = False, note: st
                 ax.barh([yy], [b.high - b.value], left=b.value, height=BAR_PITCH * 0.8, facecolor="white",
                         edgecolor=b.color, hatch="////", linewidth=0.8, zorder=2, gid="range")
             for mark in b.marks:
-                ax.plot([mark, mark], [yy - BAR_PITCH * 0.5, yy + BAR_PITCH * 0.5], color=INK, lw=1.2,
+                ax.plot([mark, mark], [yy - BAR_PITCH * 0.5, yy + BAR_PITCH * 0.5], color=c.ink, lw=1.2,
                         zorder=4, solid_capstyle="butt", gid="value-mark")
         for i, (yy, b) in enumerate(zip(ys, bars, strict=True)):
             ax.annotate(b.label, (max(b.high, lo), yy), xytext=(3, 0), textcoords="offset points",
-                        va="center", ha="left", fontsize=SMALL, color=INK, gid=f"value-{i}")
+                        va="center", ha="left", fontsize=SMALL, color=c.ink, gid=f"value-{i}")
         ax.set_ylim(plot_h, 0)  # y in points from the top: first group on top
-        ax.set_yticks(ticks, wrapped, fontsize=FONT_SIZE, color=INK)
+        ax.set_yticks(ticks, wrapped, fontsize=FONT_SIZE, color=c.ink)
         ax.tick_params(axis="y", length=0, pad=6)
-        ax.tick_params(axis="x", length=3, width=0.6, color=RULE, labelsize=SMALL, labelcolor=MUTED)
-        ax.set_xlabel(xlabel, fontsize=SMALL, color=MUTED, labelpad=4)
+        ax.tick_params(axis="x", length=3, width=0.6, color=c.axis, labelsize=SMALL, labelcolor=c.muted)
+        ax.set_xlabel(xlabel, fontsize=SMALL, color=c.muted, labelpad=4)
         for side in ("top", "right", "left"):
             ax.spines[side].set_visible(False)
-        ax.spines["bottom"].set_color(RULE)
+        ax.spines["bottom"].set_color(c.axis)
         ax.spines["bottom"].set_linewidth(0.6)
-        ax.xaxis.grid(True, color=GRID, linewidth=0.6)
+        ax.xaxis.grid(True, color=c.grid, linewidth=0.6)
         ax.set_axisbelow(True)
         if legend:
             handles = [Patch(facecolor=c, edgecolor="white", hatch=h, label=name) for name, c, h in legend]
             fig.legend(handles=handles, loc="upper left", bbox_to_anchor=(left / fw, (y_top - 2) / height),
                        ncol=ncol, frameon=False, fontsize=SMALL, handlelength=1.1,
                        handleheight=0.9, columnspacing=1.4, borderaxespad=0, borderpad=0.2,
-                       labelcolor=INK)
+                       labelcolor=c.ink)
         y_top = y0 - bottom
     if key:
-        fig.text(left / fw, (note_h + 3) / height, key, fontsize=SMALL, color=MUTED, ha="left", va="bottom",
+        fig.text(left / fw, (note_h + 3) / height, key, fontsize=SMALL, color=c.muted, ha="left", va="bottom",
                  gid="range-key")
     if note:
-        fig.text(left / fw, 3 / height, note, fontsize=SMALL, color=INK, ha="left", va="bottom", gid="more")
+        fig.text(left / fw, 3 / height, note, fontsize=SMALL, color=c.ink, ha="left", va="bottom", gid="more")
     return fig
 
 
@@ -527,6 +523,7 @@ def place_labels(xs: Sequence[float], widths: Sequence[float], limit: float) -> 
 
 
 def _draw_timeline(data: ChartData) -> Figure:
+    c = data.colors
     events: list[Event] = list(data.series)
     days = [dt.date.fromisoformat(e.date).toordinal() for e in events]
     first, last = min(days), max(days)
@@ -557,7 +554,7 @@ def _draw_timeline(data: ChartData) -> Figure:
     places = place_labels(xs, [t[2] for t in texts], fw - MARGIN)
     if max(p.level for p in places) > MAX_LEVELS:
         # Too dense for flags without a towering staircase: number the markers, list them below.
-        return _draw_timeline_key(fig, measure, events, days, d_lo, d_hi, data.more)
+        return _draw_timeline_key(fig, c, measure, events, days, d_lo, d_hi, data.more)
 
     # Each level is as tall as its tallest label; offset[side][k] is where level k starts.
     offset: dict[int, list[float]] = {}
@@ -574,30 +571,30 @@ def _draw_timeline(data: ChartData) -> Figure:
     fig.set_size_inches(WIDTH_IN, height / PT)
     ax = _points_axes(fig, height)
     y_axis = height - 6 - offset[1][-1] - first_gap
-    _time_axis(ax, d_lo, d_hi, axis_len, y_axis)
+    _time_axis(ax, c, d_lo, d_hi, axis_len, y_axis)
 
     for i, (x, p, (label, when, _, lh, dh)) in enumerate(zip(xs, places, texts, strict=True)):
         if p.side > 0:
             base = y_axis + first_gap + offset[1][p.level - 1]
-            ax.plot([x, x], [y_axis, base + lh + dh + 1.5], color=RULE, lw=0.6, zorder=2, gid=f"stem-{i}")
-            ax.text(x + STEM_GAP, base, label, ha="left", va="bottom", fontsize=LABEL_SIZE, color=INK,
+            ax.plot([x, x], [y_axis, base + lh + dh + 1.5], color=c.axis, lw=0.6, zorder=2, gid=f"stem-{i}")
+            ax.text(x + STEM_GAP, base, label, ha="left", va="bottom", fontsize=LABEL_SIZE, color=c.ink,
                     linespacing=1.1, gid=f"event-label-{i}")
             ax.text(x + STEM_GAP, base + lh + 1.5, when, ha="left", va="bottom", fontsize=DATE_SIZE,
-                    color=MUTED, gid=f"event-date-{i}")
+                    color=c.muted, gid=f"event-date-{i}")
         else:
             top = y_axis - TICK_BAND - offset[-1][p.level - 1]
-            ax.plot([x, x], [y_axis, top - lh - dh - 1.5], color=RULE, lw=0.6, zorder=2, gid=f"stem-{i}")
-            ax.text(x + STEM_GAP, top, when, ha="left", va="top", fontsize=DATE_SIZE, color=MUTED,
+            ax.plot([x, x], [y_axis, top - lh - dh - 1.5], color=c.axis, lw=0.6, zorder=2, gid=f"stem-{i}")
+            ax.text(x + STEM_GAP, top, when, ha="left", va="top", fontsize=DATE_SIZE, color=c.muted,
                     gid=f"event-date-{i}")
             ax.text(x + STEM_GAP, top - dh - 1.5, label, ha="left", va="top", fontsize=LABEL_SIZE,
-                    color=INK, linespacing=1.1, gid=f"event-label-{i}")
+                    color=c.ink, linespacing=1.1, gid=f"event-label-{i}")
     _markers(ax, events, xs, [y_axis] * len(xs))
-    _timeline_legend(fig, events, height, data.more)
+    _timeline_legend(fig, c, events, height, data.more)
     return fig
 
 
-def _draw_timeline_key(fig: Figure, measure: _Measure, events: list[Event], days: list[int], d_lo: float,
-                       d_hi: float, more: int = 0) -> Figure:
+def _draw_timeline_key(fig: Figure, c: ChartColors, measure: _Measure, events: list[Event], days: list[int],
+                       d_lo: float, d_hi: float, more: int = 0) -> Figure:
     """Dense timelines: numbered markers on the axis and a two-column key of dates and labels."""
     fw = WIDTH_IN * PT
     axis_len = fw - 2 * MARGIN
@@ -637,25 +634,25 @@ def _draw_timeline_key(fig: Figure, measure: _Measure, events: list[Event], days
     fig.set_size_inches(WIDTH_IN, height / PT)
     ax = _points_axes(fig, height)
     y_axis = height - top_band
-    _time_axis(ax, d_lo, d_hi, axis_len, y_axis)
+    _time_axis(ax, c, d_lo, d_hi, axis_len, y_axis)
     _markers(ax, events, xs, [y_axis] * len(xs))
     for i, (x, row) in enumerate(zip(xs, numbers, strict=True)):
         ax.text(x, y_axis + 6 + row * num_h, str(i + 1), ha="center", va="bottom", fontsize=DATE_SIZE,
-                color=INK, gid=f"number-{i}")
+                color=c.ink, gid=f"number-{i}")
 
     key_top = y_axis - TICK_BAND - 6
     for i, (e, (label, _)) in enumerate(zip(events, entries, strict=True)):
         col, row = divmod(i, per_col)
         x0 = MARGIN + col * (col_w + 14)
         y = key_top - sum(row_h[:row])
-        ax.text(x0 + num_w, y, str(i + 1), ha="right", va="top", fontsize=DATE_SIZE, color=INK,
+        ax.text(x0 + num_w, y, str(i + 1), ha="right", va="top", fontsize=DATE_SIZE, color=c.ink,
                 gid=f"key-number-{i}")
         _markers(ax, [e], [x0 + num_w + 7], [y - 3.8], size=5.0)
         ax.text(x0 + num_w + 12, y, date_text(e.date, e.precision), ha="left", va="top", fontsize=DATE_SIZE,
-                color=MUTED, gid=f"key-date-{i}")
-        ax.text(x0 + text_x, y + 0.5, label, ha="left", va="top", fontsize=LABEL_SIZE, color=INK,
+                color=c.muted, gid=f"key-date-{i}")
+        ax.text(x0 + text_x, y + 0.5, label, ha="left", va="top", fontsize=LABEL_SIZE, color=c.ink,
                 linespacing=1.1, gid=f"key-label-{i}")
-    _timeline_legend(fig, events, height, more)
+    _timeline_legend(fig, c, events, height, more)
     return fig
 
 
@@ -676,15 +673,15 @@ def _points_axes(fig: Figure, height: float) -> Axes:
     return ax
 
 
-def _time_axis(ax: Axes, d_lo: float, d_hi: float, axis_len: float, y_axis: float) -> None:
+def _time_axis(ax: Axes, c: ChartColors, d_lo: float, d_hi: float, axis_len: float, y_axis: float) -> None:
     """The axis line with month ticks and month/year labels underneath."""
-    ax.plot([MARGIN, MARGIN + axis_len], [y_axis, y_axis], color=RULE, lw=1.0, zorder=1, solid_capstyle="butt")
+    ax.plot([MARGIN, MARGIN + axis_len], [y_axis, y_axis], color=c.axis, lw=1.0, zorder=1, solid_capstyle="butt")
     for day, major, label in _timeline_ticks(d_lo, d_hi):
         x = MARGIN + (day - d_lo) / (d_hi - d_lo) * axis_len
-        ax.plot([x, x], [y_axis, y_axis - (3.5 if major else 2.0)], color=RULE, lw=0.6, zorder=1)
+        ax.plot([x, x], [y_axis, y_axis - (3.5 if major else 2.0)], color=c.axis, lw=0.6, zorder=1)
         if label:
             # White behind the label: a stem passing down to a lower label goes behind it.
-            ax.text(x, y_axis - 5, label, ha="center", va="top", fontsize=DATE_SIZE, color=MUTED,
+            ax.text(x, y_axis - 5, label, ha="center", va="top", fontsize=DATE_SIZE, color=c.muted,
                     linespacing=1.15, zorder=4, gid="tick-label",
                     bbox={"boxstyle": "square,pad=0.15", "facecolor": "white", "linewidth": 0})
 
@@ -702,7 +699,7 @@ def level_marker(rank: int) -> str:
     return LEVEL_MARKERS[rank % len(LEVEL_MARKERS)]
 
 
-def _timeline_legend(fig: Figure, events: list[Event], height: float, more: int = 0) -> None:
+def _timeline_legend(fig: Figure, c: ChartColors, events: list[Event], height: float, more: int = 0) -> None:
     """One row: the confidence levels present, in scale order, and the hollow partial-date marker."""
     from matplotlib.lines import Line2D  # deferred: matplotlib (see _matplotlib)
 
@@ -710,14 +707,14 @@ def _timeline_legend(fig: Figure, events: list[Event], height: float, more: int 
     handles = [Line2D([], [], marker=level_marker(rank), ms=6, color=c, mfc=c, linestyle="none", label=lab)
                for rank, lab, c in levels]
     if any(e.precision != "day" for e in events):
-        handles.append(Line2D([], [], marker="o", ms=6, color=MUTED, mfc="white", mew=1.4,
+        handles.append(Line2D([], [], marker="o", ms=6, color=c.muted, mfc="white", mew=1.4,
                               linestyle="none", label="Month or year only"))
     fig.legend(handles=handles, loc="lower left", bbox_to_anchor=(MARGIN / (WIDTH_IN * PT), 3 / height),
                ncol=len(handles), frameon=False, fontsize=SMALL, handletextpad=0.3, columnspacing=1.2,
-               borderaxespad=0, borderpad=0.2, labelcolor=INK)
+               borderaxespad=0, borderpad=0.2, labelcolor=c.ink)
     if more:
         fig.text(1 - MARGIN / (WIDTH_IN * PT), 5 / height, f"+{more} more events, see the text", ha="right",
-                 va="bottom", fontsize=SMALL, color=INK, gid="more")
+                 va="bottom", fontsize=SMALL, color=c.ink, gid="more")
 
 
 def _timeline_ticks(d_lo: float, d_hi: float) -> list[tuple[int, bool, str]]:

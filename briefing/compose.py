@@ -227,19 +227,20 @@ def compose_workspace(ws: Workspace, audience: Audience, changes: Changes | None
     """`compose` for a workspace already capped, an audience and the template sources and theme read at load."""
     caches = context or BuildContext()  # (the parameter hides this module's context(): not used here)
     root = Path(ws.root)
+    theme = theme or load_theme(root, audience)
     default = ws.meta.audience or "executive"
     markdown, placer = markdown_for(ws, audience, changes, templates, caches.templates)
     markdown += _origins_nocite(ws, markdown)
     if draw_ahead is not None and placer.placed_data():
         guess = expected_reference_numbers(ws, markdown)
-        draw_ahead(tuple(chart_data(ws, d.spec, refs=guess) for d in placer.placed_data()))
+        draw_ahead(tuple(chart_data(ws, d.spec, guess, theme.charts) for d in placer.placed_data()))
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
     ast = _parse(markdown, bibliography(ws.sources), csl, epoch, work_dir, caches)
     # Reference numbers exist only now, after citeproc: redo the chart data with them, so each
     # drawn value and the alt text name the reference the reader finds in the list.
     numbers = reference_numbers(ast)
-    datas = tuple(chart_data(ws, d.spec, refs=numbers) for d in placer.placed_data())
+    datas = tuple(chart_data(ws, d.spec, numbers, theme.charts) for d in placer.placed_data())
     _set_alt(ast, {d.spec.id: d.alt for d in datas})
     return Composed(
         markdown, ast, datas, audience, epoch,
@@ -247,7 +248,7 @@ def compose_workspace(ws: Workspace, audience: Audience, changes: Changes | None
         claims=len(ws.evidence),
         name=slug(ws.meta.title) + ("" if audience.name == default else f"-{audience.name}"),
         logo=_audience_file(root, audience, "logo"), body_font=_audience_file(root, audience, "body_font"),
-        resource_dir=root.absolute(), theme=theme or load_theme(root, audience),
+        resource_dir=root.absolute(), theme=theme,
     )
 
 

@@ -75,7 +75,7 @@ class Field:
     fields: dict[str, Field] = field(default_factory=dict)
     extra: frozenset[str] = frozenset()  # other keys accepted and passed through (CSL variables)
     open_keys: bool = False  # a map whose keys are free names, each holding `item`
-    bounds: tuple[float, float] | None = None  # a number's inclusive range
+    bounds: tuple[float, float] | None = None  # a number's inclusive range; a list's number of entries
 
 
 def S(doc: str, required: bool = False) -> Field:  # noqa: N802 - a terse constructor keeps the specs readable
@@ -271,7 +271,9 @@ class Checker:
         """Return the plain value for `node`, or None after recording why it is invalid."""
         pos = getattr(node, "pos", parent_pos)
         if isinstance(node, Scalar) and node.is_null and not node.quoted:
-            if f.required:
+            if f.kind == "color":  # `brand: #1B7837` unquoted is a comment, so the key is empty
+                self.err(pos, f"'{name}' has no colour; quote it, as in \"#1B7837\": an unquoted # starts a comment")
+            elif f.required:
                 self.err(pos, f"'{name}' is empty; it is required")
             return None
         handler = getattr(self, "_" + f.kind)
@@ -334,7 +336,7 @@ class Checker:
     def _color(self, node: Node, f: Field, name: str, pos: Pos) -> str | None:
         text = self._str(node, f, name, pos)
         if text is not None and not COLOR_RE.match(text):
-            self.err(node.pos, f"'{name}': `{text}` is not a colour like \"#1B7837\" (quote it: # starts a comment)")
+            self.err(node.pos, f"'{name}': `{text}` is not a colour like \"#1B7837\"")
             return None
         return text.upper() if text else text
 
@@ -473,6 +475,8 @@ class Checker:
                 return None
         if f.required and not node:
             self.err(node.pos, f"'{name}' is empty; it needs at least one entry")
+        elif f.bounds and not f.bounds[0] <= len(node) <= f.bounds[1]:
+            self.err(node.pos, f"'{name}' has {len(node)} entries; give {f.bounds[0]:g} to {f.bounds[1]:g}")
         out = []
         for i, item in enumerate(node):
             v = self.convert(item, item_spec, f"{name}[{i + 1}]", node.pos)
@@ -592,6 +596,8 @@ def _js(f: Field) -> dict[str, Any]:
     elif k == "list":
         assert f.item is not None
         d.update(type="array", items=_js(f.item))
+        if f.bounds:
+            d.update(minItems=int(f.bounds[0]), maxItems=int(f.bounds[1]))
     elif k == "charts":
         d["anyOf"] = [{"const": "all"}, {"type": "array", "items": {"type": "string", "pattern": ID_RE.pattern}}]
     elif k == "ids":
@@ -633,6 +639,14 @@ def _colors(required: bool) -> Field:
 def _theme(doc: str, required: bool) -> Field:
     return _map(doc, {
         "colors": Field("map", "Colours, each \"#RRGGBB\"", required, fields=_colors(required).fields),
+        "charts": _map("The charts' colours (each level's colour is the scale file's)", {
+            "palette": Field("list", "One colour per metric, in order of first use, 1 to 12", required,
+                             item=Field("color", "Colour as \"#RRGGBB\""), bounds=(1, 12)),
+            "ink": Field("color", "Labels and values", required),
+            "muted": Field("color", "Axis titles, dates and notes", required),
+            "axis": Field("color", "Axis lines, ticks and timeline stems", required),
+            "grid": Field("color", "Grid lines, and the edge of a chart with no data", required),
+        }, required),
         "fonts": _map("Fonts", {"docx": S("The font name Word uses for the DOCX", required)}, required),
         "sizes": _map("Sizes in points", {
             "body": Field("number", "Body text of the PDF and the HTML, 6 to 16", required, bounds=(6, 16)),

@@ -44,6 +44,17 @@ class Colors:
 
 
 @dataclass(frozen=True)
+class ChartColors:
+    """The charts' colours: the metric palette (in order of first use) and the ink, muted text, axes and grid."""
+
+    palette: tuple[str, ...]
+    ink: str
+    muted: str
+    axis: str
+    grid: str
+
+
+@dataclass(frozen=True)
 class Fonts:
     """Font names: the DOCX names a font Word has (the PDF embeds files; see the audience's body_font)."""
 
@@ -63,6 +74,7 @@ class Theme:
     """The house look of one build: the packaged theme, the workspace's changes, the audience's."""
 
     colors: Colors
+    charts: ChartColors
     fonts: Fonts
     sizes: Sizes
 
@@ -161,7 +173,8 @@ def packaged_theme() -> Theme:
 
 
 def _theme(data: dict[str, Any]) -> Theme:
-    return Theme(colors=Colors(**data["colors"]), fonts=Fonts(**data["fonts"]),
+    charts = dict(data["charts"], palette=tuple(data["charts"]["palette"]))
+    return Theme(colors=Colors(**data["colors"]), charts=ChartColors(**charts), fonts=Fonts(**data["fonts"]),
                  sizes=Sizes(**{k: float(v) for k, v in data["sizes"].items()}))
 
 

@@ -22,6 +22,7 @@ def test_the_packaged_theme_declares_every_key():
     assert theme.fonts.docx == "Calibri" and theme.sizes.body == 10.0 and theme.sizes.docx_body == 11.0
     # Every colour the spec declares has a value (no key left to a hidden default in code).
     assert set(spec.THEME.fields["colors"].fields) == set(vars(theme.colors))
+    assert set(spec.THEME.fields["charts"].fields) == set(vars(theme.charts)) and len(theme.charts.palette) == 6
 
 
 def test_the_default_workspace_is_the_packaged_theme_without_a_second_read():
@@ -62,6 +63,10 @@ def test_an_audience_changes_the_workspace_theme_and_its_shorthands_win(make_wor
     ('colors:\n  brandd: "#111111"\n', "brandd", "unknown key 'brandd'; did you mean 'brand'?"),
     ('sizes:\n  body: 40\n', "body", "40 is out of range; use 6 to 16"),
     ('fonts:\n  docx: [Calibri]\n', "docx", "'docx' must be text"),
+    # Unquoted, "#" starts a comment: the key is left empty, and says why.
+    ('colors:\n  brand: #123456\n', "brand", "'brand' has no colour; quote it"),
+    ('charts:\n  palette: []\n', "palette", "'palette' has 0 entries; give 1 to 12"),
+    ('charts:\n  palette: ["#111111", red]\n', "palette", "`red` is not a colour"),
 ])
 def test_check_names_the_line_of_a_bad_workspace_theme(make_workspace, text, key, message):
     root = make_workspace(files={"templates/theme.yaml": text})

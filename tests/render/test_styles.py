@@ -125,3 +125,45 @@ def test_the_pdf_pages_are_painted_with_the_theme_colours(built):
                         ("disputed", "#990011"), ("allegation", "#C05010")):
         rgb = fp_str(*HexColor(color).rgb()).encode()
         assert rgb + b" rg" in streams or rgb + b" RG" in streams, f"the PDF never paints the {role} colour"
+
+
+CHART_THEME = """\
+charts:
+  palette: ["#2A7F11", "#13579B"]
+  ink: "#301020"
+  muted: "#405060"
+  axis: "#708090"
+  grid: "#D0E0F0"
+"""
+FIGURES = dict(DISPUTED, id="claim-f", figures=[
+    {"metric": "cases", "actor": "Lab One", "value": 1200, "source": "src-a"},
+    {"metric": "deaths", "actor": "Lab One", "value": 30, "source": "src-a"}])
+CHARTS = {"charts": [{"id": "figures", "kind": "bar", "title": "Figures"}],
+          "metrics": [{"id": "cases", "label": "Cases", "unit": "cases"},
+                      {"id": "deaths", "label": "Deaths", "unit": "cases"}]}
+
+
+def test_the_charts_draw_with_the_theme_chart_colours(tmp_path):
+    import io
+    import zipfile
+
+    from conftest import CLAIM, write_workspace
+    from PIL import Image
+
+    root = write_workspace(tmp_path / "ws", evidence={"claim-a.yaml": CLAIM, "claim-f.yaml": FIGURES},
+                           files={"templates/theme.yaml": CHART_THEME, "charts.yaml": CHARTS})
+    out = root / "out"
+    build(root, out_dir=out, audience="analyst", formats=("pdf", "docx", "html"))
+    files = {p.suffix: p for p in out.iterdir()}
+    assert load_theme(root).charts.palette == ("#2A7F11", "#13579B")
+    # The PDF's chart fills its bars with the palette and writes its labels in the chart ink.
+    streams = b"".join(page.get_contents().get_data() for page in PdfReader(str(files[".pdf"])).pages)
+    for color in ("#2A7F11", "#13579B", "#301020"):
+        assert fp_str(*HexColor(color).rgb()).encode() + b" rg" in streams, f"the PDF chart never paints {color}"
+    # The DOCX's PNG of the same figure, and the HTML's SVG.
+    with zipfile.ZipFile(files[".docx"]) as z:
+        (png,) = [Image.open(io.BytesIO(z.read(n))).convert("RGB") for n in z.namelist() if n.endswith(".png")]
+    pixels = {rgb for _, rgb in png.getcolors(maxcolors=1 << 24)}
+    assert {(0x2A, 0x7F, 0x11), (0x13, 0x57, 0x9B)} <= pixels
+    svg = files[".html"].read_text("utf-8").upper()
+    assert "#2A7F11" in svg and "#13579B" in svg
