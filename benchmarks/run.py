@@ -12,8 +12,9 @@ the machine's speed touches both alike.
 Cases:
   floor           pandoc alone: the default briefing's composed Markdown -> DOCX (the reference)
   floor-citeproc  the same with --citeproc, the CSL style, the sources and the reference document
-  cold            `briefing build` of the default workspace in a new process, chart cache cold
-  cold-cached     the same with the chart cache warm (what a second command-line build costs)
+  cold            `briefing build` of the default workspace in a new process, every cache empty (the
+                  charts in out/, the compiled templates in the user's cache folder)
+  cold-cached     the same with those caches warm (what a second command-line build costs)
   warm            a rebuild after one evidence edit in a warm process (what `briefing watch` does)
   analyst         the analyst edition of the default workspace, new process, caches warm, against
                   its own floor (floor-analyst: its composed Markdown -> DOCX)
@@ -243,6 +244,7 @@ class Proc:
     runs: int
     floor: Proc | None = None  # run just before every run of this case (None: this is a floor)
     after: Callable[[int, str], None] = lambda i, out: None
+    env: Callable[[int], dict[str, str]] | None = None  # the environment of run i (default: ENV)
 
 
 def floor_procs(workspace: Path, tmp: Path, runs: int) -> tuple[Proc, Proc, Proc]:
@@ -273,14 +275,15 @@ def floor_procs(workspace: Path, tmp: Path, runs: int) -> tuple[Proc, Proc, Proc
 
 
 def cold_proc(workspace: Path, tmp: Path, runs: int, floor: Proc, *, cached: bool) -> Proc:
-    """`briefing build` in a new process, with the chart cache cold (a fresh out/) or warm."""
+    """`briefing build` in a new process, with every cache cold (a fresh out/ and user cache folder) or warm."""
     if cached:
         keep = tmp / "cached-out"
         subprocess.run(build_cmd(workspace, keep), check=True, capture_output=True, env=ENV)
-        return Proc(Case("cold-cached", "new process, chart cache warm"), lambda i: build_cmd(workspace, keep),
+        return Proc(Case("cold-cached", "new process, caches warm"), lambda i: build_cmd(workspace, keep),
                     runs, floor)
-    return Proc(Case("cold", "new process, chart cache cold (PDF+DOCX+charts)"),
-                lambda i: build_cmd(workspace, tmp / f"cold-{i}"), runs, floor)
+    return Proc(Case("cold", "new process, caches cold (charts, compiled templates)"),
+                lambda i: build_cmd(workspace, tmp / f"cold-{i}"), runs, floor,
+                env=lambda i: ENV | {"XDG_CACHE_HOME": str(tmp / f"cold-user-cache-{i}")})
 
 
 def analyst_proc(workspace: Path, tmp: Path, runs: int, floor: Proc) -> Proc:
@@ -306,7 +309,7 @@ def size_proc(n: int, tmp: Path, runs: int, audience: str, floor: Proc) -> Proc:
 
 
 def _run_once(p: Proc, i: int) -> float:
-    wall, peaks, out = measure(p.command(i))
+    wall, peaks, out = measure(p.command(i), env=p.env(i) if p.env else None)
     p.case.times.append(wall)
     p.case.add_peaks(peaks)
     p.after(i, out)
@@ -370,10 +373,10 @@ def warm_child(ws: Path) -> None:
     import yaml
 
     from briefing.build import build
-    from briefing.context import BuildContext
+    from briefing.context import user_context
     from briefing.escaping import escape
 
-    context = BuildContext()  # one warm process keeps its caches across builds, as `watch` does
+    context = user_context()  # one warm process keeps its caches across builds, as `watch` does
     try:  # what `briefing watch` does on a change: hash the inputs, then build
         from briefing.watch import inputs_digest
         how = "briefing.watch: inputs_digest + build, as watch's rebuild does"
@@ -516,6 +519,7 @@ def main(argv: list[str] | None = None) -> int:
     say(f"timing the installed package in {package} (bytecode compiled)")
     with tempfile.TemporaryDirectory(prefix="briefing-bench-") as t:
         tmp = Path(t)
+        ENV["XDG_CACHE_HOME"] = str(tmp / "user-cache")  # compiled templates: kept here, never in ~/.cache
         say("setting up: composing the floors' Markdown, priming the caches, generating workspaces")
         floor, citeproc, floor_analyst = floor_procs(args.workspace, tmp, runs)
         procs = [citeproc,

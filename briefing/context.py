@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .pandoc import ParseCache
-from .templating import CompiledTemplates
+from .templating import CompiledTemplates, compiled_templates_folder
 
 
 @dataclass(frozen=True)
@@ -25,3 +25,9 @@ class BuildContext:
     templates: CompiledTemplates = field(default_factory=CompiledTemplates)
     parses: ParseCache = field(default_factory=ParseCache)
     references: OrderedDict[str, Any] = field(default_factory=OrderedDict)  # bounded by references.Cache
+
+
+def user_context() -> BuildContext:
+    """A fresh context whose compiled templates are also kept in the user's private cache folder, so that the
+    next process (the next `briefing build`) does not compile them again."""
+    return BuildContext(templates=CompiledTemplates(compiled_templates_folder()))

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import os
 import resource
 import signal
@@ -34,6 +35,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from .errors import BriefingError
 from .escaping import MdMarkup, escape, finalize, markup_join
 from .packaged import PACKAGE_TEMPLATES
+from .user_cache import private_folder
 from .yamlsafe import MAX_BYTES
 
 
@@ -201,23 +203,43 @@ def _join(value: Iterable[Any], d: str = "", attribute: str | None = None) -> Md
 
 class CompiledTemplates(jinja2.BytecodeCache):
     """Compiled templates kept by a build context (briefing/context.py), so a warm rebuild (watch) does
-    not recompile them.
+    not recompile them, and, given a `folder`, kept on disk for the next process too.
 
     Jinja keys each entry by template name and file and checks the source's checksum, so an
     edited template is compiled afresh. Give it only to environments made by `environment()`,
-    which all compile with the same settings.
+    which all compile with the same settings. The folder must be private to the user (see
+    briefing/user_cache.py): what is in it is loaded as code.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None = None) -> None:
         self._code: dict[str, bytes] = {}
+        self._disk = jinja2.FileSystemBytecodeCache(str(folder), "%s.jinja") if folder is not None else None
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         code = self._code.get(bucket.key)
         if code is not None:
             bucket.bytecode_from_string(code)
+        elif self._disk is not None:
+            try:  # a damaged or foreign file is compiled afresh (and replaced), never an error
+                self._disk.load_bytecode(bucket)
+            except Exception:  # noqa: BLE001 - whatever unpickling a damaged header raises
+                bucket.reset()
+            if bucket.code is not None:
+                self._code[bucket.key] = bucket.bytecode_to_string()
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         self._code[bucket.key] = bucket.bytecode_to_string()
+        if self._disk is not None:
+            with contextlib.suppress(OSError):  # a full or read-only disk only costs the next process a compile
+                self._disk.dump_bytecode(bucket)
+
+
+def compiled_templates_folder() -> Path | None:
+    """The user's private folder of compiled templates for this version of the template settings, or None."""
+    # Compiled code depends on Jinja's version and on the settings in this file: a change to either
+    # must never load the other's code, so both name the folder.
+    settings = hashlib.sha256(Path(__file__).read_bytes() + jinja2.__version__.encode()).hexdigest()[:16]
+    return private_folder("templates", settings)
 
 
 def environment(workspace_templates: Path, package_templates: Path, filters: dict[str, Any],

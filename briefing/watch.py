@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from .build import DEFAULT_FORMATS, BuildResult, build
-from .context import BuildContext
+from .context import user_context
 from .errors import BriefingError, errors_in
 from .inputs import INPUT_DIRS, input_digest
 from .inputs import is_input as is_input_file
@@ -81,7 +81,7 @@ def watch(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
     echo = echo or _quiet  # the library prints nothing itself: the command passes `print`
     root = Path(root).resolve()
     builds, digest = 0, ""
-    context = BuildContext()  # the warm process's caches: compiled templates, pandoc's last parses
+    context = user_context()  # the warm process's caches: compiled templates (kept on disk too), pandoc's parses
 
     def rebuild(what: str) -> None:
         nonlocal builds, digest

@@ -69,6 +69,16 @@ def write_workspace(root: Path, *, briefing=None, sources=None, evidence=None, f
     return root
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_user_cache(tmp_path_factory):
+    """The command line keeps compiled templates in the user's cache folder: the suite (and the commands it
+    runs) keeps them in its own, never in the real ~/.cache."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("user-cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture
 def make_workspace(tmp_path):
     """A factory: make_workspace(**parts) writes a workspace under tmp_path and returns its folder."""

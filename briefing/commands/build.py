@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from ..build import build, parse_formats
+from ..context import user_context
 from .arguments import DEFAULT_FORMAT, FORMATS_HELP, add_command, formats_arg, name_arg, path_arg
 
 
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     progress = Progress(sys.stderr.isatty() and not os.environ.get("CI"))
     result = build(Path(args.workspace), audience=args.audience, formats=formats,
-                   out_dir=Path(args.out) if args.out else None, progress=progress)
+                   out_dir=Path(args.out) if args.out else None, progress=progress, context=user_context())
     for w in result.warnings:
         print(w, file=sys.stderr)
     print(result.summary())

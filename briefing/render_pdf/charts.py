@@ -7,7 +7,6 @@ import base64
 import io
 import json
 import logging
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -26,29 +25,8 @@ VERSION = 1  # the primitives' format (briefing/chart_record.py)
 _CAPS = {"butt": 0, "round": 1, "projecting": 2}
 _JOINS = {"miter": 0, "round": 1, "bevel": 2}
 
-_cache: OrderedDict[tuple[str, int, int], Drawing | None] = OrderedDict()
-_CACHE_SIZE = 16
-
-
 def load_drawing(path: Path) -> Drawing | None:
-    """A chart's recorded primitives as a ReportLab Drawing (cached by file identity); None if unreadable."""
-    try:
-        st = path.stat()
-    except OSError as exc:
-        log.warning("chart %s could not be read: %s", path, exc)
-        return None
-    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
-    if key in _cache:
-        _cache.move_to_end(key)
-        return _cache[key]
-    drawing = _parse(path)
-    _cache[key] = drawing
-    while len(_cache) > _CACHE_SIZE:
-        _cache.popitem(last=False)
-    return drawing
-
-
-def _parse(path: Path) -> Drawing | None:
+    """A chart's recorded primitives as a ReportLab Drawing (a few milliseconds, so not cached); None if unreadable."""
     try:
         doc = json.loads(path.read_bytes())
         if not isinstance(doc, dict) or doc.get("version") != VERSION:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from briefing import pandoc
 from briefing.build import build
 from briefing.compose import compose
-from briefing.context import BuildContext
+from briefing.context import BuildContext, user_context
 from briefing.inputs import load
+from briefing.templating import compiled_templates_folder
+from briefing.user_cache import cache_root, private_folder
 
 
 @pytest.fixture
@@ -72,3 +76,74 @@ def test_the_parse_cache_keeps_only_the_newest_entries():
     for key in "abc":
         cache.put(key, key.encode())
     assert cache.get("a") is None and cache.get("b") == b"b" and cache.get("c") == b"c"
+
+
+@pytest.fixture
+def compiles(monkeypatch):
+    """The names of the templates Jinja compiles from source."""
+    import jinja2
+
+    names = []
+    real = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+        names.append(name)
+        return real(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    return names
+
+
+def test_a_user_context_keeps_compiled_templates_for_the_next_process(make_workspace, tmp_path, monkeypatch, compiles):
+    """The command line's context writes compiled templates to the user's private cache folder; a new context
+    (the next process) loads them instead of compiling, and an edited template is compiled afresh."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = make_workspace()
+    compose(load(root), context=user_context())
+    assert compiles
+    folder = compiled_templates_folder()
+    assert folder is not None and folder.is_relative_to(tmp_path / "cache" / "briefing")
+    assert sorted(p.suffix for p in folder.iterdir()) == [".jinja"] * len(compiles)
+    compiles.clear()
+    compose(load(root), context=user_context())
+    assert compiles == []
+    (root / "templates" / "sections").mkdir(parents=True)
+    (root / "templates" / "sections" / "documented.md.j2").write_text("## Documented here\n", "utf-8")
+    compose(load(root), context=user_context())
+    assert compiles == ["sections/documented.md.j2"]
+
+
+def test_a_damaged_compiled_template_is_compiled_afresh(make_workspace, tmp_path, monkeypatch, compiles):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = make_workspace()
+    first = compose(load(root), context=user_context())
+    for path in compiled_templates_folder().iterdir():
+        path.write_bytes(path.read_bytes()[:40])  # cut inside the header
+    n = len(compiles)
+    again = compose(load(root), context=user_context())
+    assert len(compiles) == 2 * n and again.markdown == first.markdown
+
+
+@pytest.mark.skipif(not hasattr(os, "getuid"), reason="no file owners to check on this system")
+@pytest.mark.parametrize("spoil", ["open", "link"])
+def test_compiled_templates_are_kept_only_in_a_folder_no_one_else_can_write(tmp_path, monkeypatch, spoil):
+    """Compiled templates are code: a folder others can write (or a link to one) keeps nothing."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = compiled_templates_folder()
+    assert folder is not None and folder.parent == private_folder("templates") == tmp_path / "cache/briefing/templates"
+    if spoil == "open":
+        (tmp_path / "cache" / "briefing").chmod(0o777)
+    else:
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir(mode=0o700)
+        folder.rmdir()
+        folder.symlink_to(elsewhere)
+    assert compiled_templates_folder() is None
+    assert user_context().templates._disk is None
+
+
+def test_a_relative_xdg_cache_home_is_ignored(tmp_path, monkeypatch):
+    """The XDG spec says a relative path is invalid: the default ~/.cache is used instead."""
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert cache_root() == tmp_path / ".cache" / "briefing"
