@@ -8,7 +8,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +38,7 @@ class BuildResult:
     charts: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    inputs: tuple[Path, ...] = ()  # every input file it read (watch watches them)
 
     def summary(self) -> str:
         """The one line a build ends with."""
@@ -60,6 +61,8 @@ def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
     files = input_files(root)  # taken before loading: a failed load is recorded against the same list
     with publishing(shown.absolute(), input_digest(root, files)) as pub:
         inputs = load(root, audience)
+        if inputs.files != files:  # the audiences name a logo or font outside the input folders: inputs too
+            pub = replace(pub, digest=input_digest(root, inputs.files))
         ws, _ = inputs.ready
         say(f"loaded {len(ws.evidence)} claims and {len(ws.sources)} sources")
         with preloaded(formats), DrawAhead(pub.chart_cache, svg="html" in formats) as ahead:
@@ -73,6 +76,7 @@ def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
                   "charts": len(doc.charts)}
         pub.manifest({fmt: pub.target(doc.name, fmt) for fmt in formats}, audience, counts)
     return BuildResult(outputs={fmt: _display(shown / f"{doc.name}.{fmt}") for fmt in formats}, **counts,
+                       inputs=inputs.files,
                        seconds=time.perf_counter() - started,
                        warnings=[*map(str, inputs.problems), *page_budget_warnings(doc, pages)])
 

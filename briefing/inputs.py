@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -63,6 +63,23 @@ def input_files(root: Path) -> tuple[Path, ...]:
     return tuple(paths)
 
 
+def asset_files(root: Path, audiences: Iterable[Audience]) -> tuple[Path, ...]:
+    """The files the audiences name (logo, body_font) that lie in the workspace outside its input folders:
+    inputs too, found only once the audiences are read."""
+    root = Path(root)
+    inside = root.resolve()
+    found = set()
+    for audience in audiences:
+        for given in (audience.logo, audience.body_font):
+            real = (root / given).resolve() if given else None
+            if real is None or not real.is_relative_to(inside) or not real.is_file():
+                continue  # none, or refused by the audience's own check
+            rel = real.relative_to(inside)
+            if not is_input(rel):  # those in the input folders are listed already
+                found.add(root / rel)
+    return tuple(sorted(found))
+
+
 def input_digest(root: Path, files: tuple[Path, ...] | None = None) -> str:
     """A digest of every input file (names and contents) and the tool's version: what outputs were built from."""
     root = Path(root)
@@ -92,7 +109,7 @@ class Inputs:
     templates: TemplateSources  # the template sources, read once; compose renders from these
     baseline: Edition | None  # the recorded edition the briefing compares against
     changes: Changes | None  # what changed since it ("What changed"), on the uncapped evidence
-    files: tuple[Path, ...]  # every input file (the manifest's digest, `watch`)
+    files: tuple[Path, ...]  # every input file, the audiences' logo and font included (the manifest's digest, `watch`)
     theme: Theme | None = None  # the audience's look (colours, fonts, sizes); None when the audience is unusable
 
     @property
@@ -154,6 +171,7 @@ def load(root: Path, audience: str | None = None) -> Inputs:
         # Compared only on a clean workspace: that is the only one a briefing is built from.
         changes = changes_for(ws, base) if not errors_in(problems) else None
     audiences = {name: a for name, (a, _) in loaded.items() if a is not None}
+    files += asset_files(root, audiences.values())
     chosen = audience or (ws.meta.audience if ws else "") or "executive"
     look = None
     if chosen in audiences and not errors_in(theme_problems):

@@ -15,14 +15,15 @@ from pathlib import Path
 from .build import DEFAULT_FORMATS, BuildResult, build
 from .context import user_context
 from .errors import BriefingError, errors_in
-from .inputs import INPUT_DIRS, input_digest
+from .inputs import INPUT_DIRS, input_digest, input_files
 from .inputs import is_input as is_input_file
 
 WATCHED_DIRS = INPUT_DIRS
 
 
-def watched_dirs(root: Path) -> tuple[str, ...]:
-    """The folders to watch (each non-recursively): the workspace itself and its input folders.
+def watched_dirs(root: Path, assets: Iterable[Path] = ()) -> tuple[str, ...]:
+    """The folders to watch (each non-recursively): the workspace itself, its input folders, and the folders of
+    `assets` (the logo and font files the audiences name).
 
     Watching the root recursively would also watch out/, .git and any virtualenv: thousands of
     folders and a rebuild loop on our own output.
@@ -35,11 +36,14 @@ def watched_dirs(root: Path) -> tuple[str, ...]:
             if name == "templates":  # template overrides may sit in sub-folders (sections/, audiences/)
                 out += sorted(p for p in folder.rglob("*")
                               if p.is_dir() and not p.is_symlink() and not p.name.startswith("."))
+    out += sorted({a.parent for a in assets} - set(out))
     return tuple(str(p) for p in out)
 
 
-def is_input(root: Path, path: str) -> bool:
+def is_input(root: Path, path: str, assets: Iterable[Path] = ()) -> bool:
     """True for a change the briefing depends on; editor swap files, out/ and hidden files are ignored."""
+    if Path(path) in assets:
+        return True
     try:
         rel = Path(path).relative_to(root)
     except ValueError:
@@ -49,9 +53,10 @@ def is_input(root: Path, path: str) -> bool:
     return is_input_file(rel)  # the rule `input_files` lists the build's inputs by
 
 
-def inputs_digest(root: Path) -> str:
-    """What a rebuild depends on: the manifest's digest of every input file (the recorded editions too)."""
-    return input_digest(root)
+def inputs_digest(root: Path, assets: tuple[Path, ...] = ()) -> str:
+    """What a rebuild depends on: the manifest's digest of every input file (the recorded editions, and the
+    audiences' logo and font files the last build read, too)."""
+    return input_digest(root, input_files(root) + assets)
 
 
 def _describe(root: Path, changes: Iterable[tuple[object, str]]) -> str:
@@ -81,12 +86,13 @@ def watch(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
     echo = echo or _quiet  # the library prints nothing itself: the command passes `print`
     root = Path(root).resolve()
     builds, digest = 0, ""
+    assets: tuple[Path, ...] = ()  # the logo and font files the last build read outside the input folders
     context = user_context()  # the warm process's caches: compiled templates (kept on disk too), pandoc's parses
 
     def rebuild(what: str) -> None:
-        nonlocal builds, digest
+        nonlocal builds, digest, assets
         # The digest is taken before building, so an edit made during the build triggers another one.
-        digest = inputs_digest(root)
+        digest = inputs_digest(root, assets)
         builds += 1
         try:
             result = build(root, audience=audience, formats=formats, out_dir=out_dir, context=context)
@@ -103,6 +109,11 @@ def watch(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
             if on_build:
                 on_build(None, [error])
         else:
+            listed = set(input_files(root))
+            found = tuple(p for p in result.inputs if p not in listed)
+            if found != assets:  # a new logo or font: watch it, and count it in the digest from now on
+                # (taken after the build this once: an edit made during this one build waits for the next)
+                assets, digest = found, inputs_digest(root, found)
             warn = len(result.warnings)
             echo(f"{what}: {result.summary()}" + (f" ({warn} warning(s); `briefing check` lists them)" if warn else ""))
             if on_build:
@@ -113,14 +124,14 @@ def watch(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
 
     rebuild("first build")
     while not done():
-        dirs = watched_dirs(root)
+        dirs = watched_dirs(root, assets)
         first = True
-        for changes in watchfiles.watch(*dirs, watch_filter=lambda _c, p: is_input(root, p), step=step_ms,
+        for changes in watchfiles.watch(*dirs, watch_filter=lambda _c, p: is_input(root, p, assets), step=step_ms,
                                         stop_event=stop, rust_timeout=timeout_ms, yield_on_timeout=True,
                                         recursive=False):
             # The first yield means the watcher is running: catch up on edits made before it started.
             # Saves that leave the content unchanged are not worth a rebuild.
-            if (changes or first) and inputs_digest(root) != digest:
+            if (changes or first) and inputs_digest(root, assets) != digest:
                 rebuild(_describe(root, changes))
             if first and on_ready:
                 on_ready()
@@ -128,8 +139,8 @@ def watch(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
             first = False
             if done():
                 return builds
-            if watched_dirs(root) != dirs:
-                break  # a watched folder appeared or went away: watch the new set
+            if watched_dirs(root, assets) != dirs:
+                break  # a watched folder appeared or went away (or a new logo's): watch the new set
         else:
             break  # the stop event ended the watch
     return builds

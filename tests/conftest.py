@@ -33,6 +33,21 @@ CLAIM = {
 }
 
 
+# An audience that prints a logo kept outside the input folders (write assets/logo.png with png_bytes).
+LOGO_AUDIENCE = "description: With a logo\nsections: [documented, references]\nlogo: assets/logo.png\n"
+
+
+def png_bytes(color: str) -> bytes:
+    """A small PNG of one colour."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 4), color).save(out, format="PNG")
+    return out.getvalue()
+
+
 def _text(content) -> str | bytes:
     if isinstance(content, (str, bytes)):
         return content

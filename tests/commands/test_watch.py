@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import REPO, copy_workspace, edit
+from conftest import LOGO_AUDIENCE, REPO, copy_workspace, edit, png_bytes
 
 from briefing.build import build
 from briefing.watch import is_input, watch
@@ -112,6 +112,18 @@ def test_only_workspace_inputs_trigger_a_rebuild(tmp_path):
                 "evidence/.a.yaml.123.tmp", ".git/index", "editions/notes.md"):
         assert not is_input(tmp_path, str(tmp_path / rel)), rel
     assert not is_input(tmp_path, "/elsewhere/sources.yaml")
+
+
+def test_watch_rebuilds_when_the_audiences_logo_changes(make_workspace):
+    """A logo outside the input folders is watched once a build has read it."""
+    root = make_workspace(files={"templates/audiences/branded.yaml": LOGO_AUDIENCE,
+                                 "assets/logo.png": png_bytes("red")})
+    w = Watcher(root.resolve(), audience="branded", max_builds=2)
+    assert w.next().startswith("first build: built ")
+    w.wait_ready()
+    (root / "assets/logo.png").write_bytes(png_bytes("green"))
+    assert w.next().startswith("rebuilt after assets/logo.png changed: built ")
+    assert w.finish() == 2
 
 
 WARM = """

@@ -5,11 +5,12 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import io
+import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import CLAIM, REPO, SOURCES, copy_workspace, edit, line_of, one
+from conftest import CLAIM, LOGO_AUDIENCE, REPO, SOURCES, copy_workspace, edit, line_of, one, png_bytes
 
 from briefing import editions
 from briefing.build import build
@@ -125,6 +126,25 @@ def test_the_digest_and_watch_use_one_list_of_input_files(tmp_path):
     after = input_digest(root)
     (root / "evidence/notes.txt").write_text("still not read\n", "utf-8")
     assert input_digest(root) == after
+
+
+def test_a_logo_outside_the_input_folders_is_an_input_of_the_manifest(make_workspace, tmp_path):
+    """The audiences' logo and font files are inputs once the audiences are read: the manifest's digest and
+    watch's list include them, so a new logo is a new build."""
+    root = make_workspace(files={"templates/audiences/branded.yaml": LOGO_AUDIENCE, "assets/logo.png": png_bytes("red"),
+                                 "assets/unused.png": png_bytes("blue")})
+    inputs = load(root, "branded")
+    assert inputs.files == input_files(root) + (root / "assets/logo.png",)
+    out = tmp_path / "out"
+    result = build(root, audience="branded", out_dir=out, formats=("html",))
+    assert result.inputs == inputs.files
+    first = json.loads((out / "manifest.json").read_text("utf-8"))["inputs_sha256"]
+    assert first == input_digest(root, inputs.files) == inputs_digest(root, result.inputs[-1:])
+    (root / "assets/logo.png").write_bytes(png_bytes("green"))
+    build(root, audience="branded", out_dir=out, formats=("html",))
+    assert json.loads((out / "manifest.json").read_text("utf-8"))["inputs_sha256"] != first
+    assert is_input(root, str(root / "assets/logo.png"), result.inputs[-1:])
+    assert not is_input(root, str(root / "assets/unused.png"), result.inputs[-1:])
 
 
 def test_the_workspace_index_is_built_at_load_and_read_only():
