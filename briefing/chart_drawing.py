@@ -74,10 +74,20 @@ def render_charts(datas: Sequence[ChartData], cache_dir: Path, svg: bool = False
     files: dict[str, ChartFiles] = {}
     for data in datas:
         found = _files(data, cache_dir, svg)
-        if not all(p.is_file() for p in (found.drawing, found.png, found.svg) if p is not None):
+        if not all(p.is_file() for p in (found.drawing, found.png, found.svg) if p is not None) \
+                or not _readable(found.drawing):
             _render(data, found)
         files[data.spec.id] = found
     return files
+
+
+def _readable(drawing: Path) -> bool:
+    """Whether a cached drawing is whole (a damaged one is drawn again, never left out of the PDF)."""
+    try:
+        doc = json.loads(drawing.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and isinstance(doc.get("items"), list)
 
 
 def _files(data: ChartData, cache_dir: Path, svg: bool) -> ChartFiles:

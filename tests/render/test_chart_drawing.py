@@ -175,6 +175,16 @@ def test_half_cached_chart_is_redrawn(datas, tmp_path):
     assert charts.render_charts(datas[2:], tmp_path)["confidence-profile"].drawing.is_file()
 
 
+@pytest.mark.parametrize("damage", [b"", b'{"version": 1, "items": [', b"[]", b'{"version": 1}'])
+def test_a_damaged_cached_drawing_is_drawn_again(datas, tmp_path, damage):
+    """A cut or garbled drawing in the cache (a full disk, a stray edit) is redrawn, never left out of the PDF."""
+    whole = charts.render_charts(datas[2:], tmp_path)["confidence-profile"].drawing.read_bytes()
+    files = charts.render_charts(datas[2:], tmp_path)["confidence-profile"]
+    files.drawing.write_bytes(damage)
+    again = charts.render_charts(datas[2:], tmp_path)["confidence-profile"]
+    assert again.drawing.read_bytes() == whole
+
+
 def test_drawing_ahead_reuses_what_still_matches_and_redraws_what_changed(tmp_path):
     """A build starts drawing before the reference numbers exist; a chart whose numbers came out
     otherwise is drawn again, with the final data, and a chart no longer shown is dropped."""
