@@ -60,7 +60,7 @@ def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
     # Absolute: the chart cache is written here and read by pandoc from its own work folder.
     files = input_files(root)  # taken before loading: a failed load is recorded against the same list
     with publishing(shown.absolute(), input_digest(root, files)) as pub:
-        inputs = load(root, audience)
+        inputs = load(root, audience, context)
         if inputs.files != files:  # the audiences name a logo or font outside the input folders: inputs too
             pub = replace(pub, digest=input_digest(root, inputs.files))
         ws, _ = inputs.ready
@@ -81,9 +81,10 @@ def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
                        warnings=[*map(str, inputs.problems), *page_budget_warnings(doc, pages)])
 
 
-def load(root: Path, audience: str | None) -> Inputs:
-    """Every input the build reads, checked: a BriefingError names each error; the warnings stay in `problems`."""
-    return load_inputs(root, audience).checked()
+def load(root: Path, audience: str | None, context: BuildContext | None = None) -> Inputs:
+    """Every input the build reads, checked: a BriefingError names each error; the warnings stay in `problems`.
+    A `context` keeps the YAML trees of unchanged files from its earlier builds."""
+    return load_inputs(root, audience, context.yaml if context else None).checked()
 
 
 class DrawAhead:

@@ -15,15 +15,17 @@ from typing import Any
 
 from .pandoc import ParseCache
 from .templating import CompiledTemplates, compiled_templates_folder
+from .yamlsafe import ParsedFiles
 
 
 @dataclass(frozen=True)
 class BuildContext:
-    """The caches a build reads and fills: compiled templates, pandoc's parses and the formatted references,
-    all keyed by content."""
+    """The caches a build reads and fills: compiled templates, the YAML files' trees, pandoc's parses and the
+    formatted references, all keyed by content."""
 
     templates: CompiledTemplates = field(default_factory=CompiledTemplates)
     parses: ParseCache = field(default_factory=ParseCache)
+    yaml: ParsedFiles = field(default_factory=ParsedFiles)
     references: OrderedDict[str, Any] = field(default_factory=OrderedDict)  # bounded by references.Cache
 
 

@@ -23,7 +23,7 @@ from .errors import BriefingError
 from .model import Evidence, Meta, Workspace
 from .sourcing import chain, effective_level
 from .spec import is_date
-from .yamlsafe import Scalar, YList, YMap, load_file
+from .yamlsafe import ParsedFiles, Scalar, YList, YMap, load_file
 
 EDITIONS_DIR = "editions"
 EDITION_NUMBER = re.compile(r"^[0-9]+$")
@@ -251,13 +251,14 @@ class _Reader:
         return tuple(out)
 
 
-def read_edition(root: Path, number: int, path: Path | None = None) -> Edition:
-    """Read editions/<N>.yaml; a corrupt file is a BriefingError naming its file and line."""
+def read_edition(root: Path, number: int, path: Path | None = None, parsed: ParsedFiles | None = None) -> Edition:
+    """Read editions/<N>.yaml (`parsed` keeps its tree between builds); a corrupt file is a BriefingError naming
+    its file and line."""
     path = path or recorded(root).get(number)
     if path is None:
         raise BriefingError(f"edition {number} is not recorded", f"{EDITIONS_DIR}/{number}.yaml")
     rel = _rel(root, path)
-    tree, problems = load_file(path, rel)
+    tree, problems = load_file(path, rel, parsed=parsed)
     if problems:
         p = problems[0]
         raise BriefingError(p.message, p.path, p.line, p.column)
@@ -306,8 +307,9 @@ def baseline(ws: Workspace) -> Edition | None:
     return baseline_of(root, recorded(root), ws.meta)
 
 
-def baseline_of(root: Path, records: dict[int, Path], meta: Meta) -> Edition | None:
-    """The baseline edition among these records (number -> file), read once."""
+def baseline_of(root: Path, records: dict[int, Path], meta: Meta, parsed: ParsedFiles | None = None
+                ) -> Edition | None:
+    """The baseline edition among these records (number -> file), read once (`parsed`: see read_edition)."""
     numbers = sorted(records)
     if not numbers:
         return None
@@ -315,8 +317,8 @@ def baseline_of(root: Path, records: dict[int, Path], meta: Meta) -> Edition | N
     if current is not None and current in numbers:
         # The current edition is already on record: compare with the one before it.
         earlier = [n for n in numbers if n < current]
-        return read_edition(root, earlier[-1], records[earlier[-1]]) if earlier else None
-    return read_edition(root, numbers[-1], records[numbers[-1]])
+        return read_edition(root, earlier[-1], records[earlier[-1]], parsed) if earlier else None
+    return read_edition(root, numbers[-1], records[numbers[-1]], parsed)
 
 
 # -- publishing ------------------------------------------------------------------------------------------

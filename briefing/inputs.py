@@ -28,7 +28,7 @@ from .templating import TemplateSources, read_templates
 from .theme import Theme, load_theme, read_workspace_theme
 from .validate import validate
 from .workspace import EVIDENCE_SUFFIXES, read_workspace
-from .yamlsafe import MAX_BYTES
+from .yamlsafe import MAX_BYTES, ParsedFiles
 
 # Where a workspace keeps its inputs: these top-level files, and the files of these folders.
 INPUT_FILES = ("briefing.yaml", "sources.yaml", "analysis.yaml", "charts.yaml", "scale.yaml")
@@ -147,12 +147,13 @@ class Inputs:
         return ws, audience
 
 
-def load(root: Path, audience: str | None = None) -> Inputs:
-    """Read every input of a build of `audience` (default: briefing.yaml's), collecting every problem."""
+def load(root: Path, audience: str | None = None, parsed: ParsedFiles | None = None) -> Inputs:
+    """Read every input of a build of `audience` (default: briefing.yaml's), collecting every problem.
+    `parsed` (a build context's) keeps the evidence's and the editions' YAML trees between builds."""
     root = Path(root)
     files = input_files(root) if root.is_dir() else ()
     templates = read_templates(root / "templates", PACKAGE_TEMPLATES)
-    ws, problems = read_workspace(root)
+    ws, problems = read_workspace(root, parsed)
     own_theme, theme_problems = read_workspace_theme(root)
     problems += theme_problems
     loaded: dict[str, tuple[Audience | None, list[Problem]]] = {}
@@ -164,7 +165,7 @@ def load(root: Path, audience: str | None = None) -> Inputs:
         loaded = {name: audience_problems(root, name) for name in names}
         history: list[Problem] = []
         try:
-            base = baseline_of(root, recorded(root), ws.meta)
+            base = baseline_of(root, recorded(root), ws.meta, parsed)
         except BriefingError as exc:  # a corrupt record: reported where it is, the build stops
             history.append(Problem(exc.path or EDITIONS_DIR, exc.line or 1, exc.column or 1, "error", exc.message))
         problems = sorted(set(problems + history + validate(ws, base, loaded)), key=order)

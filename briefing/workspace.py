@@ -24,7 +24,7 @@ from .model import (
     Source,
     Workspace,
 )
-from .yamlsafe import load_file
+from .yamlsafe import ParsedFiles, load_file
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_SCALE = PACKAGE_DIR / "defaults" / "scale.yaml"
@@ -38,9 +38,10 @@ def _p(d: dict[str, Any], key: str, default: Pos) -> Pos:
 
 
 def _check_file(root: Path, rel: str, shape: spec.Field, problems: list[Problem], path: Path | None = None,
-                lines: dict[str, tuple[str, ...]] | None = None) -> dict[str, Any] | None:
+                lines: dict[str, tuple[str, ...]] | None = None,
+                parsed: ParsedFiles | None = None) -> dict[str, Any] | None:
     """Load one file and convert it against its spec; returns the converted dict or None (its lines into `lines`)."""
-    tree, probs = load_file(path or root / rel, rel, lines)
+    tree, probs = load_file(path or root / rel, rel, lines, parsed)
     problems.extend(probs)
     if tree is None:
         return None
@@ -171,12 +172,13 @@ def _meta(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]]
     return Meta(**fields, pos=d["__pos__"], key_pos=tuple((d.get("__key_pos__") or {}).items()))
 
 
-def _sources(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]]) -> list[Source]:
+def _sources(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]],
+             parsed: ParsedFiles | None = None) -> list[Source]:
     if not (root / "sources.yaml").exists():
         problems.append(Problem("sources.yaml", 1, 1, "error", "no sources.yaml in the workspace"
                                 + _variant(root, "sources.yaml")))
         return []
-    d = _check_file(root, "sources.yaml", spec.SOURCES_FILE, problems, lines=lines)
+    d = _check_file(root, "sources.yaml", spec.SOURCES_FILE, problems, lines=lines, parsed=parsed)
     out = []
     for s in (d or {}).get("references") or []:
         if s is None or None in (s.get(k) for k in ("id", "title", "kind")):
@@ -228,11 +230,11 @@ def _evidence_item(d: dict[str, Any], rel: str) -> Evidence | None:
         pos=d.get("__pos__", here), key_pos=tuple((d.get("__key_pos__") or {}).items()))
 
 
-def _analysis(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]]
-              ) -> tuple[tuple[str, tuple[Judgement, ...]], ...]:
+def _analysis(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...]],
+              parsed: ParsedFiles | None = None) -> tuple[tuple[str, tuple[Judgement, ...]], ...]:
     if not (root / "analysis.yaml").exists():
         return ()
-    d = _check_file(root, "analysis.yaml", spec.ANALYSIS, problems, lines=lines) or {}
+    d = _check_file(root, "analysis.yaml", spec.ANALYSIS, problems, lines=lines, parsed=parsed) or {}
     out = []
     for section, items in d.items():
         js = tuple(Judgement(id=j["id"], text=" ".join(j["text"].split()), title=j.get("title") or "",
@@ -257,8 +259,9 @@ def _charts(root: Path, problems: list[Problem], lines: dict[str, tuple[str, ...
                  for c in d.get("charts") or [] if c and c.get("id") and c.get("kind") and c.get("title"))
 
 
-def read_workspace(root: Path) -> tuple[Workspace | None, list[Problem]]:
+def read_workspace(root: Path, parsed: ParsedFiles | None = None) -> tuple[Workspace | None, list[Problem]]:
     """Read a workspace's files into the model: returns it (None if unusable) and every problem in its files.
+    `parsed` keeps the larger files' trees between builds (a warm process parses only what changed).
 
     The checks across files (`validate`) need the editions and audiences too: `inputs.load` runs them.
     """
@@ -270,15 +273,15 @@ def read_workspace(root: Path) -> tuple[Workspace | None, list[Problem]]:
     _unread_variants(root, problems)
     meta = _meta(root, problems, lines)
     scale = load_scale(root, problems, lines)
-    sources = _sources(root, problems, lines)
+    sources = _sources(root, problems, lines, parsed)
     evidence = []
     for path in evidence_files(root, problems):
         rel = path.relative_to(root).as_posix()
-        d = _check_file(root, rel, spec.EVIDENCE, problems, path, lines)
+        d = _check_file(root, rel, spec.EVIDENCE, problems, path, lines, parsed)
         item = _evidence_item(d, rel) if d else None
         if item:
             evidence.append(item)
-    analysis = _analysis(root, problems, lines)
+    analysis = _analysis(root, problems, lines, parsed)
     metrics, charts = _charts(root, problems, lines)
     if meta is None or scale is None:
         if scale is None:

@@ -287,16 +287,34 @@ def _convert_mapping(node: yaml.MappingNode, pos: Pos, rel: str, counter: list[i
     return out
 
 
-def load_file(path: Path, rel: str, lines: dict[str, tuple[str, ...]] | None = None
-              ) -> tuple[Node | None, list[Problem]]:
-    """Read and parse one YAML file: returns (tree or None, problems); its text's lines go into `lines`."""
+class ParsedFiles:
+    """YAML trees kept by a build context (briefing/context.py), by file name and text, so that a warm rebuild
+    (watch) parses only the files whose text changed. The trees are shared: readers never change them."""
+
+    def __init__(self) -> None:
+        self._trees: dict[str, tuple[str, Node | None]] = {}  # one per file name: its last text and tree
+
+    def parse(self, text: str, rel: str) -> Node | None:
+        """`parse(text, rel)`, or the tree kept for the same file and text."""
+        kept = self._trees.get(rel)
+        if kept is not None and kept[0] == text:
+            return kept[1]
+        tree = parse(text, rel)
+        self._trees[rel] = (text, tree)
+        return tree
+
+
+def load_file(path: Path, rel: str, lines: dict[str, tuple[str, ...]] | None = None,
+              parsed: ParsedFiles | None = None) -> tuple[Node | None, list[Problem]]:
+    """Read and parse one YAML file: returns (tree or None, problems); its text's lines go into `lines`.
+    `parsed` keeps trees between builds."""
     text, problems = read_text(path, rel)
     if text is None:
         return None, problems
     if lines is not None:
         lines[rel] = tuple(text.splitlines())
     try:
-        tree = parse(text, rel)
+        tree = parsed.parse(text, rel) if parsed is not None else parse(text, rel)
     except YamlError as fault:
         return None, [Problem.at(fault.pos, "error", fault.message)]
     if tree is None or (isinstance(tree, Scalar) and tree.is_null):

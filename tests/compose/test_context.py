@@ -147,3 +147,28 @@ def test_a_relative_xdg_cache_home_is_ignored(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert cache_root() == tmp_path / ".cache" / "briefing"
+
+
+def test_a_context_parses_only_the_yaml_files_whose_text_changed(tmp_path, monkeypatch):
+    """A warm rebuild re-parses the one evidence file edited, and loads what a fresh process would."""
+    from conftest import copy_workspace, edit
+
+    from briefing import yamlsafe
+
+    root = copy_workspace(tmp_path / "ws")
+    parsed_names = []
+    real = yamlsafe.parse
+    monkeypatch.setattr(yamlsafe, "parse", lambda text, rel: parsed_names.append(rel) or real(text, rel))
+    context = BuildContext()
+    first = load(root, parsed=context.yaml)
+    assert {"sources.yaml", "analysis.yaml"} <= set(parsed_names)
+    assert any(n.startswith("editions/") for n in parsed_names)
+    assert sum(n.startswith("evidence/") for n in parsed_names) == len(first.workspace.evidence)
+    parsed_names.clear()
+    edited = next((root / "evidence").glob("*.yaml"))
+    edit(edited, "title: ", "title: Edited: ")
+    warm = load(root, parsed=context.yaml)
+    rel = f"evidence/{edited.name}"
+    assert rel in parsed_names and not [n for n in parsed_names if n.startswith("evidence/") and n != rel]
+    assert "sources.yaml" not in parsed_names and not any(n.startswith("editions/") for n in parsed_names)
+    assert warm.workspace == load(root).workspace and warm.problems == load(root).problems

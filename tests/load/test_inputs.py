@@ -71,9 +71,9 @@ def test_a_build_parses_the_edition_it_compares_against_once(tmp_path, monkeypat
     calls: list[int] = []
     real = editions.read_edition
 
-    def counting(root: Path, number: int, path: Path | None = None):
+    def counting(root: Path, number: int, path: Path | None = None, parsed=None):
         calls.append(number)
-        return real(root, number, path)
+        return real(root, number, path, parsed)
 
     monkeypatch.setattr(editions, "read_edition", counting)
     build(root, formats=("html",), out_dir=tmp_path / "out")
