@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,20 @@ class Blocks:
         if not blocks and (ctx.bullet or ctx.prefix):
             out.append(self.para("", ctx))
         return out
+
+    def stream(self, blocks: Iterable[Json], ctx: Ctx) -> Iterator[Flowable]:
+        """`render` of the top-level blocks, one block at a time (no bullet or prefix): each block's
+        flowables are made only when the layout needs them."""
+        held: tuple[Json, list[Flowable]] | None = None  # the last block, until the next one's type is known
+        for block in blocks:
+            made = self.block(block, ctx)
+            if held is not None:
+                if held[0]["t"] == "Para" and held[1] and block["t"] == "Table":
+                    held[1][-1].keepWithNext = 1  # as in `render`
+                yield from held[1]
+            held = (block, made)
+        if held is not None:
+            yield from held[1]
 
     def notes(self, width: float) -> list[Flowable]:
         """The endnotes collected while rendering (and any notes inside them)."""
