@@ -243,7 +243,7 @@ def compose_workspace(ws: Workspace, audience: Audience, changes: Changes | None
         draw_ahead(tuple(chart_data(ws, d.spec, guess, theme.charts) for d in placer.placed_data()))
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
-    ast = _parse(markdown, bibliography(ws.sources), csl, epoch, work_dir, caches)
+    ast = _parse(markdown, bibliography(ws.sources), csl, epoch, work_dir, context)
     # Reference numbers exist only now, after citeproc: redo the chart data with them, so each
     # drawn value and the alt text name the reference the reader finds in the list.
     numbers = reference_numbers(ast)
@@ -282,16 +282,19 @@ def _audience_file(root: Path, audience: Audience, what: str) -> Path | None:
 def _parse(markdown: str, bib: list[dict[str, Any]], csl: Path, epoch: int, work_dir: Path | None,
            caches: BuildContext | None = None) -> dict[str, Any]:
     """Parse without citeproc and fill in the references from their cache; a document only citeproc can do
-    exactly (see references.resolve) is parsed with it."""
-    caches = caches or BuildContext()
+    exactly (see references.resolve) is parsed with it. Without a caller's `caches` nothing is kept in memory
+    (pandoc's output is tens of MB at scale), the references' disk cache still is."""
+    parses = caches.parses if caches is not None else None
     # The build's work folder is out/.tmp: the formatted references live beside the charts, in out/.cache.
     cache_dir = Path(work_dir).parent / ".cache" / "references" if work_dir is not None else None
-    plain = pandoc.parse_plain(markdown, csl=csl, source_date_epoch=epoch, work_dir=work_dir, cache=caches.parses)
-    ast = references.resolve(plain, bib, csl, source_date_epoch=epoch, work_dir=work_dir, cache_dir=cache_dir,
-                             memory=caches.references)
+    # The plain tree is not held here: when resolve gives up, it is freed before citeproc's parse.
+    ast = references.resolve(pandoc.parse_plain(markdown, csl=csl, source_date_epoch=epoch, work_dir=work_dir,
+                                                cache=parses),
+                             bib, csl, source_date_epoch=epoch, work_dir=work_dir, cache_dir=cache_dir,
+                             memory=caches.references if caches is not None else None)
     if ast is None:
         ast = pandoc.parse(markdown, bibliography=bib, csl=csl, source_date_epoch=epoch, work_dir=work_dir,
-                           cache=caches.parses)
+                           cache=parses)
     return ast
 
 
