@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .chart_data import ChartData
 from .compose import compose, slug
@@ -72,8 +72,7 @@ def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
         charts = draw(doc.charts, ahead, say)
         with pub.files(doc.name, formats) as temps:
             pages = render_all(doc, charts, temps, pub, say)
-        counts = {"pages": pages, "claims": doc.claims, "references": _count_refs(doc.ast["blocks"]),
-                  "charts": len(doc.charts)}
+        counts = {"pages": pages, "claims": doc.claims, "references": doc.references, "charts": len(doc.charts)}
         pub.manifest({fmt: pub.target(doc.name, fmt) for fmt in formats}, audience, counts)
     return BuildResult(outputs={fmt: _display(shown / f"{doc.name}.{fmt}") for fmt in formats}, **counts,
                        inputs=inputs.files,
@@ -120,18 +119,6 @@ def draw(datas: Sequence[ChartData], ahead: DrawAhead, say: Callable[[str], None
         raise BriefingError(f"cannot write the chart cache: {exc.strerror or exc}", str(ahead.cache)) from None
     say(f"charts ready ({len(charts)})")
     return charts
-
-
-def _count_refs(blocks: list[Any]) -> int:
-    """Entries in citeproc's bibliography (the Div with id "refs"), wherever the template put it."""
-    for b in blocks:
-        if isinstance(b, dict) and b.get("t") == "Div":
-            if b["c"][0][0] == "refs":
-                return len(b["c"][1])
-            found = _count_refs(b["c"][1])
-            if found:
-                return found
-    return 0
 
 
 def _known(formats: Sequence[str]) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from .escaping import attr, escape
 from .inputs import Inputs, order
 from .model import Evidence, Level, Workspace
 from .packaged import PACKAGE_TEMPLATES
-from .pandoc_ast import Json, Nodes, walk
+from .pandoc_ast import Document, Json, Nodes, walk
 from .queries import (
     ChartRef,
     Queries,
@@ -48,7 +48,7 @@ class Composed:
     around it, so no renderer needs the workspace."""
 
     markdown: str
-    ast: dict[str, Any]
+    ast: Document  # pandoc's AST, read a block at a time: the whole tree is ten times the text
     charts: tuple[ChartData, ...]
     audience: Audience
     source_date_epoch: int
@@ -56,6 +56,7 @@ class Composed:
     marking: str  # the audience's marking, else the workspace's: on every page
     levels: tuple[Level, ...]  # the confidence scale: one DOCX style per level
     claims: int  # claims in the workspace, for the build's summary line
+    references: int  # entries in the reference list, for the build's summary line
     name: str  # the output files' name without the extension: the title's slug, plus a non-default audience
     logo: Path | None  # the audience's logo and body font, resolved inside the workspace
     body_font: Path | None
@@ -116,6 +117,12 @@ def reference_numbers(ast: Json) -> dict[str, int]:
     order: dict[str, int] = {}  # no list printed: the numbering rule itself, first citation first
     _cites(ast.get("blocks", []), order)
     return order
+
+
+def count_references(blocks: Nodes) -> int:
+    """Entries in citeproc's bibliography (the Div with id "refs"), wherever the template put it."""
+    refs = _find_refs(blocks)
+    return len(refs) if refs is not None else 0
 
 
 def _find_refs(blocks: object) -> Nodes | None:
@@ -236,16 +243,16 @@ def compose_workspace(ws: Workspace, audience: Audience, changes: Changes | None
         draw_ahead(tuple(chart_data(ws, d.spec, guess, theme.charts) for d in placer.placed_data()))
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
-    ast = _parse(markdown, bibliography(ws.sources), csl, epoch, work_dir, caches)
+    ast = _parse(markdown, bibliography(ws.sources), csl, epoch, work_dir, context)
     # Reference numbers exist only now, after citeproc: redo the chart data with them, so each
     # drawn value and the alt text name the reference the reader finds in the list.
     numbers = reference_numbers(ast)
     datas = tuple(chart_data(ws, d.spec, numbers, theme.charts) for d in placer.placed_data())
     _set_alt(ast, {d.spec.id: d.alt for d in datas})
     return Composed(
-        markdown, ast, datas, audience, epoch,
+        markdown, Document.of(ast), datas, audience, epoch,
         title=ws.meta.title, marking=audience.marking or ws.meta.marking, levels=tuple(ws.scale.levels),
-        claims=len(ws.evidence),
+        claims=len(ws.evidence), references=count_references(ast["blocks"]),
         name=slug(ws.meta.title) + ("" if audience.name == default else f"-{audience.name}"),
         logo=_audience_file(root, audience, "logo"), body_font=_audience_file(root, audience, "body_font"),
         resource_dir=root.absolute(), theme=theme,
@@ -275,16 +282,19 @@ def _audience_file(root: Path, audience: Audience, what: str) -> Path | None:
 def _parse(markdown: str, bib: list[dict[str, Any]], csl: Path, epoch: int, work_dir: Path | None,
            caches: BuildContext | None = None) -> dict[str, Any]:
     """Parse without citeproc and fill in the references from their cache; a document only citeproc can do
-    exactly (see references.resolve) is parsed with it."""
-    caches = caches or BuildContext()
+    exactly (see references.resolve) is parsed with it. Without a caller's `caches` nothing is kept in memory
+    (pandoc's output is tens of MB at scale), the references' disk cache still is."""
+    parses = caches.parses if caches is not None else None
     # The build's work folder is out/.tmp: the formatted references live beside the charts, in out/.cache.
     cache_dir = Path(work_dir).parent / ".cache" / "references" if work_dir is not None else None
-    plain = pandoc.parse_plain(markdown, csl=csl, source_date_epoch=epoch, work_dir=work_dir, cache=caches.parses)
-    ast = references.resolve(plain, bib, csl, source_date_epoch=epoch, work_dir=work_dir, cache_dir=cache_dir,
-                             memory=caches.references)
+    # The plain tree is not held here: when resolve gives up, it is freed before citeproc's parse.
+    ast = references.resolve(pandoc.parse_plain(markdown, csl=csl, source_date_epoch=epoch, work_dir=work_dir,
+                                                cache=parses),
+                             bib, csl, source_date_epoch=epoch, work_dir=work_dir, cache_dir=cache_dir,
+                             memory=caches.references if caches is not None else None)
     if ast is None:
         ast = pandoc.parse(markdown, bibliography=bib, csl=csl, source_date_epoch=epoch, work_dir=work_dir,
-                           cache=caches.parses)
+                           cache=parses)
     return ast
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from .errors import BriefingError
-from .pandoc_ast import Json, Nodes, walk
+from .pandoc_ast import Json, Nodes, loads, walk
 
 
 # Memoises a constant: where the installed pandoc lives does not change while the process runs.
@@ -56,7 +56,8 @@ def run(args: list[str], stdin: bytes, *, source_date_epoch: int, what: str) -> 
 
 
 class ParseCache:
-    """Pandoc's output by a digest of everything it read: a warm process (watch) re-parses only on a change.
+    """Pandoc's outputs (one per chunk parsed) by a digest of everything it read: a warm process (watch)
+    re-parses only on a change.
 
     Held by a build context (briefing/context.py), never by the module, so two builds share it only
     when their caller says so.
@@ -64,13 +65,13 @@ class ParseCache:
 
     def __init__(self, size: int = 4) -> None:
         self._size = size
-        self._out: dict[str, bytes] = {}
+        self._out: dict[str, tuple[bytes, ...]] = {}
 
-    def get(self, key: str) -> bytes | None:
-        """The output stored under `key`, if any."""
+    def get(self, key: str) -> tuple[bytes, ...] | None:
+        """The outputs stored under `key`, if any."""
         return self._out.get(key)
 
-    def put(self, key: str, out: bytes) -> None:
+    def put(self, key: str, out: tuple[bytes, ...]) -> None:
         """Store `out`, forgetting the oldest entries beyond the size."""
         while len(self._out) >= self._size:
             self._out.pop(next(iter(self._out)))
@@ -96,13 +97,13 @@ def parse(markdown: str, *, bibliography: list[dict[str, Any]], csl: Path, sourc
         with tempfile.TemporaryDirectory(prefix="briefing-", dir=work_dir) as tmp:
             bib = Path(tmp) / "references.json"
             bib.write_text(bib_json, encoding="utf-8")
-            out = run(["-f", "markdown-implicit_header_references", "-t", "json", "--citeproc",
-                       f"--csl={csl}", f"--bibliography={bib}", "-M", "link-citations=true",
-                       "-M", "suppress-bibliography=false"],
-                      markdown.encode("utf-8"), source_date_epoch=source_date_epoch, what="parsing the briefing")
+            out = (run(["-f", "markdown-implicit_header_references", "-t", "json", "--citeproc",
+                        f"--csl={csl}", f"--bibliography={bib}", "-M", "link-citations=true",
+                        "-M", "suppress-bibliography=false"],
+                       markdown.encode("utf-8"), source_date_epoch=source_date_epoch, what="parsing the briefing"),)
         if cache is not None:
             cache.put(key, out)
-    result: dict[str, Any] = json.loads(out)
+    result: dict[str, Any] = loads(out[0])
     return result  # a fresh tree each time: callers may keep or change theirs
 
 
@@ -117,8 +118,8 @@ def parse_plain(markdown: str, *, csl: Path, source_date_epoch: int, work_dir: P
     claims); the chunks' ASTs are joined into the one pandoc gives for the whole."""
     key = hashlib.sha256(b"\0".join([b"plain", markdown.encode("utf-8"), str(csl).encode(),
                                      str(source_date_epoch).encode()])).hexdigest()
-    out = cache.get(key) if cache is not None else None
-    if out is None:
+    outs = cache.get(key) if cache is not None else None
+    if outs is None:
         if work_dir is not None:
             Path(work_dir).mkdir(parents=True, exist_ok=True)
         # The references file is named, as `parse` names it, but pandoc never reads it without --citeproc.
@@ -126,19 +127,19 @@ def parse_plain(markdown: str, *, csl: Path, source_date_epoch: int, work_dir: P
             args = ["-f", "markdown-implicit_header_references", "-t", "json", f"--csl={csl}",
                     f"--bibliography={Path(tmp) / 'references.json'}", "-M", "link-citations=true",
                     "-M", "suppress-bibliography=false"]
-            parts = chunks(markdown, chunk_size)
-            joined = None
-            if len(parts) > 1:
-                joined = _join([json.loads(run(args, part.encode("utf-8"), source_date_epoch=source_date_epoch,
-                                                   what="parsing the briefing")) for part in parts])
-            if joined is not None:
-                out = json.dumps(joined, ensure_ascii=False).encode("utf-8")
-            else:
-                out = run(args, markdown.encode("utf-8"), source_date_epoch=source_date_epoch,
-                          what="parsing the briefing")
+            outs = tuple(run(args, part.encode("utf-8"), source_date_epoch=source_date_epoch,
+                             what="parsing the briefing") for part in chunks(markdown, chunk_size))
+            joined = _join([loads(out) for out in outs]) if len(outs) > 1 else None
+            if len(outs) > 1 and joined is None:
+                outs = (run(args, markdown.encode("utf-8"), source_date_epoch=source_date_epoch,
+                            what="parsing the briefing"),)
         if cache is not None:
-            cache.put(key, out)
-    result: dict[str, Any] = json.loads(out)
+            cache.put(key, outs)
+        if joined is not None:
+            return joined  # (the cache holds pandoc's outputs, never this tree)
+    result = loads(outs[0]) if len(outs) == 1 else _join([loads(out) for out in outs])
+    if result is None:  # cannot happen: a cached split was joined when it was stored
+        raise BriefingError("pandoc's parts of the briefing cannot be joined")
     return result  # a fresh tree each time: callers may keep or change theirs
 
 

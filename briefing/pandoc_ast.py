@@ -7,7 +7,9 @@ it reads fields by tag and the checker trusts it there.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 Json: TypeAlias = dict[str, Any]
@@ -27,3 +29,68 @@ def walk(node: Any) -> Iterator[Json]:
             stack.extend(reversed(list(n.values())))
         elif isinstance(n, list):
             stack.extend(reversed(n))
+
+
+def loads(text: str | bytes) -> Any:
+    """Pandoc's JSON as Python objects, with equal tags and words one string and each content-free node
+    (`{"t": "Space"}`) one shared dict: a large document takes about half the memory. Never change a
+    content-free node in place."""
+    words: dict[str, str] = {}
+    empty: dict[str, Json] = {}  # content-free nodes by tag: constants, like pandoc's own constructors
+
+    def shared(node: Json) -> Json:
+        tag = node.get("t")
+        if tag.__class__ is not str:
+            return node
+        if len(node) == 1:
+            return empty.setdefault(tag, node)
+        node["t"] = words.setdefault(tag, tag)
+        text = node.get("c")
+        if tag == "Str" and text.__class__ is str:
+            node["c"] = words.setdefault(text, text)
+        return node
+
+    return json.loads(text, object_hook=shared)
+
+
+@dataclass(frozen=True)
+class Document:
+    """Pandoc's AST of a whole document, held as compact JSON text per top-level block and read one block at a
+    time: a renderer of a 1,000-page briefing never holds the whole tree as Python objects (ten times the text).
+
+    `blocks()` and `tree()` give fresh objects on every call, so a caller may keep or change its own.
+    """
+
+    api_version: tuple[int, ...]
+    meta_json: str
+    parts: tuple[bytes, ...]  # one top-level block each, UTF-8 JSON
+
+    @classmethod
+    def of(cls, tree: Json) -> Document:
+        """The document held by `tree` (pandoc's `{"pandoc-api-version", "meta", "blocks"}`)."""
+        return cls(tuple(tree["pandoc-api-version"]), _dumps(tree.get("meta", {})),
+                   tuple(_dumps(b).encode("utf-8") for b in tree.get("blocks", [])))
+
+    @property
+    def meta(self) -> Json:
+        """The document's metadata, a fresh tree."""
+        meta: Json = loads(self.meta_json)
+        return meta
+
+    def blocks(self) -> Iterator[Json]:
+        """The top-level blocks in order, each parsed only when it is reached."""
+        for part in self.parts:
+            yield loads(part)
+
+    def tree(self) -> Json:
+        """The whole document as one tree (for small documents and tests: it is the memory this type saves)."""
+        return {"pandoc-api-version": list(self.api_version), "meta": self.meta, "blocks": list(self.blocks())}
+
+
+def document(ast: Json | Document) -> Document:
+    """`ast` as a Document (renderers accept either)."""
+    return ast if isinstance(ast, Document) else Document.of(ast)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

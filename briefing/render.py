@@ -106,7 +106,7 @@ def render_html(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, targ
     except ValueError as exc:  # a body font that is not a usable TrueType font
         raise BriefingError(f"HTML: {exc}", aud.path, aud.lines.get("body_font", 0)) from None
     try:
-        page = _render_html(doc.ast, charts={k: v.svg for k, v in charts.items() if v.svg is not None},
+        page = _render_html(doc.ast.tree(), charts={k: v.svg for k, v in charts.items() if v.svg is not None},
                             options=HtmlOptions(theme=look, logo=logo))
     except ValueError as exc:  # e.g. a chart the document shows but nobody drew
         raise BriefingError(f"HTML: {exc}", aud.path) from None

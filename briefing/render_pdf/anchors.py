@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from ..pandoc_ast import Json, Nodes
+from ..pandoc_ast import Json
 
 _SAFE = re.compile(r"[A-Za-z0-9_.:-]{1,120}")
 # Only these elements get a destination; the walk below mirrors what blocks.py renders.
@@ -20,10 +21,11 @@ def key(ident: str) -> str:
     return "id-" + hashlib.sha1(ident.encode("utf-8", "replace")).hexdigest()[:16]
 
 
-def collect(blocks: Nodes) -> set[str]:
+def collect(blocks: Iterable[Json]) -> set[str]:
     """Ids of anchored elements that the renderer will draw (so links to them resolve)."""
     found: set[str] = set()
-    _walk(blocks, found)
+    for block in blocks:
+        _walk(block, found)
     return found
 
 

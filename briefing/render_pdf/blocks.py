@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 LIST_BULLETS = ("\u2022", "\u2013", "\u25e6")
 CELL_PAD = 4.0
+LEAN_ROWS = 60  # a table longer than a few pages keeps its cells' sizes, not their lines (Para.lean)
 PANEL_PAD = 8.0
 
 
@@ -70,6 +72,20 @@ class Blocks:
         if not blocks and (ctx.bullet or ctx.prefix):
             out.append(self.para("", ctx))
         return out
+
+    def stream(self, blocks: Iterable[Json], ctx: Ctx) -> Iterator[Flowable]:
+        """`render` of the top-level blocks, one block at a time (no bullet or prefix): each block's
+        flowables are made only when the layout needs them."""
+        held: tuple[Json, list[Flowable]] | None = None  # the last block, until the next one's type is known
+        for block in blocks:
+            made = self.block(block, ctx)
+            if held is not None:
+                if held[0]["t"] == "Para" and held[1] and block["t"] == "Table":
+                    held[1][-1].keepWithNext = 1  # as in `render`
+                yield from held[1]
+            held = (block, made)
+        if held is not None:
+            yield from held[1]
 
     def notes(self, width: float) -> list[Flowable]:
         """The endnotes collected while rendering (and any notes inside them)."""
@@ -338,6 +354,11 @@ class Blocks:
         if first_foot is not None:
             cmds.append(("LINEABOVE", (0, first_foot), (-1, first_foot), 0.8, brand))
         cmds += spans
+        if len(data) > LEAN_ROWS:
+            for cell in (c for line in data for c in line if isinstance(c, list)):
+                for f in cell:
+                    if isinstance(f, Para):
+                        f.lean = True
         table = self._table_flowable(data, widths, cmds, repeat=n_head, before=0.2, after=0.9,
                                      split_range=widow_range(len(data), n_head))
         table.keep_rows = True  # no single orphan or widow row at a page break
@@ -482,7 +503,17 @@ def _trim_last_space(flowables: list[Flowable]) -> None:
     if flowables and isinstance(flowables[-1], Paragraph):
         last = flowables[-1]
         if last.style.spaceAfter:
-            last.style = ParagraphStyle(last.style.name + "-last", parent=last.style, spaceAfter=0)
+            last.style = _without_space_after(last.style)
+
+
+def _without_space_after(style: ParagraphStyle) -> ParagraphStyle:
+    # One per style, not one per cell: a 6,000-row table has 24,000 cells. (A style made from this one
+    # copies its attributes, this one included: hence the owner.)
+    owner, trimmed = style.__dict__.get("_last", (None, None))
+    if owner is not style or trimmed is None:
+        trimmed = ParagraphStyle(style.name + "-last", parent=style, spaceAfter=0)
+        style._last = (style, trimmed)
+    return trimmed
 
 
 def _keep_spaces(text: str) -> str:

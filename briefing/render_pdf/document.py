@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -25,7 +26,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..pandoc_ast import Json
+from ..pandoc_ast import Document, Json, document
 from . import anchors, fonts
 from .blocks import Blocks, Ctx
 from .flowables import KeepWithNext
@@ -81,12 +82,42 @@ class BriefingDoc(BaseDocTemplate):
         )
         self.st = styles
         self.meta = meta
+        self.more: Iterator[Flowable] | None = None  # the story still to be made (build_lazily)
+        self.queue: list[Flowable] = []  # the story made and not yet laid out
         self.pages = 0
         self._outline_n = 0
         self._outline_level = -1
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body",
                       leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
         self.addPageTemplates([PageTemplate("page", frames=[frame], onPage=self.decorate)])
+
+    def build_lazily(self, story: Iterator[Flowable], **kwargs: Any) -> None:
+        """`build` from an iterator: each flowable is made when the layout nears it and freed once drawn, so
+        the story of a 1,000-page briefing never exists whole."""
+        self.more = story
+        self.queue = []
+        self._top_up()
+        if not self.queue:
+            self.queue.append(Spacer(1, 1))  # an empty document is still one (numbered) page
+        self.build(self.queue, **kwargs)
+
+    def handle_flowable(self, flowables: list[Flowable]) -> None:  # noqa: D102 - ReportLab's
+        if flowables is not self.queue:  # ReportLab's own lists (flowables held over to a new page)
+            super().handle_flowable(flowables)
+            return
+        self._top_up()
+        super().handle_flowable(flowables)
+        self._top_up()  # the build stops when the list is empty
+
+    def _top_up(self) -> None:
+        # ReportLab looks ahead only through a keepWithNext chain and the one flowable after it.
+        queue = self.queue
+        while self.more is not None and (len(queue) < 2 or queue[-1].getKeepWithNext()):
+            nxt = next(self.more, None)
+            if nxt is None:
+                self.more = None
+            else:
+                queue.append(nxt)
 
     def afterFlowable(self, flowable: Flowable) -> None:  # noqa: N802
         """Add an outline entry (bookmark) for level 1-2 headings where they were drawn."""
@@ -237,13 +268,14 @@ def _logo(path: Path) -> Image:
     return Image(str(path), width=w, height=h)
 
 
-def build(ast: Json, out: str | os.PathLike[str] | BinaryIO, *, charts: dict[str, Path], options: PdfOptions) -> int:
+def build(ast: Json | Document, out: str | os.PathLike[str] | BinaryIO, *, charts: dict[str, Path],
+          options: PdfOptions) -> int:
     """Lay out and write the PDF for `ast`; return the page count."""
     fonts.ensure_fonts()
     styles = Styles(options)
-    meta = read_meta(ast.get("meta") or {})
-    blocks = ast.get("blocks") or []
-    targets = anchors.collect(blocks)
+    source = document(ast)
+    meta = read_meta(source.meta or {})
+    targets = anchors.collect(source.blocks())
     if isinstance(out, os.PathLike):
         out = os.fspath(out)
 
@@ -251,12 +283,13 @@ def build(ast: Json, out: str | os.PathLike[str] | BinaryIO, *, charts: dict[str
     state = State(targets=targets, link_color=styles.link.hexval().replace("0x", "#"),
                   disputed_color=styles.disputed)
     renderer = Blocks(styles, state, charts, {}, frame_height=doc.height)
-    story = title_block(meta, styles, options, doc.width, doc.height)
-    story += renderer.render(blocks, Ctx(doc.width))
-    story += renderer.notes(doc.width)
-    if not story:
-        story.append(Spacer(1, 1))  # an empty document is still one (numbered) page
+
+    def story() -> Iterator[Flowable]:
+        yield from title_block(meta, styles, options, doc.width, doc.height)
+        yield from renderer.stream(source.blocks(), Ctx(doc.width))
+        yield from renderer.notes(doc.width)  # the notes met in every block above
+
     running = styles["running_right"]
     number_style = (running.fontName, running.fontSize, running.textColor, doc.width * 0.3)
-    doc.build(story, canvasmaker=partial(PageCountCanvas, number_style=number_style))
+    doc.build_lazily(story(), canvasmaker=partial(PageCountCanvas, number_style=number_style))
     return doc.pages

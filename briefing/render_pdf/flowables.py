@@ -157,19 +157,39 @@ class Para(Paragraph):
     """
 
     style: ParagraphStyle
+    lean = False  # keep only the size after a wrap, not the lines (a cell of a long table: see `forget_lines`)
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
         # A table wraps each cell to measure its row and again to draw it; the lines depend only on the
         # width and the style, so the second wrap reuses the first one's lines.
-        if self.__dict__.get("_wrapped") == (availWidth, id(self.style)) and "blPara" in self.__dict__:
+        if self.__dict__.get("_wrapped") == (availWidth, id(self.style)) and (
+                "blPara" in self.__dict__ or "_forgotten" in self.__dict__):
             return self.width, self.height  # (ReportLab drops blPara when it splits a paragraph)
+        self.__dict__.pop("_forgotten", None)
         w, h = super().wrap(availWidth, availHeight)
         if self.style.uriWasteReduce and _overflows(self.blPara):
             self.style = _plain_breaking(self.style)
             w, h = super().wrap(availWidth, availHeight)
         if "blPara" in self.__dict__:  # not when the width was too small to wrap at all
             self._wrapped = (availWidth, id(self.style))
+            self._wrap_height = availHeight
+            if self.lean:
+                self.forget_lines()
         return w, h
+
+    def forget_lines(self) -> None:
+        """Drop the lines a wrap broke, keeping its size: a table measures every row of its rest at each page
+        break, but draws only a page of them, and 6,000 rows' lines are hundreds of MB. They are broken
+        again, the same, when drawn."""
+        if "blPara" in self.__dict__ and "_wrapped" in self.__dict__:
+            del self.__dict__["blPara"]
+            self._forgotten = True
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "blPara" and self.__dict__.pop("_forgotten", False):
+            Paragraph.wrap(self, self._wrapped[0], self._wrap_height)  # the same lines as the first wrap
+            return self.__dict__["blPara"]
+        raise AttributeError(name)
 
 
 def _overflows(bl_para: Any) -> bool:

@@ -48,9 +48,9 @@ def test_a_shared_context_reparses_a_changed_briefing_and_gives_a_fresh_tree(mak
     context = BuildContext()
     ws = load(root)
     first = compose(ws, context=context)
-    first.ast["blocks"].clear()
+    first.ast.tree()["blocks"].clear()
     again = compose(ws, context=context)
-    assert len(parses) == 1 and again.ast["blocks"]
+    assert len(parses) == 1 and again.ast.tree()["blocks"]
     (root / "evidence" / "claim-a.yaml").write_text(
         (root / "evidence" / "claim-a.yaml").read_text("utf-8").replace("A claim", "A changed claim"),
         "utf-8")

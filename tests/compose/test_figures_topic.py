@@ -165,7 +165,7 @@ def test_retracted_source_figure_is_flagged_in_table_and_chart_caption(built):
 
 def test_chart_draws_both_disagreeing_values_with_reference_numbers(grid):
     doc = compose(load_inputs(grid, "grid"))
-    numbers = reference_numbers(doc.ast)
+    numbers = reference_numbers(doc.ast.tree())
     bar = next(d for d in doc.charts if d.spec.id == "price-by-region")
     south = next(b for b in bar.series if b.actor == "Southshore")
     assert [(v.value, v.refs) for v in south.values] == [
@@ -179,12 +179,12 @@ def test_chart_draws_both_disagreeing_values_with_reference_numbers(grid):
     for sid in ("southshore-utility", "consumer-watch", "old-study", "wholesale-price"):
         assert sid not in bar.alt
     # The composed document's image title is the numbered alt text (Word's description).
-    assert bar.alt in repr(doc.ast)
+    assert bar.alt in repr(doc.ast.tree())
 
 
 def test_reference_numbers_match_the_printed_list(built, grid):
     _, pdf, _ = built
-    numbers = reference_numbers(compose(load_inputs(grid, "grid")).ast)
+    numbers = reference_numbers(compose(load_inputs(grid, "grid")).ast.tree())
     refs = pdf[pdf.rindex("References"):]
     for sid, title in (("southshore-utility", "Our prices in 2026"), ("consumer-watch", "What households really pay")):
         assert re.search(rf"\b{numbers[sid]}\. .{{0,40}}{re.escape(title)}", refs), (sid, refs[:600])

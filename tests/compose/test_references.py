@@ -179,7 +179,7 @@ def test_editing_one_source_reformats_only_it(tmp_path, monkeypatch):
     doc = compose.compose(inputs, work_dir=out / ".tmp")
     ids = {s.id for s in ws.sources}
     assert calls and all(set(c) & ids == {"anthropic-2026-distillation"} for c in calls), calls
-    assert "(revised)" in json.dumps(doc.ast)
+    assert "(revised)" in json.dumps(doc.ast.tree())
     # And the result is still exactly what citeproc makes of the edited workspace.
     _same_as_citeproc(doc.markdown, bibliography(ws.sources), PACKAGED_CSL, out / ".cache" / "references")
 

@@ -214,7 +214,7 @@ def test_audience_new_creates_an_editable_copy_that_builds_the_same(tmp_path, ca
     assert template.startswith('{% extends "audiences/executive.md.j2" %}')
     assert "{% block preamble %}" in template and "{% block section %}" in template
     # Its example overrides change nothing yet: the same document as its base.
-    assert compose(load(ws, "regulator")).ast["blocks"] == compose(load(ws, "executive")).ast["blocks"]
+    assert compose(load(ws, "regulator")).ast.tree()["blocks"] == compose(load(ws, "executive")).ast.tree()["blocks"]
     assert main(["audiences", "--workspace", str(ws)]) == 0
     assert "regulator  Made from executive:" in capsys.readouterr().out
 

@@ -407,3 +407,56 @@ def test_missing_pandoc_is_a_runtime_error(work, reference):
     with pytest.raises(RuntimeError, match="cannot start"):
         start_docx(compose("Text.\n", work), work / "x.docx", charts={}, reference=reference,
                    source_date_epoch=EPOCH, resource_dir=work, pandoc=str(work / "no-such-pandoc"))
+
+
+def _convert_space(inlines: list) -> list:
+    """pandoc's DOCX writer's convertSpace, written out: Str Space Str and Str Str become one Str."""
+    if len(inlines) >= 3 and [n["t"] for n in inlines[:3]] == ["Str", "Space", "Str"]:
+        return _convert_space([{"t": "Str", "c": inlines[0]["c"] + " " + inlines[2]["c"]}, *inlines[3:]])
+    if len(inlines) >= 2 and [n["t"] for n in inlines[:2]] == ["Str", "Str"]:
+        return _convert_space([{"t": "Str", "c": inlines[0]["c"] + inlines[1]["c"]}, *inlines[2:]])
+    return inlines[:1] + _convert_space(inlines[1:]) if inlines else []
+
+
+def test_text_runs_are_joined_as_pandoc_joins_them():
+    """Every arrangement of up to six words, spaces and other inlines is joined exactly as pandoc would."""
+    import itertools
+
+    from briefing.render_docx import _joined_text
+
+    kinds = [{"t": "Str", "c": "a"}, {"t": "Str", "c": "b"}, {"t": "Space"}, {"t": "SoftBreak"},
+             {"t": "Emph", "c": []}]
+    for n in range(7):
+        for combo in itertools.product(kinds, repeat=n):
+            assert _joined_text(list(combo)) == _convert_space(list(combo)), combo
+
+
+def test_the_docx_json_joins_words_without_changing_the_docx(tmp_path: Path, reference: bytes):
+    inlines = [{"t": "Str", "c": "one"}, {"t": "Space"}, {"t": "Str", "c": "two"}, {"t": "Space"},
+               {"t": "Strong", "c": [{"t": "Str", "c": "three"}]}, {"t": "Space"}, {"t": "Str", "c": "four"}]
+    ast = doc_of([{"t": "Para", "c": inlines}])
+    assert prepare_docx_ast(ast, {})["blocks"][0]["c"][:3] == [
+        {"t": "Str", "c": "one two"}, {"t": "Space"}, {"t": "Strong", "c": [{"t": "Str", "c": "three"}]}]
+    out = tmp_path / "x.docx"
+    render_docx(ast, out, charts={}, reference=reference, source_date_epoch=EPOCH, resource_dir=tmp_path)
+    xml = zipfile.ZipFile(out).read("word/document.xml").decode()
+    assert ">one two<" in xml and ">four<" in xml
+
+
+def test_pandoc_compacts_its_heap_only_for_a_large_document(tmp_path: Path, reference: bytes, monkeypatch):
+    """The GHC runtime options go to pandoc from COMPACT_FROM characters of JSON on, never below."""
+    from briefing import render_docx as module
+
+    assert module.rts_options(module.COMPACT_FROM - 1) == []
+    assert module.rts_options(module.COMPACT_FROM) == ["+RTS", "-c", "-F1.5", "-RTS"]
+    ast = doc_of([para("Text.")])
+    with start_docx(ast, tmp_path / "small.docx", charts={}, reference=reference, source_date_epoch=EPOCH,
+                    resource_dir=tmp_path) as job:
+        assert "+RTS" not in job.proc.args
+        job.wait()
+    monkeypatch.setattr(module, "COMPACT_FROM", 10)
+    with start_docx(ast, tmp_path / "large.docx", charts={}, reference=reference, source_date_epoch=EPOCH,
+                    resource_dir=tmp_path) as job:
+        assert job.proc.args[1:5] == ["+RTS", "-c", "-F1.5", "-RTS"]
+        job.wait()
+    assert (tmp_path / "small.docx").read_bytes() == (tmp_path / "large.docx").read_bytes()

@@ -662,3 +662,51 @@ def test_chart_images_are_drawn(tmp_path: Path) -> None:
     xobjects = page["/Resources"].get("/XObject") or {}
     inline = b"BI" in page.get_contents().get_data()
     assert inline or any(x.get_object().get("/Subtype") == "/Image" for x in xobjects.values())
+
+
+def test_the_story_is_made_as_the_layout_reaches_it(tmp_path: Path, monkeypatch) -> None:
+    """No whole story: when page 2 begins, most blocks have not been turned into flowables yet."""
+    from briefing.pandoc_ast import Document
+    from briefing.render_pdf import blocks as blocks_module
+    from briefing.render_pdf import document as document_module
+
+    made: list[int] = []
+    seen: list[int] = []
+    block, decorate = blocks_module.Blocks.block, document_module.BriefingDoc.decorate
+
+    def counting_block(self, node, ctx):
+        made.append(1)
+        return block(self, node, ctx)
+
+    def noting_decorate(self, canv, doc):
+        seen.append(len(made))
+        return decorate(self, canv, doc)
+
+    monkeypatch.setattr(blocks_module.Blocks, "block", counting_block)
+    monkeypatch.setattr(document_module.BriefingDoc, "decorate", noting_decorate)
+    words = " ".join(["word"] * 60)
+    tree = {"pandoc-api-version": [1, 23, 1], "meta": {},
+            "blocks": [{"t": "Para", "c": [{"t": "Str", "c": f"{n} {words}"}]} for n in range(300)]}
+    lazy_path, pages = render(tmp_path, Document.of(tree), "lazy.pdf")
+    assert pages > 10 and len(seen) == pages
+    assert seen[1] < len(tree["blocks"]) / 4  # page 2 begins with a fraction of the story made
+    whole_path, _ = render(tmp_path, tree, "whole.pdf")
+    assert lazy_path.read_bytes() == whole_path.read_bytes()
+
+
+def test_a_lean_paragraph_keeps_its_size_and_breaks_the_same_lines_when_drawn() -> None:
+    from reportlab.lib.styles import ParagraphStyle
+
+    from briefing.render_pdf.flowables import Para
+
+    pdf_fonts.ensure_fonts()
+    style = ParagraphStyle("lean-test", fontName=pdf_fonts.SANS, fontSize=9, leading=11)
+    text = " ".join(f"word{n}" for n in range(200))
+    kept, lean = Para(text, style), Para(text, style)
+    lean.lean = True
+    assert lean.wrap(200, 1000) == kept.wrap(200, 1000)
+    assert "blPara" not in lean.__dict__  # only the size is kept
+    assert lean.wrap(200, 1000) == kept.wrap(200, 1000)  # a second measure breaks nothing
+    assert "blPara" not in lean.__dict__
+    assert lean.blPara.lines == kept.blPara.lines  # drawing breaks them again, the same
+    assert not hasattr(Para("x", style), "blPara")  # never wrapped: nothing to break again
