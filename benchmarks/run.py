@@ -376,7 +376,7 @@ def warm_child(ws: Path) -> None:
     from briefing.context import user_context
     from briefing.escaping import escape
 
-    context = user_context()  # one warm process keeps its caches across builds, as `watch` does
+    context = user_context(warm=True)  # one warm process keeps its caches across builds, as `watch` does
     try:  # what `briefing watch` does on a change: hash the inputs, then build
         from briefing.watch import inputs_digest
         how = "briefing.watch: inputs_digest + build, as watch's rebuild does"

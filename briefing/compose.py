@@ -37,7 +37,7 @@ from .queries import (
 )
 from .sourcing import capped, roots
 from .spec import human_date
-from .templating import CompiledTemplates, TemplateSources, environment, render
+from .templating import CompiledTemplates, TemplateSources, environment, limits_for, render
 from .theme import Theme, load_theme
 from .yamlsafe import read_text
 
@@ -330,7 +330,7 @@ def markdown_for(ws: Workspace, audience: Audience, changes: Changes | None = No
     """Render an audience's template to pandoc Markdown; a template fault is a BriefingError at its line."""
     variables, placer, filters = context(ws, audience, changes)
     env = environment(Path(ws.root) / "templates", PACKAGE_TEMPLATES, filters, compiled, templates)
-    return render(env, audience.template, variables), placer
+    return render(env, audience.template, variables, limits_for(len(ws.evidence) + len(ws.sources))), placer
 
 
 def check(inputs: Inputs) -> list[Problem]:

@@ -24,12 +24,15 @@ class BuildContext:
     formatted references, all keyed by content."""
 
     templates: CompiledTemplates = field(default_factory=CompiledTemplates)
-    parses: ParseCache = field(default_factory=ParseCache)
-    yaml: ParsedFiles = field(default_factory=ParsedFiles)
-    references: OrderedDict[str, Any] = field(default_factory=OrderedDict)  # bounded by references.Cache
+    # None: not kept (a one-shot build). Each grows with the input, so only a process that builds again keeps it.
+    parses: ParseCache | None = field(default_factory=ParseCache)
+    yaml: ParsedFiles | None = field(default_factory=ParsedFiles)
+    references: OrderedDict[str, Any] | None = field(default_factory=OrderedDict)  # bounded by references.Cache
 
 
-def user_context() -> BuildContext:
+def user_context(*, warm: bool) -> BuildContext:
     """A fresh context whose compiled templates are also kept in the user's private cache folder, so that the
-    next process (the next `briefing build`) does not compile them again."""
-    return BuildContext(templates=CompiledTemplates(compiled_templates_folder()))
+    next process (the next `briefing build`) does not compile them again. `warm` (watch: it builds again) keeps
+    the in-memory caches too; a one-shot build keeps none of them, as they would only add to its peak memory."""
+    templates = CompiledTemplates(compiled_templates_folder())
+    return BuildContext(templates) if warm else BuildContext(templates, parses=None, yaml=None, references=None)

@@ -87,7 +87,7 @@ def watch(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
     root = Path(root).resolve()
     builds, digest = 0, ""
     assets: tuple[Path, ...] = ()  # the logo and font files the last build read outside the input folders
-    context = user_context()  # the warm process's caches: compiled templates (kept on disk too), pandoc's parses
+    context = user_context(warm=True)  # the warm process keeps every cache; compiled templates on disk too
 
     def rebuild(what: str) -> None:
         nonlocal builds, digest, assets

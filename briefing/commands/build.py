@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     progress = Progress(sys.stderr.isatty() and not os.environ.get("CI"))
     result = build(Path(args.workspace), audience=args.audience, formats=formats,
-                   out_dir=Path(args.out) if args.out else None, progress=progress, context=user_context())
+                   out_dir=Path(args.out) if args.out else None, progress=progress, context=user_context(warm=False))
     for w in result.warnings:
         print(w, file=sys.stderr)
     print(result.summary())

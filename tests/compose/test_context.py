@@ -99,28 +99,28 @@ def test_a_user_context_keeps_compiled_templates_for_the_next_process(make_works
     (the next process) loads them instead of compiling, and an edited template is compiled afresh."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     root = make_workspace()
-    compose(load(root), context=user_context())
+    compose(load(root), context=user_context(warm=False))
     assert compiles
     folder = compiled_templates_folder()
     assert folder is not None and folder.is_relative_to(tmp_path / "cache" / "briefing")
     assert sorted(p.suffix for p in folder.iterdir()) == [".jinja"] * len(compiles)
     compiles.clear()
-    compose(load(root), context=user_context())
+    compose(load(root), context=user_context(warm=False))
     assert compiles == []
     (root / "templates" / "sections").mkdir(parents=True)
     (root / "templates" / "sections" / "documented.md.j2").write_text("## Documented here\n", "utf-8")
-    compose(load(root), context=user_context())
+    compose(load(root), context=user_context(warm=False))
     assert compiles == ["sections/documented.md.j2"]
 
 
 def test_a_damaged_compiled_template_is_compiled_afresh(make_workspace, tmp_path, monkeypatch, compiles):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     root = make_workspace()
-    first = compose(load(root), context=user_context())
+    first = compose(load(root), context=user_context(warm=False))
     for path in compiled_templates_folder().iterdir():
         path.write_bytes(path.read_bytes()[:40])  # cut inside the header
     n = len(compiles)
-    again = compose(load(root), context=user_context())
+    again = compose(load(root), context=user_context(warm=False))
     assert len(compiles) == 2 * n and again.markdown == first.markdown
 
 
@@ -139,7 +139,7 @@ def test_compiled_templates_are_kept_only_in_a_folder_no_one_else_can_write(tmp_
         folder.rmdir()
         folder.symlink_to(elsewhere)
     assert compiled_templates_folder() is None
-    assert user_context().templates._disk is None
+    assert user_context(warm=False).templates._disk is None
 
 
 def test_a_relative_xdg_cache_home_is_ignored(tmp_path, monkeypatch):
@@ -172,3 +172,13 @@ def test_a_context_parses_only_the_yaml_files_whose_text_changed(tmp_path, monke
     assert rel in parsed_names and not [n for n in parsed_names if n.startswith("evidence/") and n != rel]
     assert "sources.yaml" not in parsed_names and not any(n.startswith("editions/") for n in parsed_names)
     assert warm.workspace == load(root).workspace and warm.problems == load(root).problems
+
+
+def test_a_one_shot_context_keeps_nothing_that_grows_with_the_input(tmp_path, monkeypatch):
+    """`briefing build` builds once: it keeps compiled templates for the next process, and no parse, tree or
+    reference in memory (they would only raise its peak); watch's context keeps them all."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    once, warm = user_context(warm=False), user_context(warm=True)
+    assert once.templates._disk is not None and warm.templates._disk is not None
+    assert (once.parses, once.yaml, once.references) == (None, None, None)
+    assert None not in (warm.parses, warm.yaml, warm.references)

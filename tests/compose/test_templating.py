@@ -110,7 +110,15 @@ def test_runaway_loop_is_stopped_by_the_time_bound(make_workspace, monkeypatch):
     # 10^10 iterations: only the time bound ends it, as the message says (no wall-clock assert here).
     err = fault(make_workspace, "One.\n{% for i in range(100000) %}{% for j in range(100000) %}"
                                 "{% endfor %}{% endfor %}\n", context=context)
-    at(err, OVERRIDE, 2, "still running after 0.5 s")
+    # The bound grows by SECONDS_PER_ITEM for each claim and source (one claim and two sources here).
+    at(err, OVERRIDE, 2, f"still running after {0.5 + 3 * templating.SECONDS_PER_ITEM:g} s")
+
+
+def test_the_time_bound_grows_with_the_workspace():
+    """A 6,000-claim render is slow, not runaway: it gets more time than a small one, and at least the base."""
+    assert templating.limits_for(0) == templating.LIMITS
+    assert templating.limits_for(7500).seconds == templating.LIMITS.seconds + 7500 * templating.SECONDS_PER_ITEM
+    assert templating.limits_for(7500).memory == templating.LIMITS.memory
 
 
 def test_the_time_bound_works_off_the_main_thread(make_workspace, short_limits):
