@@ -57,6 +57,8 @@ def limits_for(items: int) -> Limits:
     """The bounds of a render over `items` claims and sources: its time grows with the input, so a large workspace
     on a slow or busy machine is never taken for a runaway loop (6,000 claims took over 10 s on a loaded one)."""
     return replace(LIMITS, seconds=LIMITS.seconds + SECONDS_PER_ITEM * max(items, 0))
+
+
 _PACKAGE_TEMPLATES = PACKAGE_TEMPLATES.resolve()
 
 
