@@ -14,7 +14,7 @@ Cases:
   floor-citeproc  the same with --citeproc, the CSL style, the sources and the reference document
   cold            `briefing build` of the default workspace in a new process, every cache empty (the
                   charts in out/, the compiled templates in the user's cache folder)
-  cold-cached     the same with those caches warm (what a second command-line build costs)
+  cold-cached     the same with those caches warm, after one evidence edit (the edit -> build loop)
   warm            a rebuild after one evidence edit in a warm process (what `briefing watch` does)
   analyst         the analyst edition of the default workspace, new process, caches warm, against
                   its own floor (floor-analyst: its composed Markdown -> DOCX)
@@ -244,6 +244,7 @@ class Proc:
     runs: int
     floor: Proc | None = None  # run just before every run of this case (None: this is a floor)
     after: Callable[[int, str], None] = lambda i, out: None
+    before: Callable[[int], None] = lambda i: None  # untimed, just before run i (an edit)
     env: Callable[[int], dict[str, str]] | None = None  # the environment of run i (default: ENV)
 
 
@@ -276,11 +277,14 @@ def floor_procs(workspace: Path, tmp: Path, runs: int) -> tuple[Proc, Proc, Proc
 
 def cold_proc(workspace: Path, tmp: Path, runs: int, floor: Proc, *, cached: bool) -> Proc:
     """`briefing build` in a new process, with every cache cold (a fresh out/ and user cache folder) or warm."""
-    if cached:
+    if cached:  # the edit -> build loop: one evidence edit before each run, as an analyst works
+        ws = copy_workspace(workspace, tmp / "cached-ws")
         keep = tmp / "cached-out"
-        subprocess.run(build_cmd(workspace, keep), check=True, capture_output=True, env=ENV)
-        return Proc(Case("cold-cached", "new process, caches warm"), lambda i: build_cmd(workspace, keep),
-                    runs, floor)
+        subprocess.run(build_cmd(ws, keep), check=True, capture_output=True, env=ENV)
+        edit = Editor(ws)
+        return Proc(Case("cold-cached", f"new process, caches warm, after editing {edit.what}"),
+                    lambda i: build_cmd(ws, keep), runs, floor, before=lambda i: edit.revise(i + 1),
+                    after=lambda i, out: edit.check(i + 1) if i == 0 else None)
     return Proc(Case("cold", "new process, caches cold (charts, compiled templates)"),
                 lambda i: build_cmd(workspace, tmp / f"cold-{i}"), runs, floor,
                 env=lambda i: ENV | {"XDG_CACHE_HOME": str(tmp / f"cold-user-cache-{i}")})
@@ -309,6 +313,7 @@ def size_proc(n: int, tmp: Path, runs: int, audience: str, floor: Proc) -> Proc:
 
 
 def _run_once(p: Proc, i: int) -> float:
+    p.before(i)
     wall, peaks, out = measure(p.command(i), env=p.env(i) if p.env else None)
     p.case.times.append(wall)
     p.case.add_peaks(peaks)
@@ -370,11 +375,8 @@ def run_rounds(procs: list[Proc], warm: WarmChild | None, runs: int, say: Callab
 
 def warm_child(ws: Path) -> None:
     """In this process: build once; then, per line "go" on stdin, edit one evidence file and rebuild; JSON replies."""
-    import yaml
-
     from briefing.build import build
     from briefing.context import user_context
-    from briefing.escaping import escape
 
     context = user_context(warm=True)  # one warm process keeps its caches across builds, as `watch` does
     try:  # what `briefing watch` does on a change: hash the inputs, then build
@@ -385,25 +387,49 @@ def warm_child(ws: Path) -> None:
         how = "briefing.build.build in a warm process"
     out = ws / "out"
     build(ws, out_dir=out, context=context)
-    path, key = _visible_item(ws)
-    data = yaml.safe_load(path.read_text("utf-8"))
-    base = data[key]
+    edit = Editor(ws)
     print(json.dumps({"ready": True}), flush=True)
     k = 0
     for line in sys.stdin:
         if line.strip() != "go":
             break
         k += 1
-        data[key] = f"{base} Revision {k}."
-        path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+        edit.revise(k)
         start = time.perf_counter()
         if inputs_digest:
             inputs_digest(ws)
         build(ws, out_dir=out, context=context)
         print(json.dumps({"time": time.perf_counter() - start}), flush=True)
-    if k and str(escape(f"Revision {k}")) not in composed_markdown(ws):
-        raise SystemExit(f"the edit to {path.name} did not reach the briefing; pick another item")
-    print(json.dumps({"edited": f"evidence/{path.name} ({key})", "how": how}), flush=True)
+    if k:
+        edit.check(k)
+    print(json.dumps({"edited": edit.what, "how": how}), flush=True)
+
+
+class Editor:
+    """One evidence item whose text the default briefing prints, revised (untimed) before each measured build."""
+
+    def __init__(self, ws: Path) -> None:
+        import yaml
+
+        self.ws = ws
+        self.path, self.key = _visible_item(ws)
+        self.data = yaml.safe_load(self.path.read_text("utf-8"))
+        self.base = self.data[self.key]
+        self.what = f"evidence/{self.path.name} ({self.key})"
+
+    def revise(self, k: int) -> None:
+        """Write revision k of the item."""
+        import yaml
+
+        self.data[self.key] = f"{self.base} Revision {k}."
+        self.path.write_text(yaml.safe_dump(self.data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+    def check(self, k: int) -> None:
+        """Stop if revision k did not reach the briefing (the edit would have measured nothing)."""
+        from briefing.escaping import escape
+
+        if str(escape(f"Revision {k}")) not in composed_markdown(self.ws):
+            raise SystemExit(f"the edit to {self.path.name} did not reach the briefing; pick another item")
 
 
 def _visible_item(ws: Path) -> tuple[Path, str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import render_worker
 from .chart_data import ChartData
 from .compose import compose, slug
 from .context import BuildContext
@@ -19,10 +20,11 @@ from .errors import BriefingError
 from .inputs import Inputs, input_digest, input_files
 from .inputs import load as load_inputs
 from .publish import DEFAULT_FORMATS, FORMATS, publishing
-from .render import page_budget_warnings, preloaded, render_all
+from .render import page_budget_warnings, preloaded, render_all, warm_up_pdf
 
 if TYPE_CHECKING:  # types only: matplotlib is imported when a chart is drawn
     from .chart_drawing import ChartFiles, DrawJob
+    from .render_worker import RenderWorker
 
 __all__ = ["DEFAULT_FORMATS", "FORMATS", "BuildResult", "build", "input_digest", "parse_formats", "slug"]
 
@@ -50,12 +52,25 @@ class BuildResult:
 
 def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = DEFAULT_FORMATS,
           out_dir: Path | None = None, progress: Callable[[str], None] | None = None,
-          context: BuildContext | None = None) -> BuildResult:
+          context: BuildContext | None = None, worker: bool = True) -> BuildResult:
     """Build the briefing: load, compose once, draw the charts, render each format, then publish them atomically.
 
-    Pass one `context` to successive builds (watch) to share their caches.
+    Pass one `context` to successive builds (watch) to share their caches. With `worker`, the charts and the
+    PDF are drawn in a second process where that is safe (briefing/render_worker.py).
     """
     started, say, root, formats = time.perf_counter(), progress or _quiet, Path(root), _known(formats)
+    worker = worker and "pdf" in formats
+    if worker and context is not None and context.warm:
+        warm_up_pdf()  # once per warm process (a no-op after): each build's worker then starts warm
+    # Forked first, before any thread or lock exists here: it warms up ReportLab while this process loads.
+    with render_worker.started(worker) as helper:
+        return _build(root, audience, formats, out_dir, say, context, helper, started)
+
+
+def _build(root: Path, audience: str | None, formats: tuple[str, ...], out_dir: Path | None,
+           say: Callable[[str], None], context: BuildContext | None, helper: RenderWorker | None,
+           started: float) -> BuildResult:
+    """`build`'s pipeline, with the render worker if there is one."""
     shown = Path(out_dir) if out_dir else root / "out"  # as the user wrote it, for the summary line
     # Absolute: the chart cache is written here and read by pandoc from its own work folder.
     files = input_files(root)  # taken before loading: a failed load is recorded against the same list
@@ -65,13 +80,15 @@ def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
             pub = replace(pub, digest=input_digest(root, inputs.files))
         ws, _ = inputs.ready
         say(f"loaded {len(ws.evidence)} claims and {len(ws.sources)} sources")
-        with preloaded(formats), DrawAhead(pub.chart_cache, svg="html" in formats) as ahead:
+        # The worker has warmed up ReportLab; without one, a thread does it while pandoc parses.
+        with preloaded(formats if helper is None else ()), \
+                DrawAhead(pub.chart_cache, svg="html" in formats, worker=helper) as ahead:
             # Compose draws the charts ahead while pandoc parses.
             doc = compose(inputs, work_dir=pub.work_dir, context=context, draw_ahead=ahead.start)
         say(f"composed the '{doc.audience.name}' briefing")
         charts = draw(doc.charts, ahead, say)
         with pub.files(doc.name, formats) as temps:
-            pages = render_all(doc, charts, temps, pub, say)
+            pages = render_all(doc, charts, temps, pub, say, helper)
         counts = {"pages": pages, "claims": doc.claims, "references": doc.references, "charts": len(doc.charts)}
         pub.manifest({fmt: pub.target(doc.name, fmt) for fmt in formats}, audience, counts)
     return BuildResult(outputs={fmt: _display(shown / f"{doc.name}.{fmt}") for fmt in formats}, **counts,
@@ -87,17 +104,18 @@ def load(root: Path, audience: str | None, context: BuildContext | None = None) 
 
 
 class DrawAhead:
-    """The charts, drawn in a thread while pandoc parses: compose hands over their data just before the parse."""
+    """The charts, drawn while pandoc parses (in the render worker, else in a thread): compose hands over their
+    data just before the parse."""
 
-    def __init__(self, cache: Path, svg: bool) -> None:
-        self.cache, self.svg = cache, svg
+    def __init__(self, cache: Path, svg: bool, worker: RenderWorker | None = None) -> None:
+        self.cache, self.svg, self.worker = cache, svg, worker
         self.job: DrawJob | None = None
 
     def start(self, datas: tuple[ChartData, ...]) -> None:
         """Start drawing `datas` (compose's `draw_ahead` hook)."""
         from .chart_drawing import start  # deferred: matplotlib, only for a build that draws charts
 
-        self.job = start(datas, self.cache, svg=self.svg)
+        self.job = start(datas, self.cache, svg=self.svg, worker=self.worker)
 
     def __enter__(self) -> DrawAhead:
         return self

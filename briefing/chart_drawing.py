@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # for annotations only: matplotlib is imported when a chart i
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from briefing.render_worker import RenderWorker
+
 log = logging.getLogger(__name__)
 
 WIDTH_IN = 6.5  # prints about 16 cm wide, so sizes below are true print sizes
@@ -69,16 +71,28 @@ class ChartFiles:
 
 def render_charts(datas: Sequence[ChartData], cache_dir: Path, svg: bool = False) -> dict[str, ChartFiles]:
     """Draw each chart to primitives (for the PDF) and PNG (for the DOCX), and SVG if asked, reusing cached files."""
+    files, missing = cached_charts(datas, cache_dir, svg)
+    for data in missing:
+        files[data.spec.id] = found = _files(data, Path(cache_dir), svg)
+        _render(data, found)
+    return {d.spec.id: files[d.spec.id] for d in datas}
+
+
+def cached_charts(datas: Sequence[ChartData], cache_dir: Path, svg: bool) -> tuple[dict[str, ChartFiles],
+                                                                                   list[ChartData]]:
+    """The charts whose files are all in the cache, whole, by id; and the charts still to draw."""
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, ChartFiles] = {}
+    missing: list[ChartData] = []
     for data in datas:
         found = _files(data, cache_dir, svg)
-        if not all(p.is_file() for p in (found.drawing, found.png, found.svg) if p is not None) \
-                or not _readable(found.drawing):
-            _render(data, found)
-        files[data.spec.id] = found
-    return files
+        if all(p.is_file() for p in (found.drawing, found.png, found.svg) if p is not None) \
+                and _readable(found.drawing):
+            files[data.spec.id] = found
+        else:
+            missing.append(data)
+    return files, missing
 
 
 def _readable(drawing: Path) -> bool:
@@ -97,27 +111,49 @@ def _files(data: ChartData, cache_dir: Path, svg: bool) -> ChartFiles:
 
 
 class DrawJob:
-    """Charts being drawn in a thread (see `start`); `result` hands over the files."""
+    """Charts being drawn in the render worker, else in a thread (see `start`); `result` hands over the files."""
 
-    def __init__(self, datas: Sequence[ChartData], cache_dir: Path, svg: bool) -> None:
-        self._datas, self._cache, self._svg = tuple(datas), Path(cache_dir), svg
+    def __init__(self, datas: Sequence[ChartData], cache_dir: Path, svg: bool,
+                 worker: RenderWorker | None = None) -> None:
+        self._datas, self._cache, self._svg, self._worker = tuple(datas), Path(cache_dir), svg, worker
         self._files: dict[str, ChartFiles] = {}
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        if self._datas:
+        self._waiting = False  # for the worker's reply
+        if self._datas and worker is not None:
+            # Cached charts are found here, so the build goes on while the worker is still warming up.
+            self._files, missing = cached_charts(self._datas, self._cache, svg)
+            if missing:
+                worker.submit("charts", tuple(missing), self._cache, svg)
+                self._waiting = True
+        elif self._datas:
             self._thread = threading.Thread(target=self._work, name="briefing-charts", daemon=True)
             self._thread.start()
 
     def _work(self) -> None:
         try:
-            self._files = render_charts(self._datas, self._cache, self._svg)
+            self._files = self._draw(self._datas)
         except BaseException as exc:  # raised again in the caller's thread, by result()
             self._error = exc
 
+    def _draw(self, datas: Sequence[ChartData]) -> dict[str, ChartFiles]:
+        if self._worker is None:
+            return render_charts(datas, self._cache, self._svg)
+        files, missing = cached_charts(datas, self._cache, self._svg)
+        if missing:
+            files |= self._worker.call("charts", tuple(missing), self._cache, self._svg)
+        return {d.spec.id: files[d.spec.id] for d in datas}
+
     def wait(self) -> None:
-        """Wait for the thread (an error stays for `result`)."""
+        """Wait for the drawing to end (an error stays for `result`)."""
         if self._thread is not None:
             self._thread.join()
+        if self._waiting and self._worker is not None:
+            self._waiting = False
+            try:
+                self._files |= self._worker.reply()
+            except BaseException as exc:  # raised again by result()
+                self._error = exc
 
     def result(self, datas: Sequence[ChartData] | None = None) -> dict[str, ChartFiles]:
         """The drawn files. Given the final `datas`, a chart whose data changed since the start (e.g. the
@@ -131,14 +167,16 @@ class DrawJob:
         missing = [d for d in datas if d.digest() not in ready]
         if self._error is not None and not isinstance(self._error, Exception):
             raise self._error  # an interrupt, never swallowed
-        drawn = render_charts(missing, self._cache, self._svg) if missing else {}
+        drawn = self._draw(missing) if missing else {}
         return {d.spec.id: drawn[d.spec.id] if d.spec.id in drawn else replace(ready[d.digest()], data=d)
                 for d in datas}
 
 
-def start(datas: Sequence[ChartData], cache_dir: Path, svg: bool = False) -> DrawJob:
-    """Start drawing the charts (only those not cached) in a thread; the caller collects them with `.result()`."""
-    return DrawJob(datas, cache_dir, svg)
+def start(datas: Sequence[ChartData], cache_dir: Path, svg: bool = False,
+          worker: RenderWorker | None = None) -> DrawJob:
+    """Start drawing the charts (only those not cached) in the render worker, else in a thread; the caller
+    collects them with `.result()`."""
+    return DrawJob(datas, cache_dir, svg, worker)
 
 
 # --- matplotlib set-up --------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from .inputs import Inputs, order
 from .model import Evidence, Level, Workspace
 from .packaged import PACKAGE_TEMPLATES
 from .pandoc_ast import Document, Json, Nodes, walk
+from .parse_cache import PartStore
 from .queries import (
     ChartRef,
     Queries,
@@ -285,12 +286,14 @@ def _parse(markdown: str, bib: list[dict[str, Any]], csl: Path, epoch: int, work
     exactly (see references.resolve) is parsed with it. Without a caller's `caches` nothing is kept in memory
     (pandoc's output is tens of MB at scale), the references' disk cache still is."""
     parses = caches.parses if caches is not None else None
-    # The build's work folder is out/.tmp: the formatted references live beside the charts, in out/.cache.
-    cache_dir = Path(work_dir).parent / ".cache" / "references" if work_dir is not None else None
+    # The build's work folder is out/.tmp: the parsed parts and formatted references live beside the charts,
+    # in out/.cache.
+    cache = Path(work_dir).parent / ".cache" if work_dir is not None else None
+    store = PartStore(cache / "parses" if cache else None, parses) if cache or parses is not None else None
     # The plain tree is not held here: when resolve gives up, it is freed before citeproc's parse.
-    ast = references.resolve(pandoc.parse_plain(markdown, csl=csl, source_date_epoch=epoch, work_dir=work_dir,
-                                                cache=parses),
-                             bib, csl, source_date_epoch=epoch, work_dir=work_dir, cache_dir=cache_dir,
+    ast = references.resolve(pandoc.parse_plain(markdown, csl=csl, source_date_epoch=epoch, store=store),
+                             bib, csl, source_date_epoch=epoch, work_dir=work_dir,
+                             cache_dir=cache / "references" if cache else None,
                              memory=caches.references if caches is not None else None)
     if ast is None:
         ast = pandoc.parse(markdown, bibliography=bib, csl=csl, source_date_epoch=epoch, work_dir=work_dir,

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-from .pandoc import ParseCache
+from .parse_cache import ParseCache
 from .templating import CompiledTemplates, compiled_templates_folder
 from .yamlsafe import ParsedFiles
 
@@ -28,6 +28,11 @@ class BuildContext:
     parses: ParseCache | None = field(default_factory=ParseCache)
     yaml: ParsedFiles | None = field(default_factory=ParsedFiles)
     references: OrderedDict[str, Any] | None = field(default_factory=OrderedDict)  # bounded by references.Cache
+
+    @property
+    def warm(self) -> bool:
+        """Whether this context keeps work in memory for further builds (a warm process, such as watch)."""
+        return self.parses is not None
 
 
 def user_context(*, warm: bool) -> BuildContext:

@@ -47,6 +47,10 @@ class BriefingError(Exception):
         self.column = column
         self.problems = problems
 
+    def __reduce__(self) -> tuple[type[BriefingError], tuple[str, str, int, int, tuple[Problem, ...]]]:
+        # Pickled whole (the render worker sends its errors back to the build), not as the message alone.
+        return type(self), (self.message, self.path, self.line, self.column, self.problems)
+
     @classmethod
     def at(cls, pos: Pos, message: str) -> BriefingError:
         """Build an error at a position."""

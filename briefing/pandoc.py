@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import hashlib
 import importlib.util
@@ -15,6 +16,7 @@ from typing import Any, cast
 
 from .errors import BriefingError
 from .pandoc_ast import Json, Nodes, loads, walk
+from .parse_cache import ParseCache, PartStore
 
 
 # Memoises a constant: where the installed pandoc lives does not change while the process runs.
@@ -55,29 +57,6 @@ def run(args: list[str], stdin: bytes, *, source_date_epoch: int, what: str) -> 
     return proc.stdout
 
 
-class ParseCache:
-    """Pandoc's outputs (one per chunk parsed) by a digest of everything it read: a warm process (watch)
-    re-parses only on a change.
-
-    Held by a build context (briefing/context.py), never by the module, so two builds share it only
-    when their caller says so.
-    """
-
-    def __init__(self, size: int = 4) -> None:
-        self._size = size
-        self._out: dict[str, tuple[bytes, ...]] = {}
-
-    def get(self, key: str) -> tuple[bytes, ...] | None:
-        """The outputs stored under `key`, if any."""
-        return self._out.get(key)
-
-    def put(self, key: str, out: tuple[bytes, ...]) -> None:
-        """Store `out`, forgetting the oldest entries beyond the size."""
-        while len(self._out) >= self._size:
-            self._out.pop(next(iter(self._out)))
-        self._out[key] = out
-
-
 def parse(markdown: str, *, bibliography: list[dict[str, Any]], csl: Path, source_date_epoch: int,
           work_dir: Path | None = None, cache: ParseCache | None = None) -> dict[str, Any]:
     """Parse the composed Markdown once, with citeproc, into pandoc's JSON AST; the references file goes in
@@ -97,50 +76,103 @@ def parse(markdown: str, *, bibliography: list[dict[str, Any]], csl: Path, sourc
         with tempfile.TemporaryDirectory(prefix="briefing-", dir=work_dir) as tmp:
             bib = Path(tmp) / "references.json"
             bib.write_text(bib_json, encoding="utf-8")
-            out = (run(["-f", "markdown-implicit_header_references", "-t", "json", "--citeproc",
-                        f"--csl={csl}", f"--bibliography={bib}", "-M", "link-citations=true",
-                        "-M", "suppress-bibliography=false"],
-                       markdown.encode("utf-8"), source_date_epoch=source_date_epoch, what="parsing the briefing"),)
+            out = run(["-f", "markdown-implicit_header_references", "-t", "json", "--citeproc",
+                       f"--csl={csl}", f"--bibliography={bib}", "-M", "link-citations=true",
+                       "-M", "suppress-bibliography=false"],
+                      markdown.encode("utf-8"), source_date_epoch=source_date_epoch, what="parsing the briefing")
         if cache is not None:
             cache.put(key, out)
-    result: dict[str, Any] = loads(out[0])
+    result: dict[str, Any] = loads(out)
     return result  # a fresh tree each time: callers may keep or change theirs
 
 
-CHUNK_SIZE = 1_000_000  # characters of Markdown per pandoc: about 100-150 MB of pandoc's memory
+CHUNK_SIZE = 1_000_000  # characters of Markdown per pandoc at most: about 100-150 MB of pandoc's memory
+PART_SIZE = 4_000  # characters per part at least: an edit parses a few kB again (the whole: 16 kB, 0.2 s)
+MAX_PARTS = 64  # parts of a large document at most: each costs a pandoc start (10 ms)
+PARSERS = 2  # pandocs parsing parts at once
+# The references file the plain parse names, as `parse` names its own; pandoc never reads it without
+# --citeproc. A fixed name, so that a part's output does not depend on the build that parsed it.
+PLAIN_BIBLIOGRAPHY = "references.json"
 
 
-def parse_plain(markdown: str, *, csl: Path, source_date_epoch: int, work_dir: Path | None = None,
-                chunk_size: int = CHUNK_SIZE, cache: ParseCache | None = None) -> dict[str, Any]:
+def part_size(length: int) -> int:
+    """Characters per part for a document of `length`: small, yet at most MAX_PARTS parts and CHUNK_SIZE each."""
+    return min(CHUNK_SIZE, max(PART_SIZE, -(-length // MAX_PARTS)))
+
+
+def parse_plain(markdown: str, *, csl: Path, source_date_epoch: int, chunk_size: int | None = None,
+                store: PartStore | None = None) -> dict[str, Any]:
     """Parse the composed Markdown into pandoc's JSON AST without citeproc (references.resolve fills in the
-    citations); the metadata is the same as `parse` gives, --csl and --bibliography included. A large document
-    is parsed in chunks, one pandoc at a time, so that no process holds the whole parse (671 MB at 6,000
-    claims); the chunks' ASTs are joined into the one pandoc gives for the whole."""
-    key = hashlib.sha256(b"\0".join([b"plain", markdown.encode("utf-8"), str(csl).encode(),
-                                     str(source_date_epoch).encode()])).hexdigest()
-    outs = cache.get(key) if cache is not None else None
-    if outs is None:
-        if work_dir is not None:
-            Path(work_dir).mkdir(parents=True, exist_ok=True)
-        # The references file is named, as `parse` names it, but pandoc never reads it without --citeproc.
-        with tempfile.TemporaryDirectory(prefix="briefing-", dir=work_dir) as tmp:
-            args = ["-f", "markdown-implicit_header_references", "-t", "json", f"--csl={csl}",
-                    f"--bibliography={Path(tmp) / 'references.json'}", "-M", "link-citations=true",
-                    "-M", "suppress-bibliography=false"]
-            outs = tuple(run(args, part.encode("utf-8"), source_date_epoch=source_date_epoch,
-                             what="parsing the briefing") for part in chunks(markdown, chunk_size))
-            joined = _join([loads(out) for out in outs]) if len(outs) > 1 else None
-            if len(outs) > 1 and joined is None:
-                outs = (run(args, markdown.encode("utf-8"), source_date_epoch=source_date_epoch,
-                            what="parsing the briefing"),)
-        if cache is not None:
-            cache.put(key, outs)
-        if joined is not None:
-            return joined  # (the cache holds pandoc's outputs, never this tree)
-    result = loads(outs[0]) if len(outs) == 1 else _join([loads(out) for out in outs])
-    if result is None:  # cannot happen: a cached split was joined when it was stored
-        raise BriefingError("pandoc's parts of the briefing cannot be joined")
-    return result  # a fresh tree each time: callers may keep or change theirs
+    citations); the metadata is what `parse` gives, --csl and --bibliography included.
+
+    The document is cut into parts at top-level blocks (`chunks`), each parsed on its own, several at once,
+    and the parts' ASTs are joined into the one pandoc gives for the whole. With a `store`, only the parts
+    not parsed before are parsed: one after an edit. No pandoc holds the whole document (671 MB at 6,000
+    claims). A document whose parts do not join exactly is parsed whole."""
+    args = ["-f", "markdown-implicit_header_references", "-t", "json", f"--csl={csl}",
+            f"--bibliography={PLAIN_BIBLIOGRAPHY}", "-M", "link-citations=true", "-M", "suppress-bibliography=false"]
+    parts = chunks(markdown, chunk_size or part_size(len(markdown)))
+    trees = _parsed(parts, args, source_date_epoch, store)
+    joined = trees[0] if len(trees) == 1 else _join(trees)
+    if joined is None:
+        del trees  # freed before the whole is parsed
+        joined = _parsed([markdown], args, source_date_epoch, store)[0]
+    if store is not None:
+        store.prune()
+    return joined  # a fresh tree each time: callers may keep or change theirs
+
+
+def _parsed(parts: list[str], args: list[str], source_date_epoch: int, store: PartStore | None) -> list[Json]:
+    """Each part's AST: from the store where it holds the part, else parsed (several pandocs at once) and stored."""
+    salt = "\0".join([_pandoc_identity(), *args, str(source_date_epoch)]).encode("utf-8")
+    keys = [hashlib.sha256(salt + b"\0" + part.encode("utf-8")).hexdigest() for part in parts]
+    trees: list[Json | None] = [None] * len(parts)
+    if store is not None:
+        for i, key in enumerate(keys):
+            out = store.get(key)
+            if out is not None:
+                trees[i] = _tree(out)
+                if trees[i] is None:
+                    store.drop(key)  # damaged: parsed again below
+
+    def one(i: int) -> None:
+        out = run(args, parts[i].encode("utf-8"), source_date_epoch=source_date_epoch, what="parsing the briefing")
+        trees[i] = loads(out)
+        if store is not None:
+            store.put(keys[i], out)
+
+    missing = [i for i, tree in enumerate(trees) if tree is None]
+    if len(missing) == 1:
+        one(missing[0])
+    elif missing:
+        # Threads only wait on pandoc; two at a time keeps at most two parts' parses in memory.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(missing), PARSERS)) as pool:
+            list(pool.map(one, missing))  # (list: raises a part's error here)
+    return cast(list[Json], trees)
+
+
+def _tree(out: bytes) -> Json | None:
+    """A stored output as an AST; None if it is not one (a damaged cache file)."""
+    try:
+        tree = loads(out)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not (isinstance(tree, dict) and isinstance(tree.get("blocks"), list) and isinstance(tree.get("meta"), dict)
+            and "pandoc-api-version" in tree):
+        return None
+    return tree
+
+
+# Memoises a constant: the installed pandoc does not change while the process runs.
+@functools.cache
+def _pandoc_identity() -> str:
+    """What tells one pandoc binary from another (an upgrade may parse differently): its path, size and time."""
+    path = pandoc_path()
+    try:
+        st = os.stat(path)
+    except OSError:
+        return path
+    return f"{path}\0{st.st_size}\0{st.st_mtime_ns}"
 
 
 # What makes one part of a Markdown document depend on another: footnotes and link definitions anywhere,
@@ -223,7 +255,9 @@ def _join(parts: list[Json]) -> Json | None:
                 return None
             meta[k] = v
         blocks += part["blocks"]
-    return {"pandoc-api-version": parts[0]["pandoc-api-version"], "meta": meta, "blocks": blocks}
+    # Keys in pandoc's order (its metadata is a map, written sorted), so the JSON is pandoc's to the byte.
+    return {"pandoc-api-version": parts[0]["pandoc-api-version"], "meta": dict(sorted(meta.items())),
+            "blocks": blocks}
 
 
 def citeproc(markdown: str, *, bibliography: list[dict[str, Any]], csl: Path, lang: str | None, source_date_epoch: int,

@@ -28,7 +28,8 @@ DEFAULT_FORMATS = ("pdf", "docx")  # what `briefing build` writes when no --form
 WORK_DIR = ".tmp"
 CHART_CACHE = ".cache/charts"
 _STALE = {".": (*(f".*.{fmt}.*.tmp" for fmt in FORMATS), ".manifest.json.*.tmp"),
-          CHART_CACHE: (".*.json.*.tmp", ".*.svg.*.tmp", ".*.png.*.tmp"), ".cache/references": (".*.tmp",)}
+          CHART_CACHE: (".*.json.*.tmp", ".*.svg.*.tmp", ".*.png.*.tmp"), ".cache/references": (".*.tmp",),
+          ".cache/parses": (".*.tmp",)}
 
 
 @dataclass(frozen=True)

@@ -20,20 +20,25 @@ from .publish import Publication
 if TYPE_CHECKING:  # types only: each renderer is imported when its format is built
     from .chart_drawing import ChartFiles
     from .render_docx import DocxJob
+    from .render_worker import RenderWorker
 
 
 def render_all(doc: Composed, charts: Mapping[str, ChartFiles], temps: Mapping[str, Path], pub: Publication,
-               say: Callable[[str], None]) -> int:
+               say: Callable[[str], None], worker: RenderWorker | None = None) -> int:
     """Write every format in `temps` (named in errors by its target in `pub`); the PDF's page count, else 0.
 
-    pandoc writes the DOCX in its own process while the PDF and HTML are laid out here.
+    pandoc writes the DOCX in its own process while the PDF (in the render `worker`, if there is one) and the
+    HTML are laid out.
     """
     pages = 0
     targets = {fmt: pub.target(doc.name, fmt) for fmt in temps}
-    job = start_docx(doc, charts, temps["docx"], targets["docx"], pub.work_dir) if "docx" in temps else None
+    job = None
     try:
+        if worker is not None and "pdf" in temps:  # laid out there while the DOCX is prepared here
+            worker.submit("pdf", doc, charts, temps["pdf"], targets["pdf"])
+        job = start_docx(doc, charts, temps["docx"], targets["docx"], pub.work_dir) if "docx" in temps else None
         if "pdf" in temps:
-            pages = render_pdf(doc, charts, temps["pdf"], targets["pdf"])
+            pages = worker.reply() if worker is not None else render_pdf(doc, charts, temps["pdf"], targets["pdf"])
             say(f"PDF rendered ({pages} pages)")
         if "html" in temps:
             render_html(doc, charts, temps["html"], targets["html"])
@@ -45,7 +50,10 @@ def render_all(doc: Composed, charts: Mapping[str, ChartFiles], temps: Mapping[s
                 raise BriefingError(str(exc), str(targets["docx"])) from None
             say("DOCX rendered")
     except BaseException:
-        if job:  # an error or an interrupt (also while waiting): stop pandoc, remove its files
+        # An error or an interrupt (also while waiting): stop pandoc and the worker before their files go.
+        if worker is not None:
+            worker.close(kill=True)
+        if job:
             job.kill()
         raise
     return pages
@@ -126,21 +134,23 @@ def page_budget_warnings(doc: Composed, pages: int) -> list[str]:
     return []
 
 
+def warm_up_pdf() -> None:
+    """Import the PDF renderer and register its fonts, ahead of the layout (an error surfaces where it is used)."""
+    with contextlib.suppress(Exception):
+        # Deferred, into the caller's thread or process: warming up ReportLab is the point.
+        from .render_pdf import document  # noqa: F401
+        from .render_pdf.fonts import ensure_fonts
+
+        ensure_fonts()
+
+
 @contextlib.contextmanager
 def preloaded(formats: tuple[str, ...]) -> Iterator[None]:
     """Import the PDF renderer in a thread during the block, so it is ready once compose has waited on pandoc."""
-
-    def work() -> None:
-        if "pdf" not in formats:
-            return
-        with contextlib.suppress(Exception):  # an import error surfaces where the renderer is used
-            # Deferred, into this thread: warming up ReportLab is the point.
-            from .render_pdf import document  # noqa: F401
-            from .render_pdf.fonts import ensure_fonts
-
-            ensure_fonts()
-
-    thread = threading.Thread(target=work, name="briefing-preload", daemon=True)
+    if "pdf" not in formats:
+        yield
+        return
+    thread = threading.Thread(target=warm_up_pdf, name="briefing-preload", daemon=True)
     thread.start()
     try:
         yield

@@ -380,6 +380,7 @@ def start_docx(
         workdir = Path(tempfile.mkdtemp(prefix="briefing-docx-", dir=work_dir))
     except OSError as exc:
         raise RuntimeError(f"pandoc (docx): cannot make a work folder: {exc.strerror or exc}") from exc
+    proc: subprocess.Popen[bytes] | None = None
     try:
         (workdir / "data").mkdir()
         for name, src in media.items():
@@ -410,13 +411,17 @@ def start_docx(
                 env=env,
                 cwd=workdir,  # the charts' relative names resolve here
             )
+        # Made inside the try: a signal handled at the next call (Path(), say) must not lose the running pandoc.
+        return DocxJob(proc, workdir, Path(out_path))
     except OSError as exc:
         shutil.rmtree(workdir, ignore_errors=True)
         raise RuntimeError(f"pandoc (docx): cannot start: {exc}") from exc
     except BaseException:
+        if proc is not None:  # an interrupt just after pandoc started: stop it before removing its folder
+            proc.kill()
+            proc.wait()
         shutil.rmtree(workdir, ignore_errors=True)
         raise
-    return DocxJob(proc, workdir, Path(out_path))
 
 
 def render_docx(

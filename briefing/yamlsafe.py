@@ -62,6 +62,9 @@ class YamlError(BriefingError):
         super().__init__(message, pos.path, pos.line, pos.column)
         self.pos = pos
 
+    def __reduce__(self) -> tuple[type[YamlError], tuple[Pos, str]]:  # type: ignore[override]
+        return type(self), (self.pos, self.message)
+
 
 def _pos(path: str, mark: yaml.Mark | None) -> Pos:
     return Pos(path, mark.line + 1, mark.column + 1) if mark else Pos(path)

@@ -253,11 +253,14 @@ def test_cli_build_refuses_with_check_messages(tmp_path):
     assert not (ws / "out" / "the-distillation-wars.pdf").exists()
 
 
+# Without the render worker, so that this process's modules are every module the build imported (with it,
+# the worker draws the charts: tests/render/test_render_worker.py).
 _MODULES = """
 import sys
 from pathlib import Path
 from briefing.build import build
-build(Path(sys.argv[1]), out_dir=Path(sys.argv[2]), audience=sys.argv[3], formats=("pdf", "docx", "html"))
+build(Path(sys.argv[1]), out_dir=Path(sys.argv[2]), audience=sys.argv[3], formats=("pdf", "docx", "html"),
+      worker=False)
 print(" ".join(m for m in ("matplotlib", "svglib", "lxml") if m in sys.modules))
 """
 
@@ -279,36 +282,42 @@ def test_a_cold_build_never_imports_svglib_and_a_rebuild_imports_no_chart_drawin
     assert run() == set()
 
 
-def test_the_charts_are_drawn_while_pandoc_parses(tmp_path, monkeypatch):
-    """The chart thread is started before the parse, with the reference numbers the parse then gives,
-    so nothing is drawn after it."""
+@pytest.mark.parametrize("worker", [True, False])
+def test_the_charts_are_drawn_while_pandoc_parses(tmp_path, monkeypatch, worker):
+    """The charts are handed over before the parse (to the render worker, else a thread), with the reference
+    numbers the parse then gives, so nothing is drawn after it."""
     from briefing import chart_drawing, pandoc
 
-    events: list[str] = []
+    log = tmp_path / "events"  # a file: the worker's events are written from its own process
     parse, plain = pandoc.parse, pandoc.parse_plain
     start, render = chart_drawing.start, chart_drawing.render_charts
 
+    def event(text: str) -> None:
+        with log.open("a", encoding="utf-8") as f:
+            f.write(text + "\n")
+
     def parsing(*args, **kwargs):
-        events.append("parse")
+        event("parse")
         return parse(*args, **kwargs)
 
     def parsing_plain(*args, **kwargs):
-        events.append("parse")
+        event("parse")
         return plain(*args, **kwargs)
 
-    def starting(datas, cache, svg=False):
-        events.append(f"start {len(datas)}")
-        return start(datas, cache, svg)
+    def starting(datas, cache, svg=False, worker=None):
+        event(f"start {len(datas)}")
+        return start(datas, cache, svg, worker)
 
     def rendering(datas, cache, svg=False):
-        events.append(f"render {len(datas)}")
+        event(f"render {len(datas)}")
         return render(datas, cache, svg)
 
     monkeypatch.setattr(pandoc, "parse", parsing)
     monkeypatch.setattr(pandoc, "parse_plain", parsing_plain)
     monkeypatch.setattr(chart_drawing, "start", starting)
     monkeypatch.setattr(chart_drawing, "render_charts", rendering)
-    result = build(REPO, out_dir=tmp_path, audience=FULL, formats=("pdf",))
+    result = build(REPO, out_dir=tmp_path / "out", audience=FULL, formats=("pdf",), worker=worker)
     assert result.charts == 3
-    assert events[0] == "start 3" and "parse" in events  # the thread is drawing before the parse starts
-    assert events.count("render 3") == 1 and "render 0" not in events  # drawn once, in the thread
+    events = log.read_text("utf-8").splitlines()
+    assert events[0] == "start 3" and "parse" in events  # the charts are drawing before the parse starts
+    assert events.count("render 3") == 1 and "render 0" not in events  # drawn once, ahead

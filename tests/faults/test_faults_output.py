@@ -272,25 +272,36 @@ def test_an_interrupted_build_leaves_the_previous_briefing_and_no_temp_files(ws,
     assert (manifest["status"], manifest["error"]) == ("failed", "error: the build was interrupted")
 
 
-def test_sigterm_during_page_layout_is_reported_as_terminated(ws, capsys, monkeypatch):
-    # ReportLab's paragraph parser catches every exception and re-raises it rebuilt from a message
-    # (annotateException): the signal must still be reported as such, not as a traceback.
+@pytest.mark.parametrize("worker", [False, True])
+def test_sigterm_during_page_layout_is_reported_as_terminated(ws, capsys, monkeypatch, tmp_path, worker):
+    # In the build's process: ReportLab's paragraph parser catches every exception and re-raises it rebuilt
+    # from a message (annotateException): the signal must still be reported as such, not as a traceback.
+    # In the render worker: the build is signalled while the worker lays out the PDF, and stops it.
     from reportlab.platypus import paraparser
 
+    from briefing import render_worker
+
+    if not worker:
+        monkeypatch.setattr(render_worker, "available", lambda: False)
+    elif not render_worker.available():
+        pytest.skip("no render worker on this system")
+    build_pid = os.getpid()
     before = outputs(ws / "out")
     real = paraparser.ParaParser.handle_starttag
-    calls = []
+    calls = tmp_path / "calls"  # a file: the worker counts in its own process
 
     def starttag(self, tag, attrs):
-        calls.append(tag)
-        if len(calls) == 3:  # mid-layout, inside the parser's try/except
-            os.kill(os.getpid(), signal.SIGTERM)
+        with calls.open("a") as f:
+            f.write(tag + "\n")
+        if len(calls.read_text().split()) == 3:  # mid-layout, inside the parser's try/except
+            os.kill(build_pid, signal.SIGTERM)
+            time.sleep(0.5 if worker else 0)  # the build stops this worker meanwhile
         return real(self, tag, attrs)
 
     monkeypatch.setattr(paraparser.ParaParser, "handle_starttag", starttag)
     edit(ws)
     assert main(["build", "--workspace", str(ws)]) == 128 + signal.SIGTERM
-    assert len(calls) >= 3
+    assert len(calls.read_text().split()) >= 3
     assert capsys.readouterr().err.splitlines() == ["error: terminated; previous outputs are untouched"]
     assert outputs(ws / "out") == before
     assert not temp_leftovers(ws / "out")

@@ -1,0 +1,215 @@
+"""The render worker: a second process that draws the charts and lays out the PDF.
+
+A build is Python on one core, with pandoc's DOCX writer the only other process. Forked as the build
+starts, the worker imports ReportLab (and matplotlib, if a chart must be drawn) while this process
+loads and composes; it then lays out the PDF while this process prepares the DOCX. Jobs and replies
+are pickled over two pipes between the two processes of one build, and never stored.
+
+Forking is safe only from a process with one thread, and is not offered on every system: elsewhere
+(watch's preview, a test runner's threads, macOS, Windows) the build renders in its own process, with
+the same code, so the outputs are the same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copyreg
+import io
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+import types
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from . import render
+from .errors import BriefingError
+
+_HEADER = struct.Struct("<Q")  # the length of each pickled message
+
+
+def available() -> bool:
+    """Whether a worker can be forked safely here: Linux, and this process has no other thread."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and threading.active_count() == 1
+
+
+class RenderWorker:
+    """The forked worker, seen from the build: jobs go in order, each gets one reply."""
+
+    def __init__(self, pid: int, jobs: int, replies: int) -> None:
+        self.pid, self._jobs, self._replies = pid, jobs, replies
+        self._pending = 0
+
+    @classmethod
+    def fork(cls) -> RenderWorker:
+        """Fork the worker; it warms up the PDF renderer, then waits for jobs."""
+        jobs_r, jobs_w = os.pipe()
+        replies_r, replies_w = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            for fd in (jobs_r, jobs_w, replies_r, replies_w):
+                os.close(fd)
+            raise
+        if pid == 0:  # the worker: it never returns into the build's code, whatever happens
+            code = 1
+            try:
+                os.close(jobs_w)
+                os.close(replies_r)
+                _serve(jobs_r, replies_w)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(jobs_r)
+        os.close(replies_w)
+        return cls(pid, jobs_w, replies_r)
+
+    def submit(self, job: str, *args: Any) -> None:
+        """Send a job (see JOBS); its reply is read by `reply`."""
+        try:
+            _send(self._jobs, (job, args))
+        except OSError:
+            raise self._gone() from None
+        self._pending += 1
+
+    def reply(self) -> Any:
+        """The next job's result; its error is raised here."""
+        try:
+            kind, value = _receive(self._replies)
+        except (OSError, EOFError, pickle.UnpicklingError):
+            raise self._gone() from None
+        self._pending -= 1
+        if kind == "error":
+            raise value
+        return value
+
+    def call(self, job: str, *args: Any) -> Any:
+        """Run a job and wait for its result."""
+        self.submit(job, *args)
+        return self.reply()
+
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the worker and reap it: at once if `kill` or a job is still running, else once it sees the end."""
+        if self.pid and (kill or self._pending):
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+        for fd in (self._jobs, self._replies):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._jobs = self._replies = -1
+        if self.pid:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+
+    def _gone(self) -> BriefingError:
+        """The error for a worker that stopped without replying (killed, or out of memory); it is reaped."""
+        status = ""
+        if self.pid:
+            with contextlib.suppress(ChildProcessError):
+                _, code = os.waitpid(self.pid, 0)
+                status = f" ({_status(code)})"
+            self.pid = 0
+        return BriefingError(f"the PDF renderer stopped unexpectedly{status}; the previous files are untouched")
+
+
+@contextlib.contextmanager
+def started(enabled: bool) -> Iterator[RenderWorker | None]:
+    """A worker for the block if `enabled` and forking is safe here, else None; stopped when the block ends
+    (killed at once if it ends with an error)."""
+    worker = None
+    if enabled and available():
+        with contextlib.suppress(OSError):  # no process to spare (EAGAIN, ENOMEM): render here instead
+            worker = RenderWorker.fork()
+    try:
+        yield worker
+    except BaseException:
+        if worker is not None:
+            worker.close(kill=True)
+        raise
+    if worker is not None:
+        worker.close()
+
+
+def _charts(*args: Any) -> Any:
+    from .chart_drawing import render_charts  # deferred: matplotlib, only in a build that draws a chart
+
+    return render_charts(*args)
+
+
+def _pdf(*args: Any) -> Any:
+    return render.render_pdf(*args)  # looked up when called, as the build itself does
+
+
+JOBS: dict[str, Callable[..., Any]] = {"charts": _charts, "pdf": _pdf}
+
+
+def _serve(jobs: int, replies: int) -> None:
+    """The worker's loop: warm up, then run each job and send its result or its error, until the pipe ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the build too, which stops this process
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command line's handler: nothing here to unwind
+    render.warm_up_pdf()
+    while True:
+        try:
+            job, args = _receive(jobs)
+        except EOFError:
+            return
+        try:
+            reply: tuple[str, Any] = ("done", JOBS[job](*args))
+        except Exception as exc:  # noqa: BLE001 - every error goes back to the build, which raises it
+            reply = ("error", exc)
+        try:
+            _send(replies, reply)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            _send(replies, ("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
+
+
+def _send(fd: int, message: Any) -> None:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    # The model's read-only mappings (types.MappingProxyType) go as copies: pickle has no rule for them.
+    pickler.dispatch_table = copyreg.dispatch_table | {types.MappingProxyType: _mapping_proxy}
+    pickler.dump(message)
+    data = buffer.getbuffer()
+    for part in (_HEADER.pack(len(data)), data):
+        view = memoryview(part)
+        while view:
+            view = view[os.write(fd, view):]
+
+
+def _mapping_proxy(proxy: types.MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[Any, Any]]]:
+    return read_only, (dict(proxy),)
+
+
+def read_only(mapping: dict[Any, Any]) -> types.MappingProxyType[Any, Any]:
+    """A read-only view of `mapping` (how a pickled MappingProxyType is made again)."""
+    return types.MappingProxyType(mapping)
+
+
+def _receive(fd: int) -> Any:
+    (size,) = _HEADER.unpack(_read(fd, _HEADER.size))
+    return pickle.loads(_read(fd, size))  # noqa: S301 - written by this build's own other process
+
+
+def _read(fd: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError("the other process closed the pipe")
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _status(code: int) -> str:
+    """A wait status in words."""
+    if os.WIFSIGNALED(code):
+        number = os.WTERMSIG(code)
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(number).name}"
+        return f"killed by signal {number}"
+    return f"exit status {os.WEXITSTATUS(code)}"

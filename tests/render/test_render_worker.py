@@ -1,0 +1,199 @@
+"""The render worker: the PDF and the charts made in a second, forked process, with the same bytes and the
+same errors as a build that renders in its own process."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, copy_workspace
+
+from briefing import render, render_worker
+from briefing.build import build
+from briefing.errors import BriefingError, Problem
+from briefing.new_workspace import init_workspace
+from briefing.yamlsafe import YamlError, parse
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the worker is forked on Linux only")
+
+PDF = "the-distillation-wars.pdf"
+
+
+@pytest.fixture
+def forks(monkeypatch) -> list[int]:
+    """The pid of each worker forked, in order."""
+    pids: list[int] = []
+    real = render_worker.RenderWorker.fork.__func__
+
+    def fork(cls):
+        worker = real(cls)
+        pids.append(worker.pid)
+        return worker
+
+    monkeypatch.setattr(render_worker.RenderWorker, "fork", classmethod(fork))
+    return pids
+
+
+def _reaped(pid: int) -> bool:
+    """Whether the worker is gone and waited for (no zombie left behind)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def _laid_out_in(monkeypatch, tmp_path) -> Path:
+    """A file the PDF renderer writes its process id to, wherever it runs."""
+    record = tmp_path / "pid"
+    real = render.render_pdf
+
+    def recording(*args, **kwargs):
+        record.write_text(str(os.getpid()))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(render, "render_pdf", recording)
+    return record
+
+
+def test_the_pdf_is_laid_out_in_the_worker_with_the_same_bytes(tmp_path, monkeypatch, forks):
+    ws = init_workspace(tmp_path / "ws", title="River water allocation", date="2026-05-01")
+    record = _laid_out_in(monkeypatch, tmp_path)
+    formats = ("pdf", "docx", "html")
+    with_worker = build(ws, out_dir=tmp_path / "a", formats=formats)
+    assert len(forks) == 1 and record.read_text() == str(forks[0]) != str(os.getpid())
+    assert _reaped(forks[0])
+    without = build(ws, out_dir=tmp_path / "b", formats=formats, worker=False)
+    assert record.read_text() == str(os.getpid()) and len(forks) == 1
+    assert with_worker.pages == without.pages > 0
+    for fmt, path in with_worker.outputs.items():
+        assert (tmp_path / "a" / path.name).read_bytes() == (tmp_path / "b" / path.name).read_bytes(), fmt
+
+
+def test_no_worker_where_fork_is_unsafe(tmp_path, monkeypatch, forks):
+    """With another thread running (watch's preview) the build renders in its own process."""
+    monkeypatch.setattr(render_worker.threading, "active_count", lambda: 2)
+    record = _laid_out_in(monkeypatch, tmp_path)
+    build(copy_workspace(tmp_path / "ws"), out_dir=tmp_path / "out", formats=("pdf",))
+    assert forks == [] and record.read_text() == str(os.getpid())
+
+
+def _published(tmp_path) -> tuple[Path, Path, bytes]:
+    """A workspace with a published PDF: what a failed build must leave alone."""
+    ws = copy_workspace(tmp_path / "ws")
+    out = tmp_path / "out"
+    build(ws, out_dir=out, formats=("pdf",), worker=False)
+    return ws, out, (out / PDF).read_bytes()
+
+
+def _intact(out: Path, before: bytes) -> None:
+    assert (out / PDF).read_bytes() == before
+    assert not [p for p in out.rglob("*.tmp")]
+    assert '"status": "failed"' in (out / "manifest.json").read_text()
+
+
+def test_an_error_in_the_worker_reaches_the_build_with_its_file_and_line(tmp_path, monkeypatch, forks):
+    ws, out, before = _published(tmp_path)
+
+    def failing(*args, **kwargs):
+        raise BriefingError("PDF: the logo is not an image", "templates/audiences/executive.yaml", 7, 3)
+
+    monkeypatch.setattr(render, "render_pdf", failing)
+    with pytest.raises(BriefingError) as caught:
+        build(ws, out_dir=out, formats=("pdf", "docx"))
+    assert str(caught.value) == "templates/audiences/executive.yaml:7:3: error: PDF: the logo is not an image"
+    assert forks and _reaped(forks[0])
+    _intact(out, before)
+
+
+def test_a_bug_in_the_worker_is_raised_as_itself(tmp_path, monkeypatch, forks):
+    ws, out, before = _published(tmp_path)
+
+    class UnpicklableError(Exception):  # a local class: pickle cannot name it
+        pass
+
+    def buggy(*args, **kwargs):
+        raise KeyError("page")
+
+    monkeypatch.setattr(render, "render_pdf", buggy)
+    with pytest.raises(KeyError, match="page"):
+        build(ws, out_dir=out, formats=("pdf",))
+
+    def odd(*args, **kwargs):
+        raise UnpicklableError("cannot travel")
+
+    monkeypatch.setattr(render, "render_pdf", odd)
+    with pytest.raises(RuntimeError, match="UnpicklableError: cannot travel"):
+        build(ws, out_dir=out, formats=("pdf",))
+    assert len(forks) == 2 and all(_reaped(pid) for pid in forks)
+    _intact(out, before)
+
+
+def test_a_worker_killed_midway_is_one_clear_error(tmp_path, monkeypatch, forks):
+    ws, out, before = _published(tmp_path)
+    monkeypatch.setattr(render, "render_pdf", lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))
+    with pytest.raises(BriefingError, match=r"the PDF renderer stopped unexpectedly \(killed by SIGKILL\)"):
+        build(ws, out_dir=out, formats=("pdf", "docx"))
+    assert _reaped(forks[0])
+    _intact(out, before)
+
+
+def test_an_interrupt_stops_the_worker(tmp_path, monkeypatch, forks):
+    """Ctrl-C while the worker lays out the PDF: the build stops it before removing its files."""
+    ws, out, before = _published(tmp_path)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(render, "start_docx", interrupted)  # runs here once the PDF job is sent
+    with pytest.raises(KeyboardInterrupt):
+        build(ws, out_dir=out, formats=("pdf", "docx"))
+    assert _reaped(forks[0])
+    _intact(out, before)
+
+
+def test_a_failed_load_stops_the_worker_at_once(tmp_path, forks):
+    ws = copy_workspace(tmp_path / "ws")
+    (ws / "evidence" / "bad.yaml").write_text("id: x\n\ttitle: tab\n", encoding="utf-8")
+    with pytest.raises(BriefingError):
+        build(ws, out_dir=tmp_path / "out")
+    assert forks and _reaped(forks[0])
+
+
+_PARENT_MODULES = """
+import sys
+from pathlib import Path
+from briefing.build import build
+result = build(Path(sys.argv[1]), out_dir=Path(sys.argv[2]))
+print(result.charts, " ".join(m for m in ("matplotlib", "reportlab") if m in sys.modules))
+"""
+
+
+def test_a_cold_build_leaves_matplotlib_and_reportlab_to_the_worker(tmp_path):
+    """The worker draws the charts and lays out the PDF: the build's own process imports neither."""
+    ws = copy_workspace(tmp_path / "ws")
+    proc = subprocess.run([sys.executable, "-c", _PARENT_MODULES, str(ws), str(tmp_path / "out")],
+                          capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    charts, *imported = proc.stdout.split()
+    assert int(charts) >= 1 and imported == []
+    assert len(list((tmp_path / "out" / ".cache" / "charts").glob("*.png"))) == int(charts)
+    assert (tmp_path / "out" / PDF).read_bytes().startswith(b"%PDF")
+
+
+def test_errors_travel_whole():
+    """The worker sends its errors back pickled: the file, line and column survive, as does a YAML error's
+    position."""
+    error = BriefingError("bad", "a.yaml", 3, 4, (Problem("a.yaml", 3, 4, "error", "bad"),))
+    again = pickle.loads(pickle.dumps(error))
+    assert (type(again), str(again), again.problems) == (BriefingError, str(error), error.problems)
+    with pytest.raises(YamlError) as caught:
+        parse("a: [", "b.yaml")
+    yaml_again = pickle.loads(pickle.dumps(caught.value))
+    assert type(yaml_again) is YamlError and yaml_again.pos == caught.value.pos
+    assert str(yaml_again) == str(caught.value)
