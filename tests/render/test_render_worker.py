@@ -197,3 +197,22 @@ def test_errors_travel_whole():
     yaml_again = pickle.loads(pickle.dumps(caught.value))
     assert type(yaml_again) is YamlError and yaml_again.pos == caught.value.pos
     assert str(yaml_again) == str(caught.value)
+
+
+def test_a_rebuild_without_changes_sends_the_worker_no_chart(tmp_path, monkeypatch, forks):
+    """Cached charts are found by the build itself: the worker is asked to draw (and so to import matplotlib)
+    only when a chart is missing."""
+    asked = tmp_path / "asked"
+    real = render_worker.JOBS["charts"]
+
+    def charts(*args):
+        asked.write_text(str(len(args[0])))
+        return real(*args)
+
+    monkeypatch.setitem(render_worker.JOBS, "charts", charts)
+    ws = copy_workspace(tmp_path / "ws")
+    build(ws, out_dir=tmp_path / "out", audience="analyst")
+    assert asked.read_text() == "3"  # a cold build: every chart drawn in the worker
+    asked.unlink()
+    build(ws, out_dir=tmp_path / "out", audience="analyst")
+    assert not asked.exists() and len(forks) == 2
