@@ -107,8 +107,8 @@ def parse_plain(markdown: str, *, csl: Path, source_date_epoch: int, chunk_size:
 
     The document is cut into parts at top-level blocks (`chunks`), each parsed on its own, several at once,
     and the parts' ASTs are joined into the one pandoc gives for the whole. With a `store`, only the parts
-    not parsed before are parsed: one after an edit. No pandoc holds the whole document (671 MB at 6,000
-    claims). A document whose parts do not join exactly is parsed whole."""
+    not parsed before are parsed: after an edit, those whose text changed. No pandoc holds the whole
+    document (671 MB at 6,000 claims). A document whose parts do not join exactly is parsed whole."""
     args = ["-f", "markdown-implicit_header_references", "-t", "json", f"--csl={csl}",
             f"--bibliography={PLAIN_BIBLIOGRAPHY}", "-M", "link-citations=true", "-M", "suppress-bibliography=false"]
     parts = chunks(markdown, chunk_size or part_size(len(markdown)))
@@ -145,7 +145,7 @@ def _parsed(parts: list[str], args: list[str], source_date_epoch: int, store: Pa
     if len(missing) == 1:
         one(missing[0])
     elif missing:
-        # Threads only wait on pandoc; two at a time keeps at most two parts' parses in memory.
+        # Threads only wait on pandoc; two at a time bounds pandoc's memory to two parts' parses.
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(len(missing), PARSERS)) as pool:
             list(pool.map(one, missing))  # (list: raises a part's error here)
     return cast(list[Json], trees)
