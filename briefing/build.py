@@ -19,7 +19,7 @@ from .context import BuildContext
 from .errors import BriefingError
 from .inputs import Inputs, input_digest, input_files
 from .inputs import load as load_inputs
-from .publish import DEFAULT_FORMATS, FORMATS, publishing
+from .publish import CHART_CACHE, DEFAULT_FORMATS, FORMATS, publishing
 from .render import page_budget_warnings, preloaded, render_all, warm_up_pdf
 
 if TYPE_CHECKING:  # types only: matplotlib is imported when a chart is drawn
@@ -62,15 +62,24 @@ def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
     worker = worker and "pdf" in formats
     if worker and context is not None and context.warm:
         warm_up_pdf()  # once per warm process (a no-op after): each build's worker then starts warm
-    # Forked first, before any thread or lock exists here: it warms up ReportLab while this process loads.
-    with render_worker.started(worker) as helper:
-        return _build(root, audience, formats, out_dir, say, context, helper, started)
+    # Forked first, before any thread or lock exists here: they warm up ReportLab (and matplotlib, when the
+    # charts will most likely be drawn) while this process loads.
+    drawer = worker and (context is None or not context.warm) and likely_to_draw(root, out_dir)
+    with render_worker.started(worker) as helper, render_worker.started(drawer, warm="charts") as charts:
+        return _build(root, audience, formats, out_dir, say, context, helper, charts or helper, started)
+
+
+def likely_to_draw(root: Path, out_dir: Path | None) -> bool:
+    """A guess, before anything is loaded: the workspace declares charts and the chart cache is empty (a first
+    build). A wrong guess costs a process warming up matplotlib for nothing, on a core this build leaves idle."""
+    cache = (Path(out_dir) if out_dir else root / "out") / CHART_CACHE
+    return (root / "charts.yaml").is_file() and not any(cache.glob("*.json"))
 
 
 def _build(root: Path, audience: str | None, formats: tuple[str, ...], out_dir: Path | None,
            say: Callable[[str], None], context: BuildContext | None, helper: RenderWorker | None,
-           started: float) -> BuildResult:
-    """`build`'s pipeline, with the render worker if there is one."""
+           drawer: RenderWorker | None, started: float) -> BuildResult:
+    """`build`'s pipeline, with the render worker if there is one, and the one that draws the charts."""
     shown = Path(out_dir) if out_dir else root / "out"  # as the user wrote it, for the summary line
     # Absolute: the chart cache is written here and read by pandoc from its own work folder.
     files = input_files(root)  # taken before loading: a failed load is recorded against the same list
@@ -82,7 +91,7 @@ def _build(root: Path, audience: str | None, formats: tuple[str, ...], out_dir: 
         say(f"loaded {len(ws.evidence)} claims and {len(ws.sources)} sources")
         # The worker has warmed up ReportLab; without one, a thread does it while pandoc parses.
         with preloaded(formats if helper is None else ()), \
-                DrawAhead(pub.chart_cache, svg="html" in formats, worker=helper) as ahead:
+                DrawAhead(pub.chart_cache, svg="html" in formats, worker=drawer) as ahead:
             # Compose draws the charts ahead while pandoc parses.
             doc = compose(inputs, work_dir=pub.work_dir, context=context, draw_ahead=ahead.start)
         say(f"composed the '{doc.audience.name}' briefing")

@@ -239,12 +239,12 @@ def compose_workspace(ws: Workspace, audience: Audience, changes: Changes | None
     default = ws.meta.audience or "executive"
     markdown, placer = markdown_for(ws, audience, changes, templates, caches.templates)
     markdown += _origins_nocite(ws, markdown)
+    guess = expected_reference_numbers(ws, markdown)
     if draw_ahead is not None and placer.placed_data():
-        guess = expected_reference_numbers(ws, markdown)
         draw_ahead(tuple(chart_data(ws, d.spec, guess, theme.charts) for d in placer.placed_data()))
     epoch = source_date_epoch(ws)
     csl = _template_file(root, "numeric.csl")
-    ast = _parse(markdown, bibliography(ws.sources), csl, epoch, work_dir, context)
+    ast = _parse(markdown, bibliography(ws.sources), csl, epoch, work_dir, context, list(guess))
     # Reference numbers exist only now, after citeproc: redo the chart data with them, so each
     # drawn value and the alt text name the reference the reader finds in the list.
     numbers = reference_numbers(ast)
@@ -281,20 +281,24 @@ def _audience_file(root: Path, audience: Audience, what: str) -> Path | None:
 
 
 def _parse(markdown: str, bib: list[dict[str, Any]], csl: Path, epoch: int, work_dir: Path | None,
-           caches: BuildContext | None = None) -> dict[str, Any]:
+           caches: BuildContext | None = None, cited: list[str] | None = None) -> dict[str, Any]:
     """Parse without citeproc and fill in the references from their cache; a document only citeproc can do
     exactly (see references.resolve) is parsed with it. Without a caller's `caches` nothing is kept in memory
-    (pandoc's output is tens of MB at scale), the references' disk cache still is."""
+    (pandoc's output is tens of MB at scale), the references' disk cache still is. The entries of the `cited`
+    sources (a guess) that the cache lacks are formatted while pandoc parses."""
     parses = caches.parses if caches is not None else None
     # The build's work folder is out/.tmp: the parsed parts and formatted references live beside the charts,
     # in out/.cache.
     cache = Path(work_dir).parent / ".cache" if work_dir is not None else None
     store = PartStore(cache / "parses" if cache else None, parses) if cache or parses is not None else None
-    # The plain tree is not held here: when resolve gives up, it is freed before citeproc's parse.
-    ast = references.resolve(pandoc.parse_plain(markdown, csl=csl, source_date_epoch=epoch, store=store),
-                             bib, csl, source_date_epoch=epoch, work_dir=work_dir,
-                             cache_dir=cache / "references" if cache else None,
-                             memory=caches.references if caches is not None else None)
+    refs_cache = cache / "references" if cache else None
+    memory = caches.references if caches is not None else None
+    with references.formatting_ahead(cited or [], bib, csl, references.expected_lang(markdown),
+                                     source_date_epoch=epoch, work_dir=work_dir, cache_dir=refs_cache, memory=memory):
+        plain = pandoc.parse_plain(markdown, csl=csl, source_date_epoch=epoch, store=store)
+    ast = references.resolve(plain, bib, csl, source_date_epoch=epoch, work_dir=work_dir, cache_dir=refs_cache,
+                             memory=memory)
+    del plain  # when resolve gives up, the plain tree is freed before citeproc's parse
     if ast is None:
         ast = pandoc.parse(markdown, bibliography=bib, csl=csl, source_date_epoch=epoch, work_dir=work_dir,
                            cache=parses)

@@ -18,13 +18,16 @@ in metadata) returns None, and the caller parses with citeproc as before.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import tempfile
+import threading
 import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,8 +46,10 @@ CITEPROC_META = {"references", "reference-section-title", "citation-abbreviation
                  "notes-after-punctuation", "citation-style"}
 SLOT = "\x00"  # where an entry's number goes in its cached form (source text never holds a NUL)
 _MEMORY_MAX = 4096
-# Entries formatted per citeproc run, so its memory does not grow with the bibliography (200: 181 MB).
-ENTRY_BATCH = 200
+# Sources per citeproc run, so its memory does not grow with the bibliography (each is formatted twice: 200
+# entries take 181 MB).
+ENTRY_BATCH = 100
+RUNS_AT_ONCE = 2  # citeproc runs at a time: the machines this is measured on have two cores
 
 
 class CiteprocNeededError(Exception):
@@ -225,20 +230,53 @@ def _scan(blocks: list[Any]) -> tuple[list[dict[str, Any]], list[list[Any]], lis
     return cites, lists, refs
 
 
-def _entries(runs: Callable[[list[str], str], dict[str, Any]], ids: list[str],
-             items: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Format entries twice, numbered 1.. and 2.., and keep each with its number as a slot."""
-    dummy = "x"
-    while dummy in items:
-        dummy += "x"
-    body = "[" + "; ".join("@{" + i + "}" for i in ids) + "]\n\n::: {#refs}\n:::\n"
-    first = runs(ids, body)
-    second = runs([dummy, *ids], "[@{" + dummy + "}; " + body[1:])
-    one, two = _refs_of(first), _refs_of(second)
-    entries = {}
-    for n, sid in enumerate(ids, 1):
-        entries[sid] = _slotted(one[1][f"ref-{sid}"], two[1][f"ref-{sid}"], n, n + 1)
-    return entries
+def _format(runs: Callable[[list[dict[str, Any]], str], dict[str, Any]], ids: list[str],
+            items: dict[str, dict[str, Any]], learn: bool) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """One citeproc run: the style's citation form (if `learn`), and the entries of `ids`, each formatted twice
+    (as itself and as a copy numbered len(ids) later) so that its number can be made a slot.
+
+    One run, not one per question: most of a run's time is pandoc starting and reading the style."""
+    top = max(n for g in PROBES for n in g)
+    stand = _free("x", items, [str(n) for n in range(1, top + 1)]) if learn else ""
+    copy = _free("copy-", items, ids, avoid=stand)
+    bib = [{"id": f"{stand}{n}", "type": "report", "title": f"{stand}{n}"} for n in range(1, top + 1)] if learn else []
+    bib += [items[i] for i in ids] + [items[i] | {"id": copy + i} for i in ids]
+    paras = []
+    if learn:  # the stand-ins numbered 1, 2 ... in order, then the probes
+        paras = [_citation([f"{stand}{n}" for n in range(1, top + 1)])]
+        paras += [_citation([f"{stand}{n}" for n in g]) for g in PROBES]
+    if ids:
+        paras += [_citation(ids), _citation([copy + i for i in ids])]
+    # Every entry is printed too: citeproc links a citation only to an entry it prints.
+    ast = runs(bib, "\n\n".join(paras) + "\n")
+    blocks = ast["blocks"]
+    if len(blocks) != len(paras) + 1:
+        raise CiteprocNeededError("citations did not parse one per paragraph")
+    attr, printed = _refs_of(ast)
+    learned = _learn(blocks[1:1 + len(PROBES)], attr, stand) if learn else None
+    first = top if learn else 0
+    entries = {sid: _entry(printed[f"ref-{sid}"], printed[f"ref-{copy}{sid}"], first + n, first + len(ids) + n)
+               for n, sid in enumerate(ids, 1)}
+    return learned, entries
+
+
+def _entry(div: Node, copy: Node, n: int, n_copy: int) -> Node:
+    """An entry's Div with its number made a slot, checked against its copy's (whose id differs)."""
+    if div.get("t") != "Div" or copy.get("t") != "Div" or div["c"][0][1:] != copy["c"][0][1:]:
+        raise CiteprocNeededError("an entry and its copy differ beyond their id")
+    return {"t": "Div", "c": [div["c"][0], _slotted(div["c"][1], copy["c"][1], n, n_copy)]}
+
+
+def _citation(ids: list[str]) -> str:
+    """One Markdown citation of these sources: [@{a}; @{b}]."""
+    return "[" + "; ".join("@{" + i + "}" for i in ids) + "]"
+
+
+def _free(prefix: str, items: dict[str, dict[str, Any]], suffixes: list[str], avoid: str = "") -> str:
+    """A prefix that makes no source's id from these suffixes (nor one starting with `avoid`)."""
+    while any(prefix + s in items or (avoid and (prefix + s).startswith(avoid)) for s in suffixes):
+        prefix += "x"
+    return prefix
 
 
 def _refs_of(ast: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
@@ -287,25 +325,16 @@ PROBES: tuple[tuple[int, ...], ...] = ((7,), (12,), (1, 3), (1, 2), (1, 2, 3), (
 NUMBER, IDENT = "\x00", "\x01"  # slots in a learned citation (stand-in text holds neither)
 
 
-def _learn(runs: Callable[[list[str], str], dict[str, Any]]) -> dict[str, Any]:
-    """The style's citation form and reference list attributes, learned from citeproc on stand-in sources
-    x1, x2 ... : where the number goes, the delimiters between numbers and ranges, whether numbers are sorted."""
-    top = max(n for g in PROBES for n in g)
-    ids = [f"x{n}" for n in range(1, top + 1)]
-    paras = ["[" + "; ".join("@{" + i + "}" for i in ids) + "]"]  # numbers the stand-ins 1, 2 ... in order
-    paras += ["[" + "; ".join(f"@{{x{n}}}" for n in g) + "]" for g in PROBES]
-    # The stand-ins' entries are printed too: citeproc links a citation only to an entry it prints.
-    ast = runs(ids, "\n\n".join(paras) + "\n")
-    blocks = ast["blocks"]
-    if len(blocks) != len(PROBES) + 2:
-        raise CiteprocNeededError("citations did not parse one per paragraph")
+def _learn(probes: list[Any], refs_attr: list[Any], stand: str) -> dict[str, Any]:
+    """The style's citation form and reference list attributes, learned from citeproc's paragraphs citing the
+    stand-in sources (`stand`1, `stand`2 ...) as PROBES groups them: where the number goes, the delimiters
+    between numbers and ranges, whether numbers are sorted."""
     seen = {}
-    for g, b in zip(PROBES, blocks[1:-1], strict=True):
+    for g, b in zip(PROBES, probes, strict=True):
         if b.get("t") != "Para" or len(b["c"]) != 1 or b["c"][0].get("t") != "Cite":
             raise CiteprocNeededError("a citation rendered beyond its Cite")
         seen[g] = b["c"][0]["c"][1]
-    refs_attr = _refs_of(ast)[0]
-    single = _slots(seen[(7,)], seen[(12,)], 7, 12)
+    single = _slots(seen[(7,)], seen[(12,)], f"{stand}7", f"{stand}12", 7, 12)
     path = _common(list(_slot_paths(single, [])))
     while path and not isinstance(path[-1], int):
         path = path[:-1]  # up to the element of a list that holds every slot: one cited number
@@ -319,7 +348,7 @@ def _learn(runs: Callable[[list[str], str], dict[str, Any]]) -> dict[str, Any]:
     def between(g: tuple[int, ...]) -> list[Any]:
         """What citeproc put between the first and last number of this probe."""
         got = _at(seen[g], path[:-1])
-        first, last = _item(form, min(g), f"x{min(g)}"), _item(form, max(g), f"x{max(g)}")
+        first, last = _item(form, min(g), f"{stand}{min(g)}"), _item(form, max(g), f"{stand}{max(g)}")
         if (got[:k] != before or got[len(got) - len(after):] != after or got[k] != first
                 or got[len(got) - len(after) - 1] != last):
             raise CiteprocNeededError("a citation's form is not a list of numbers")
@@ -327,30 +356,30 @@ def _learn(runs: Callable[[list[str], str], dict[str, Any]]) -> dict[str, Any]:
 
     form["delimiter"] = between((1, 3))
     three = between((1, 2, 3))
-    mid = _item(form, 2, "x2")
+    mid = _item(form, 2, f"{stand}2")
     if three != [*form["delimiter"], mid, *form["delimiter"]]:
         form["range"], form["min_run"] = three, 3
         if between((1, 2)) == three:
             form["min_run"] = 2
         with_range = between((1, 2, 3, 5))
         form["after_range"] = with_range[len(three) + 1:]
-    form["sort"] = _at(seen[(3, 1)], path[:-1])[k] == _item(form, 1, "x1")
+    form["sort"] = _at(seen[(3, 1)], path[:-1])[k] == _item(form, 1, f"{stand}1")
     render = _renderer(form)
     for g, got in seen.items():
-        if render(g, {n: f"x{n}" for n in g}) != got:
+        if render(g, {n: f"{stand}{n}" for n in g}) != got:
             raise CiteprocNeededError("the learned citation form does not reproduce citeproc's")
     return {"form": form, "refs": refs_attr}
 
 
-def _slots(a: Node, b: Node, na: int, nb: int) -> Node:
-    """Citation `a` (of stand-in number na) with its number and its stand-in's id made slots, checked on `b`."""
+def _slots(a: Node, b: Node, ia: str, ib: str, na: int, nb: int) -> Node:
+    """Citation `a` (of stand-in ia, numbered na) with its number and its stand-in's id made slots, checked on `b`."""
     if isinstance(a, dict) and isinstance(b, dict) and a.keys() == b.keys():
-        return {k: _slots(a[k], b[k], na, nb) for k in a}
+        return {k: _slots(a[k], b[k], ia, ib, na, nb) for k in a}
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [_slots(x, y, na, nb) for x, y in zip(a, b, strict=True)]
+        return [_slots(x, y, ia, ib, na, nb) for x, y in zip(a, b, strict=True)]
     if isinstance(a, str) and isinstance(b, str) and a != b:
-        slot = a.replace(f"x{na}", IDENT).replace(str(na), NUMBER)
-        if slot.replace(NUMBER, str(nb)).replace(IDENT, f"x{nb}") == b:
+        slot = a.replace(ia, IDENT).replace(str(na), NUMBER)
+        if slot.replace(NUMBER, str(nb)).replace(IDENT, ib) == b:
             return slot
     if a != b:
         raise CiteprocNeededError("citations differ beyond their number")
@@ -482,6 +511,48 @@ def _insert_refs(ast: dict[str, Any], divs: list[dict[str, Any]], refs: list[Any
     blocks.append({"t": "Div", "c": [["refs", list(classes), [list(p) for p in kvs]], refs]})
 
 
+def _entry_key(style: Style, item: dict[str, Any]) -> str:
+    """An entry's cache name: one file per source content (the same source in another briefing shares it)."""
+    text = style.key + "\0" + json.dumps(item, sort_keys=True, ensure_ascii=False)
+    return "entry-" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _formatted(cache: Cache, style: Style, ids: list[str], items: dict[str, dict[str, Any]], source_date_epoch: int,
+               work_dir: Path | None, stop: threading.Event | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The style's learned citation form and the entries of `ids`, from the cache; what it lacks is formatted
+    by citeproc, one run per batch of entries (the first also learns the style), two runs at a time."""
+    style_name = "style-" + style.key[:32]
+    learned = cache.get(style_name)
+    keys = {sid: _entry_key(style, items[sid]) for sid in ids}
+    entries = {sid: cache.get(keys[sid]) for sid in ids}
+    missing = [sid for sid in ids if entries[sid] is None]
+    batches = [missing[at:at + ENTRY_BATCH] for at in range(0, len(missing), ENTRY_BATCH)] or [[]]
+    if learned is not None and not missing:
+        return learned, entries
+
+    def run(i: int) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        if stop is not None and stop.is_set():
+            raise CiteprocNeededError("stopped")  # the caller no longer needs it
+
+        def runs(bib: list[dict[str, Any]], body: str) -> dict[str, Any]:
+            return pandoc.citeproc(body, bibliography=bib, csl=style.csl, lang=style.lang,
+                                   source_date_epoch=source_date_epoch, work_dir=work_dir)
+
+        return _format(runs, batches[i], items, learn=learned is None and i == 0)
+
+    with ThreadPoolExecutor(RUNS_AT_ONCE) if len(batches) > 1 else contextlib.nullcontext() as pool:
+        results = pool.map(run, range(len(batches))) if pool else [run(0)]
+        for batch, (got, formatted) in zip(batches, results, strict=True):
+            if got is not None:
+                learned = got
+                cache.put(style_name, learned)
+            for sid in batch:
+                cache.put(keys[sid], formatted[sid])
+                entries[sid] = formatted[sid]
+    assert learned is not None
+    return learned, entries
+
+
 def resolve(ast: dict[str, Any], bibliography: list[dict[str, Any]], csl: Path, *, source_date_epoch: int,
             work_dir: Path | None, cache_dir: Path | None,
             memory: OrderedDict[str, Any] | None = None) -> dict[str, Any] | None:
@@ -497,31 +568,10 @@ def resolve(ast: dict[str, Any], bibliography: list[dict[str, Any]], csl: Path, 
     except CiteprocNeededError:
         return None
     cache = Cache(cache_dir, memory)
-
-    def runs(ids: list[str], body: str) -> dict[str, Any]:
-        """citeproc on a small document, with these sources (or stand-ins) as the bibliography."""
-        bib = [items[i] if i in items else {"id": i, "type": "report", "title": i} for i in ids]
-        return pandoc.citeproc(body, bibliography=bib, csl=style.csl, lang=style.lang,
-                               source_date_epoch=source_date_epoch, work_dir=work_dir)
-
     try:
-        # The style, learned once: how a citation prints its numbers, and the reference list's attributes.
-        style_name = "style-" + style.key[:32]
-        learned = cache.get(style_name)
-        if learned is None:
-            learned = _learn(runs)
-            cache.put(style_name, learned)
+        learned, entries = _formatted(cache, style, sorted(numbers, key=numbers.__getitem__), items,
+                                      source_date_epoch, work_dir)
         by_number = {n: sid for sid, n in numbers.items()}
-        # Entries: one cache file per source content (the same source in another briefing shares it).
-        keys = {sid: "entry-" + hashlib.sha256((style.key + "\0" + json.dumps(items[sid], sort_keys=True,
-                                               ensure_ascii=False)).encode("utf-8")).hexdigest()[:32]
-                for sid in numbers}
-        entries = {sid: cache.get(keys[sid]) for sid in numbers}
-        missing = [sid for sid in sorted(numbers, key=numbers.__getitem__) if entries[sid] is None]
-        for at in range(0, len(missing), ENTRY_BATCH):
-            for sid, entry in _entries(runs, missing[at:at + ENTRY_BATCH], items).items():
-                cache.put(keys[sid], entry)
-                entries[sid] = entry
         render = _renderer(learned["form"])
         for cite in cites:
             group = tuple(numbers[c["citationId"]] for c in cite["c"][0])
@@ -534,3 +584,44 @@ def resolve(ast: dict[str, Any], bibliography: list[dict[str, Any]], csl: Path, 
     refs = [_numbered(entries[by_number[n]], n) for n in range(1, len(numbers) + 1)]
     _insert_refs(ast, divs, refs, learned["refs"])
     return ast
+
+
+def expected_lang(markdown: str) -> str | None:
+    """The `lang` the parse will most likely find: the one in the YAML metadata block that opens the Markdown."""
+    if not markdown.startswith("---\n"):
+        return None
+    end = markdown.find("\n---\n", 3)
+    head = markdown[4:end] if end > 0 else ""
+    lang = next((line[5:].strip().strip("'\"") for line in head.splitlines() if line.startswith("lang:")), "")
+    return lang or None
+
+
+@contextlib.contextmanager
+def formatting_ahead(ids: list[str], bibliography: list[dict[str, Any]], csl: Path, lang: str | None, *,
+                     source_date_epoch: int, work_dir: Path | None, cache_dir: Path | None,
+                     memory: OrderedDict[str, Any] | None = None) -> Iterator[None]:
+    """Format, in a thread while the caller works (pandoc parses), what the cache lacks of these entries and
+    the style: a guess at what `resolve` will need, made before the parse that decides it. A wrong guess
+    costs only work; resolve formats whatever is still missing, and reports any error itself."""
+    items = {i["id"]: i for i in bibliography}
+    style = style_of(csl, lang)
+    wanted = [i for i in dict.fromkeys(ids) if i in items]
+    if style is None or not wanted:
+        yield
+        return
+    cache, stop = Cache(cache_dir, memory), threading.Event()
+
+    def work() -> None:
+        # Anything it meets, resolve meets again in the caller's thread, where it is reported.
+        with contextlib.suppress(Exception):
+            _formatted(cache, style, wanted, items, source_date_epoch, work_dir, stop)
+
+    thread = threading.Thread(target=work, name="references", daemon=True)
+    thread.start()
+    try:
+        yield
+    except BaseException:
+        stop.set()  # no more batches: the build is failing
+        raise
+    finally:
+        thread.join()

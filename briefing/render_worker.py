@@ -2,8 +2,10 @@
 
 A build is Python on one core, with pandoc's DOCX writer the only other process. Forked as the build
 starts, the worker imports ReportLab (and matplotlib, if a chart must be drawn) while this process
-loads and composes; it then lays out the PDF while this process prepares the DOCX. Jobs and replies
-are pickled over two pipes between the two processes of one build, and never stored.
+loads and composes; it then lays out the PDF while this process prepares the DOCX. When the charts
+will most likely be drawn (an empty chart cache), a third process imports matplotlib and draws them,
+so that the PDF's warm-up and the charts' do not queue behind each other. Jobs and replies are pickled
+over two pipes between the processes of one build, and never stored.
 
 Forking is safe only from a process with one thread, and is not offered on every system: elsewhere
 (watch's preview, a test runner's threads, macOS, Windows) the build renders in its own process, with
@@ -29,6 +31,9 @@ from . import render
 from .errors import BriefingError
 
 _HEADER = struct.Struct("<Q")  # the length of each pickled message
+# The build's ends of every live worker's pipes: a worker forked later closes its copies, so that each
+# worker still sees the end of its jobs when the build closes them.
+_BUILD_ENDS: set[int] = set()
 
 
 def available() -> bool:
@@ -39,13 +44,15 @@ def available() -> bool:
 class RenderWorker:
     """The forked worker, seen from the build: jobs go in order, each gets one reply."""
 
-    def __init__(self, pid: int, jobs: int, replies: int) -> None:
-        self.pid, self._jobs, self._replies = pid, jobs, replies
+    def __init__(self, pid: int, jobs: int, replies: int, what: str = "pdf") -> None:
+        self.pid, self._jobs, self._replies, self.what = pid, jobs, replies, what
         self._pending = 0
+        self._used = False
+        self._ended = ""  # how it ended, once reaped after stopping unexpectedly
 
     @classmethod
-    def fork(cls) -> RenderWorker:
-        """Fork the worker; it warms up the PDF renderer, then waits for jobs."""
+    def fork(cls, warm: str = "pdf") -> RenderWorker:
+        """Fork the worker; it warms up the renderer `warm` names (WARM_UPS), then waits for jobs."""
         jobs_r, jobs_w = os.pipe()
         replies_r, replies_w = os.pipe()
         try:
@@ -57,15 +64,16 @@ class RenderWorker:
         if pid == 0:  # the worker: it never returns into the build's code, whatever happens
             code = 1
             try:
-                os.close(jobs_w)
-                os.close(replies_r)
-                _serve(jobs_r, replies_w)
+                for fd in (jobs_w, replies_r, *_BUILD_ENDS):
+                    os.close(fd)
+                _serve(jobs_r, replies_w, WARM_UPS[warm])
                 code = 0
             finally:
                 os._exit(code)
         os.close(jobs_r)
         os.close(replies_w)
-        return cls(pid, jobs_w, replies_r)
+        _BUILD_ENDS.update((jobs_w, replies_r))
+        return cls(pid, jobs_w, replies_r, warm)
 
     def submit(self, job: str, *args: Any) -> None:
         """Send a job (see JOBS); its reply is read by `reply`."""
@@ -74,6 +82,7 @@ class RenderWorker:
         except OSError:
             raise self._gone() from None
         self._pending += 1
+        self._used = True
 
     def reply(self) -> Any:
         """The next job's result; its error is raised here."""
@@ -92,11 +101,13 @@ class RenderWorker:
         return self.reply()
 
     def close(self, *, kill: bool = False) -> None:
-        """Stop the worker and reap it: at once if `kill` or a job is still running, else once it sees the end."""
-        if self.pid and (kill or self._pending):
+        """Stop the worker and reap it: at once if `kill`, a job is still running or it never had one (it may
+        be warming up still), else once it sees the end."""
+        if self.pid and (kill or self._pending or not self._used):
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
         for fd in (self._jobs, self._replies):
+            _BUILD_ENDS.discard(fd)
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._jobs = self._replies = -1
@@ -107,23 +118,23 @@ class RenderWorker:
 
     def _gone(self) -> BriefingError:
         """The error for a worker that stopped without replying (killed, or out of memory); it is reaped."""
-        status = ""
         if self.pid:
             with contextlib.suppress(ChildProcessError):
                 _, code = os.waitpid(self.pid, 0)
-                status = f" ({_status(code)})"
+                self._ended = f" ({_status(code)})"  # said again by any later call
             self.pid = 0
-        return BriefingError(f"the PDF renderer stopped unexpectedly{status}; the previous files are untouched")
+        name = {"pdf": "the PDF renderer", "charts": "the chart renderer"}[self.what]
+        return BriefingError(f"{name} stopped unexpectedly{self._ended}; the previous files are untouched")
 
 
 @contextlib.contextmanager
-def started(enabled: bool) -> Iterator[RenderWorker | None]:
-    """A worker for the block if `enabled` and forking is safe here, else None; stopped when the block ends
-    (killed at once if it ends with an error)."""
+def started(enabled: bool, warm: str = "pdf") -> Iterator[RenderWorker | None]:
+    """A worker for the block (warming up `warm`'s renderer) if `enabled` and forking is safe here, else None;
+    stopped when the block ends (killed at once if it ends with an error)."""
     worker = None
     if enabled and available():
         with contextlib.suppress(OSError):  # no process to spare (EAGAIN, ENOMEM): render here instead
-            worker = RenderWorker.fork()
+            worker = RenderWorker.fork(warm)
     try:
         yield worker
     except BaseException:
@@ -144,14 +155,26 @@ def _pdf(*args: Any) -> Any:
     return render.render_pdf(*args)  # looked up when called, as the build itself does
 
 
+def _warm_up_pdf() -> None:
+    render.warm_up_pdf()  # looked up when called, as for _pdf
+
+
+def _warm_up_charts() -> None:
+    from .chart_drawing import warm_up  # deferred: matplotlib, only in a build that will draw a chart
+
+    warm_up()
+
+
 JOBS: dict[str, Callable[..., Any]] = {"charts": _charts, "pdf": _pdf}
+WARM_UPS: dict[str, Callable[[], None]] = {"pdf": _warm_up_pdf, "charts": _warm_up_charts}
 
 
-def _serve(jobs: int, replies: int) -> None:
+def _serve(jobs: int, replies: int, warm_up: Callable[[], None]) -> None:
     """The worker's loop: warm up, then run each job and send its result or its error, until the pipe ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the build too, which stops this process
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the command line's handler: nothing here to unwind
-    render.warm_up_pdf()
+    with contextlib.suppress(Exception):  # a job that needs what failed meets the error again, and replies it
+        warm_up()
     while True:
         try:
             job, args = _receive(jobs)

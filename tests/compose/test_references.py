@@ -12,6 +12,7 @@ from conftest import REPO, copy_workspace, edit
 
 from briefing import compose, pandoc, references
 from briefing.csl import bibliography
+from briefing.errors import BriefingError
 from briefing.inputs import load
 from briefing.sourcing import capped
 from tests.compose.test_figures_topic import grid_workspace
@@ -208,5 +209,69 @@ def test_entries_formatted_in_batches_are_the_same(tmp_path, monkeypatch):
     calls = _citeproc_calls(monkeypatch)
     md, bib, csl = _markdown(REPO, "analyst")
     _same_as_citeproc(md, bib, csl, tmp_path)
-    batches = [c for c in calls[:-1] if "x12" not in c]  # not the style's stand-ins, nor the full parse last
-    assert len(batches) >= 8 and all(len(c) <= 5 for c in batches), calls  # 4 sources, and the renumbering one
+    ids = {b["id"] for b in bib}
+    batches = [[i for i in c if i in ids] for c in calls[:-1]]  # the sources of each run; the full parse is last
+    assert len(batches) >= 5 and all(0 < len(b) <= 4 for b in batches), calls
+    formatted = [i for b in batches for i in b]
+    assert len(formatted) == len(set(formatted)) >= 18  # each entry once
+
+
+def test_one_citeproc_run_learns_the_style_and_formats_every_entry(tmp_path, monkeypatch):
+    calls = _citeproc_calls(monkeypatch)
+    md, bib, csl = _markdown(REPO, "executive")
+    plain = pandoc.parse_plain(md, csl=csl, source_date_epoch=0)
+    assert references.resolve(plain, bib, csl, source_date_epoch=0, work_dir=None, cache_dir=tmp_path)
+    [run] = calls
+    assert "x12" in run and len({i for i in run if i in {b["id"] for b in bib}}) >= 18
+
+
+def test_stand_ins_and_copies_never_take_a_sources_id(tmp_path):
+    """Sources named like the style's stand-ins (x1 ...) or an entry's copy still come out as citeproc's."""
+    bib = [{"id": i, "type": "report", "title": i.upper()} for i in ("x1", "x7", "copy-a", "a", "xx12")]
+    md = "Text [@{x7}] then [@{a}; @{copy-a}] and [@{x1}; @{xx12}].\n"
+    _same_as_citeproc(md, bib, PACKAGED_CSL, tmp_path)
+
+
+def test_entries_formatted_ahead_leave_resolve_nothing_to_run(tmp_path, monkeypatch):
+    md, bib, csl = _markdown(REPO, "policy")
+    guess = list(compose.expected_reference_numbers(compose_ws(REPO, "policy"), md))
+    assert references.expected_lang(md) == "en-GB"
+    calls = _citeproc_calls(monkeypatch)
+    with references.formatting_ahead(guess, bib, csl, "en-GB", source_date_epoch=0, work_dir=None,
+                                      cache_dir=tmp_path):
+        pandoc.parse_plain(md, csl=csl, source_date_epoch=0)
+    assert len(calls) == 1
+    _same_as_citeproc(md, bib, csl, tmp_path)
+    assert len(calls) == 2  # only the full parse that _same_as_citeproc compares with
+
+
+@pytest.mark.parametrize("guess, lang", [([], "en-GB"), (["no-such-source"], "en-GB"), (None, "fr-FR"),
+                                         (None, None)])
+def test_a_wrong_guess_costs_only_work(guess, lang, tmp_path):
+    md, bib, csl = _markdown(REPO, "board")
+    cited = guess if guess is not None else [b["id"] for b in bib][:5]
+    with references.formatting_ahead(cited, bib, csl, lang, source_date_epoch=0, work_dir=None, cache_dir=tmp_path):
+        pass
+    _same_as_citeproc(md, bib, csl, tmp_path)
+
+
+def test_a_failure_ahead_is_left_to_resolve(tmp_path, monkeypatch):
+    """An error while formatting ahead is not raised there: resolve meets it again and reports it."""
+    md, bib, csl = _markdown(REPO, "board")
+
+    def broken(*args, **kw):
+        raise BriefingError("pandoc failed formatting the references")
+
+    monkeypatch.setattr(pandoc, "citeproc", broken)
+    with references.formatting_ahead([b["id"] for b in bib], bib, csl, "en-GB", source_date_epoch=0,
+                                      work_dir=None, cache_dir=tmp_path):
+        pass
+    assert not list(tmp_path.glob("*.json"))
+    plain = pandoc.parse_plain(md, csl=csl, source_date_epoch=0)
+    with pytest.raises(BriefingError, match="formatting the references"):
+        references.resolve(plain, bib, csl, source_date_epoch=0, work_dir=None, cache_dir=tmp_path)
+
+
+def compose_ws(root: Path, audience: str):
+    """The capped workspace an audience's briefing is composed from."""
+    return capped(load(root, audience).workspace)

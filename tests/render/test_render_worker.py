@@ -8,13 +8,14 @@ import pickle
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from conftest import REPO, copy_workspace
 
 from briefing import render, render_worker
-from briefing.build import build
+from briefing.build import build, likely_to_draw
 from briefing.errors import BriefingError, Problem
 from briefing.new_workspace import init_workspace
 from briefing.yamlsafe import YamlError, parse
@@ -24,15 +25,23 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="th
 PDF = "the-distillation-wars.pdf"
 
 
+class Forks(list):
+    """The pid of each worker forked, in order; `kinds` says what each one warmed up ("pdf", "charts")."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.kinds: list[str] = []
+
+
 @pytest.fixture
-def forks(monkeypatch) -> list[int]:
-    """The pid of each worker forked, in order."""
-    pids: list[int] = []
+def forks(monkeypatch) -> Forks:
+    pids = Forks()
     real = render_worker.RenderWorker.fork.__func__
 
-    def fork(cls):
-        worker = real(cls)
+    def fork(cls, warm="pdf"):
+        worker = real(cls, warm)
         pids.append(worker.pid)
+        pids.kinds.append(warm)
         return worker
 
     monkeypatch.setattr(render_worker.RenderWorker, "fork", classmethod(fork))
@@ -66,10 +75,11 @@ def test_the_pdf_is_laid_out_in_the_worker_with_the_same_bytes(tmp_path, monkeyp
     record = _laid_out_in(monkeypatch, tmp_path)
     formats = ("pdf", "docx", "html")
     with_worker = build(ws, out_dir=tmp_path / "a", formats=formats)
-    assert len(forks) == 1 and record.read_text() == str(forks[0]) != str(os.getpid())
-    assert _reaped(forks[0])
+    # A first build: the charts are drawn in a third process, which warmed up matplotlib meanwhile.
+    assert forks.kinds == ["pdf", "charts"] and record.read_text() == str(forks[0]) != str(os.getpid())
+    assert all(_reaped(pid) for pid in forks)
     without = build(ws, out_dir=tmp_path / "b", formats=formats, worker=False)
-    assert record.read_text() == str(os.getpid()) and len(forks) == 1
+    assert record.read_text() == str(os.getpid()) and len(forks) == 2
     assert with_worker.pages == without.pages > 0
     for fmt, path in with_worker.outputs.items():
         assert (tmp_path / "a" / path.name).read_bytes() == (tmp_path / "b" / path.name).read_bytes(), fmt
@@ -162,13 +172,14 @@ def test_a_failed_load_stops_the_worker_at_once(tmp_path, forks):
     (ws / "evidence" / "bad.yaml").write_text("id: x\n\ttitle: tab\n", encoding="utf-8")
     with pytest.raises(BriefingError):
         build(ws, out_dir=tmp_path / "out")
-    assert forks and _reaped(forks[0])
+    assert forks.kinds == ["pdf", "charts"] and all(_reaped(pid) for pid in forks)
 
 
 _PARENT_MODULES = """
 import sys
+import time
 from pathlib import Path
-from briefing.build import build
+from briefing.build import build, likely_to_draw
 result = build(Path(sys.argv[1]), out_dir=Path(sys.argv[2]))
 print(result.charts, " ".join(m for m in ("matplotlib", "reportlab") if m in sys.modules))
 """
@@ -206,13 +217,48 @@ def test_a_rebuild_without_changes_sends_the_worker_no_chart(tmp_path, monkeypat
     real = render_worker.JOBS["charts"]
 
     def charts(*args):
-        asked.write_text(str(len(args[0])))
+        asked.write_text(f"{len(args[0])} {os.getpid()}")
         return real(*args)
 
     monkeypatch.setitem(render_worker.JOBS, "charts", charts)
     ws = copy_workspace(tmp_path / "ws")
     build(ws, out_dir=tmp_path / "out", audience="analyst")
-    assert asked.read_text() == "3"  # a cold build: every chart drawn in the worker
+    # A cold build: every chart drawn in the process that warmed up matplotlib.
+    assert asked.read_text() == f"3 {forks[1]}" and forks.kinds == ["pdf", "charts"]
     asked.unlink()
     build(ws, out_dir=tmp_path / "out", audience="analyst")
-    assert not asked.exists() and len(forks) == 2
+    assert not asked.exists() and forks.kinds == ["pdf", "charts", "pdf"]
+
+
+def test_the_chart_process_is_forked_only_for_a_likely_first_drawing(tmp_path):
+    ws = copy_workspace(tmp_path / "ws")
+    assert likely_to_draw(ws, tmp_path / "out")  # nothing drawn yet
+    build(ws, out_dir=tmp_path / "out", formats=("docx",))
+    assert not likely_to_draw(ws, tmp_path / "out")  # the cache holds drawings
+    (ws / "charts.yaml").unlink()
+    assert not likely_to_draw(ws, tmp_path / "fresh")  # no charts declared
+
+
+def test_a_chart_process_never_used_is_stopped_at_once(tmp_path, monkeypatch, forks):
+    """A wrong guess (this audience draws no chart) leaves the chart process warming up: it is killed, never
+    waited for, and the build is the same."""
+    ws = copy_workspace(tmp_path / "ws")
+    warmed = tmp_path / "warmed"
+
+    def slow() -> None:
+        time.sleep(20)
+        warmed.write_text("warmed up")  # only if the build waited for it
+
+    monkeypatch.setitem(render_worker.WARM_UPS, "charts", slow)
+    result = build(ws, out_dir=tmp_path / "out", audience="board")
+    assert result.charts == 0 and forks.kinds == ["pdf", "charts"] and all(_reaped(pid) for pid in forks)
+    assert not warmed.exists()
+
+
+def test_a_chart_process_killed_midway_is_one_clear_error(tmp_path, monkeypatch, forks):
+    ws = copy_workspace(tmp_path / "ws")
+    monkeypatch.setitem(render_worker.JOBS, "charts", lambda *a: os.kill(os.getpid(), signal.SIGKILL))
+    with pytest.raises(BriefingError, match=r"the chart renderer stopped unexpectedly \(killed by SIGKILL\)"):
+        build(ws, out_dir=tmp_path / "out", formats=("pdf", "docx"))
+    assert forks.kinds == ["pdf", "charts"] and all(_reaped(pid) for pid in forks)
+    assert not (tmp_path / "out" / PDF).exists()
