@@ -6,6 +6,7 @@ import datetime as dt
 import re
 import unicodedata
 import xml.etree.ElementTree as ET  # noqa: N817 - the usual name
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -283,16 +284,17 @@ def _audience_file(root: Path, audience: Audience, what: str) -> Path | None:
 def _parse(markdown: str, bib: list[dict[str, Any]], csl: Path, epoch: int, work_dir: Path | None,
            caches: BuildContext | None = None, cited: list[str] | None = None) -> dict[str, Any]:
     """Parse without citeproc and fill in the references from their cache; a document only citeproc can do
-    exactly (see references.resolve) is parsed with it. Without a caller's `caches` nothing is kept in memory
-    (pandoc's output is tens of MB at scale), the references' disk cache still is. The entries of the `cited`
-    sources (a guess) that the cache lacks are formatted while pandoc parses."""
+    exactly (see references.resolve) is parsed with it. Without a caller's `caches` no parse is kept in memory
+    (pandoc's output is tens of MB at scale); the disk caches still are. The entries of the `cited` sources (a
+    guess) that the cache lacks are formatted while pandoc parses."""
     parses = caches.parses if caches is not None else None
     # The build's work folder is out/.tmp: the parsed parts and formatted references live beside the charts,
     # in out/.cache.
     cache = Path(work_dir).parent / ".cache" if work_dir is not None else None
     store = PartStore(cache / "parses" if cache else None, parses) if cache or parses is not None else None
     refs_cache = cache / "references" if cache else None
-    memory = caches.references if caches is not None else None
+    # The entries formatted ahead reach resolve in memory, this build's own when no warm process keeps one.
+    memory = caches.references if caches is not None and caches.references is not None else OrderedDict()
     with references.formatting_ahead(cited or [], bib, csl, references.expected_lang(markdown),
                                      source_date_epoch=epoch, work_dir=work_dir, cache_dir=refs_cache, memory=memory):
         plain = pandoc.parse_plain(markdown, csl=csl, source_date_epoch=epoch, store=store)

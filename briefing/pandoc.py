@@ -12,7 +12,7 @@ import re
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from .errors import BriefingError
 from .pandoc_ast import Json, Nodes, loads, walk
@@ -111,9 +111,9 @@ def parse_plain(markdown: str, *, csl: Path, source_date_epoch: int, chunk_size:
     document (671 MB at 6,000 claims). A document whose parts do not join exactly is parsed whole."""
     args = ["-f", "markdown-implicit_header_references", "-t", "json", f"--csl={csl}",
             f"--bibliography={PLAIN_BIBLIOGRAPHY}", "-M", "link-citations=true", "-M", "suppress-bibliography=false"]
-    parts = chunks(markdown, chunk_size or part_size(len(markdown)))
-    trees = _parsed(parts, args, source_date_epoch, store)
-    joined = trees[0] if len(trees) == 1 else _join(trees)
+    parts = cut(markdown, chunk_size or part_size(len(markdown)))
+    trees = _parsed([part.text for part in parts], args, source_date_epoch, store)
+    joined = trees[0] if len(trees) == 1 else _join(trees, [part.continues for part in parts])
     if joined is None:
         del trees  # freed before the whole is parsed
         joined = _parsed([markdown], args, source_date_epoch, store)[0]
@@ -183,22 +183,43 @@ _DIV = re.compile(r":{3,}")
 _HEADING = re.compile(r"#{1,6}(\s|$)")
 
 
+class Part(NamedTuple):
+    """A part of the document: its text, and whether it goes on with the table or list the part before it
+    ended with (the join then merges the two)."""
+
+    text: str
+    continues: bool = False
+
+
 def chunks(markdown: str, size: int = CHUNK_SIZE) -> list[str]:
-    """The document cut at top-level block boundaries (a blank line, then a heading or a fenced div at no
-    depth, outside code and metadata), into parts of about `size` characters; one part if it cannot be cut."""
+    """The texts of `cut`'s parts."""
+    return [part.text for part in cut(markdown, size)]
+
+
+def cut(markdown: str, size: int = CHUNK_SIZE) -> list[Part]:
+    """The document cut into parts of about `size` characters; one part if it cannot be cut.
+
+    A part starts after a blank line, at a heading or a fenced div at no depth, outside code and metadata;
+    or inside a long top-level block: between two rows of a pipe table (the part repeats the table's header
+    and separator lines) or between two items of a tight bullet list."""
     if len(markdown) <= size or _GLOBAL.search(markdown):
-        return [markdown]
+        return [Part(markdown)]
     lines = markdown.splitlines(keepends=True)
-    candidates: list[tuple[int, int]] = []  # (line, character offset) where a part may start
+    # Where a part may start: (line, character offset, the text it repeats first, whether it continues a block).
+    candidates: list[tuple[int, int, str, bool]] = []
     fence = ""
     depth = 0
     in_yaml = False
     blank = True
     offset = 0
+    table, table_rows = "", 0  # the header and separator lines of the pipe table these lines are rows of
+    bullet = ""  # the marker (and its spacing) of the bullet list these lines are in
     for i, line in enumerate(lines):
         text = line.rstrip("\r\n")
         here = offset
         offset += len(line)
+        if table and not text.startswith("|"):
+            table = ""
         if fence:
             if text.strip() == fence[0] * len(text.strip()) and len(text.strip()) >= len(fence):
                 fence = ""
@@ -211,31 +232,55 @@ def chunks(markdown: str, size: int = CHUNK_SIZE) -> list[str]:
         elif _DIV.match(text):
             opener = bool(text.strip(":").strip())
             if opener and depth == 0 and blank:
-                candidates.append((i, here))
+                candidates.append((i, here, "", False))
             depth = depth + 1 if opener else max(depth - 1, 0)
         elif _HEADING.match(text) and depth == 0 and blank:
-            candidates.append((i, here))
+            candidates.append((i, here, "", False))
+        elif depth == 0 and table and i >= table_rows:
+            candidates.append((i, here, table, True))
+        elif depth == 0 and blank and text.startswith("|") and i + 1 < len(lines) and _SEPARATOR.match(lines[i + 1]):
+            table, table_rows = line + lines[i + 1], i + 3  # a cut needs a row before it
+        if depth == 0 and not fence and not in_yaml:
+            if bullet and not blank and text.startswith(bullet):
+                candidates.append((i, here, "", True))  # the next item of a tight list
+            bullet = _bullet(text, bullet, blank)
         blank = not text.strip()
     if fence or depth or in_yaml:
-        return [markdown]  # something left open: cut nothing rather than guess
-    cuts, start = [0], 0
-    for n, (i, at) in enumerate(candidates):
+        return [Part(markdown)]  # something left open: cut nothing rather than guess
+    cuts, start = [(0, "", False)], 0
+    for n, (i, at, repeats, continues) in enumerate(candidates):
         after = candidates[n + 1][1] if n + 1 < len(candidates) else len(markdown)
         if at > start and after - start > size:  # the part would grow past `size` with the next block
-            cuts.append(i)
+            cuts.append((i, repeats, continues))
             start = at
-    cuts.append(len(lines))
-    return ["".join(lines[a:b]) for a, b in zip(cuts, cuts[1:], strict=False) if b > a]
+    cuts.append((len(lines), "", False))
+    return [Part(repeats + "".join(lines[a:b]), continues)
+            for (a, repeats, continues), (b, _, _) in zip(cuts, cuts[1:], strict=False) if b > a]
 
 
-def _join(parts: list[Json]) -> Json | None:
-    """One AST from the chunks' ASTs, as pandoc gives for the whole document; None if they cannot be joined
-    exactly (the caller then parses the whole)."""
+_SEPARATOR = re.compile(r"\|(\s*:?-+:?\s*\|)+\s*$")  # a pipe table's line under its header
+_ITEM = re.compile(r"([-*+])[ \t]+\S")
+
+
+def _bullet(text: str, bullet: str, blank: bool) -> str:
+    """The marker of the top-level bullet list a line leaves us in ("" for none), from the one before it."""
+    item = _ITEM.match(text)
+    if item:
+        return item.group(1) + text[1:item.end() - 1]  # the marker and its spacing: the next item's start
+    if not text.strip() or text[0] in " \t" or (bullet and not blank):
+        return bullet  # a blank line, an indented line, or a lazy continuation: still in the list
+    return ""
+
+
+def _join(parts: list[Json], continues: list[bool] | None = None) -> Json | None:
+    """One AST from the parts' ASTs, as pandoc gives for the whole document; None if they cannot be joined
+    exactly (the caller then parses the whole). A part that `continues` has its first block merged into the
+    last block so far: the rest of a table, or of a list."""
     meta: Json = {}
     blocks: Nodes = []
     ids: set[str] = set()
     notes = 0
-    for part in parts:
+    for n, part in enumerate(parts):
         top = 0
         for node in walk([part["meta"], part["blocks"]]):
             t = node.get("t")
@@ -254,10 +299,54 @@ def _join(parts: list[Json]) -> Json | None:
             if k in meta and meta[k] != v:
                 return None
             meta[k] = v
-        blocks += part["blocks"]
+        if continues and continues[n]:
+            merged = _merged(blocks[-1], part["blocks"][0]) if blocks and part["blocks"] else None
+            if merged is None:
+                return None
+            blocks[-1] = merged
+            blocks += part["blocks"][1:]
+        else:
+            blocks += part["blocks"]
     # Keys in pandoc's order (its metadata is a map, written sorted), so the JSON is pandoc's to the byte.
     return {"pandoc-api-version": parts[0]["pandoc-api-version"], "meta": dict(sorted(meta.items())),
             "blocks": blocks}
+
+
+_NO_ATTR: Any = ["", [], []]
+_NO_CAPTION: Any = [None, []]
+
+
+def _merged(a: Json, b: Json) -> Json | None:
+    """Table or bullet list `a` followed by its rest `b`, as pandoc parses the two as one; None if not exactly."""
+    if a.get("t") != b.get("t"):
+        return None
+    if a["t"] == "Table":
+        attr_a, caption_a, cols, head, bodies_a, foot = a["c"]
+        attr_b, caption_b, cols_b, head_b, bodies_b, foot_b = b["c"]
+        # The widths come from the whole table (any line wider than the page makes them relative): equal
+        # widths say both parts saw the same.
+        if (cols, head, foot) != (cols_b, head_b, foot_b) or len(bodies_a) != 1 or len(bodies_b) != 1 \
+                or bodies_a[0][:3] != bodies_b[0][:3]:
+            return None
+        attr, caption = _either(attr_a, attr_b, _NO_ATTR), _either(caption_a, caption_b, _NO_CAPTION)
+        if attr is None or caption is None:
+            return None
+        body = [*bodies_a[0][:3], bodies_a[0][3] + bodies_b[0][3]]
+        return {"t": "Table", "c": [attr, caption, cols, head, [body], foot]}
+    if a["t"] == "BulletList":
+        items = a["c"] + b["c"]
+        # pandoc makes a list's items Plain or Para by the whole list (its `compactify`): only a list whose
+        # items are all one or all the other joins exactly.
+        kinds = {block.get("t") for item in items for block in item if block.get("t") in ("Plain", "Para")}
+        return {"t": "BulletList", "c": items} if len(kinds) <= 1 else None
+    return None
+
+
+def _either(a: Any, b: Any, empty: Any) -> Any:
+    """The one of a and b that is not empty (a table's caption, or its attributes); None if both are not."""
+    if a != empty and b != empty:
+        return None
+    return b if a == empty else a
 
 
 def citeproc(markdown: str, *, bibliography: list[dict[str, Any]], csl: Path, lang: str | None, source_date_epoch: int,

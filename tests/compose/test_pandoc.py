@@ -58,3 +58,73 @@ def test_headings_named_alike_in_two_parts_are_parsed_whole():
     whole, chunked = _whole_and_chunked(doc, 1)
     assert chunked == whole
     assert [b["c"][1][0] for b in whole["blocks"] if b["t"] == "Header"] == ["notes", "other", "notes-1"]
+
+
+ARGS = ["-f", "markdown-implicit_header_references", "-t", "json"]
+
+
+def _joined_exactly(markdown: str, size: int) -> dict | None:
+    """The parts' join (None if it gave up), checked equal to the whole's parse when it did not."""
+    parts = pandoc.cut(markdown, size)
+    joined = pandoc._join(pandoc._parsed([p.text for p in parts], ARGS, 0, None), [p.continues for p in parts])
+    if joined is not None:
+        assert joined == pandoc._parsed([markdown], ARGS, 0, None)[0]
+    whole, chunked = _whole_and_chunked(markdown, size)
+    assert chunked == whole
+    return joined
+
+
+def _table(rows: int, width: int = 90, caption: str = "") -> str:
+    head = "| Claim | Sources | Notes |\n|:------|:--------|:------|\n"
+    body = "".join(f"| claim {i} [@{{s{i}}}] | {'word ' * (width // 5)} | n{i} |\n" for i in range(rows))
+    return head + body + (f"\n: {caption}\n" if caption else "")
+
+
+def test_a_long_table_is_cut_between_rows_and_joined_as_one():
+    doc = "# Ledger\n\nEvery claim.\n\n" + _table(40) + "\n# After\n\ntext\n"
+    parts = pandoc.cut(doc, 600)
+    cont = [p for p in parts if p.continues]
+    assert len(cont) >= 5 and all(p.text.startswith("| Claim | Sources | Notes |\n|:---") for p in cont)
+    joined = _joined_exactly(doc, 600)
+    assert joined is not None
+    [table] = [b for b in joined["blocks"] if b["t"] == "Table"]
+    assert len(table["c"][4][0][3]) == 40
+
+
+def test_a_tables_caption_after_it_reaches_the_joined_table():
+    doc = "# Ledger\n\n" + _table(30, caption="The ledger {#tbl-ledger}")
+    assert _joined_exactly(doc, 500) is not None
+
+
+def test_a_table_whose_parts_see_other_widths_is_parsed_whole():
+    """Widths are relative when any line is wider than the page: a part of short rows alone would not be."""
+    doc = "# T\n\n" + _table(20, width=90) + "".join(f"| c{i} | w | n |\n" for i in range(60)) + "\n"
+    assert any(p.continues for p in pandoc.cut(doc, 400))
+    assert _joined_exactly(doc, 400) is None
+
+
+def test_a_long_tight_list_is_cut_between_items_and_joined_as_one():
+    items = "".join(f"- item {i} with [@{{s{i}}}] and *more* text\n  continued on an indented line\n"
+                    for i in range(60))
+    doc = "# List\n\n" + items + "\n# After\n\ntext\n"
+    assert sum(p.continues for p in pandoc.cut(doc, 500)) >= 5
+    joined = _joined_exactly(doc, 500)
+    assert joined is not None and len(joined["blocks"][1]["c"]) == 60
+
+
+@pytest.mark.parametrize("doc", [
+    "# L\n\n" + "".join(f"- loose item {i}\n\n" for i in range(80)),  # blank lines between items: not cut inside
+    "::: {.box}\n" + "".join(f"- item {i} in a div\n" for i in range(80)) + ":::\n",
+    "::: {.box}\n" + _table(40) + ":::\n",
+])
+def test_loose_lists_and_blocks_inside_divs_are_not_cut(doc):
+    assert not any(p.continues for p in pandoc.cut(doc, 200))
+    _joined_exactly(doc, 200)
+
+
+def test_a_list_of_plain_and_paragraph_items_is_parsed_whole():
+    """An item of two paragraphs makes pandoc turn every item of the list into paragraphs: only the whole
+    list says so."""
+    doc = "# L\n\n- first\n\n  second paragraph\n" + "".join(f"- item {i}\n" for i in range(80)) + "\n# E\n"
+    assert any(p.continues for p in pandoc.cut(doc, 200))
+    assert _joined_exactly(doc, 200) is None
