@@ -64,9 +64,9 @@ def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
         warm_up_pdf()  # once per warm process (a no-op after): each build's worker then starts warm
     # Forked first, before any thread or lock exists here: they warm up ReportLab (and matplotlib, when the
     # charts will most likely be drawn) while this process loads.
-    drawer = worker and (context is None or not context.warm) and likely_to_draw(root, out_dir)
-    with render_worker.started(worker) as helper, render_worker.started(drawer, warm="charts") as charts:
-        return _build(root, audience, formats, out_dir, say, context, helper, charts or helper, started)
+    draws = worker and (context is None or not context.warm) and likely_to_draw(root, out_dir)
+    with render_worker.started(worker) as helper, render_worker.started(draws, warm="charts") as drawer:
+        return _build(root, audience, formats, out_dir, say, context, helper, drawer or helper, started)
 
 
 def likely_to_draw(root: Path, out_dir: Path | None) -> bool:
