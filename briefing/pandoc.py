@@ -226,10 +226,11 @@ def cut(markdown: str, size: int = CHUNK_SIZE) -> list[Part]:
         elif in_yaml:
             in_yaml = text not in ("---", "...")
         elif _FENCE.match(text):
-            fence = _FENCE.match(text).group(1)  # type: ignore[union-attr]
+            fence, bullet = _FENCE.match(text).group(1), ""  # type: ignore[union-attr]
         elif text == "---" and blank and i + 1 < len(lines) and lines[i + 1].strip():
-            in_yaml = True  # a metadata block (pandoc's rule: a blank line before, none after)
+            in_yaml, bullet = True, ""  # a metadata block (pandoc's rule: a blank line before, none after)
         elif _DIV.match(text):
+            bullet = ""  # a list never goes on past a div's fence
             opener = bool(text.strip(":").strip())
             if opener and depth == 0 and blank:
                 candidates.append((i, here, "", False))

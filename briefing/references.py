@@ -238,7 +238,7 @@ def _format(runs: Callable[[list[dict[str, Any]], str], dict[str, Any]], ids: li
     One run, not one per question: most of a run's time is pandoc starting and reading the style."""
     top = max(n for g in PROBES for n in g)
     stand = _free("x", items, [str(n) for n in range(1, top + 1)]) if learn else ""
-    copy = _free("copy-", items, ids, avoid=stand)
+    copy = _free("copy-", items, ids)
     bib = [{"id": f"{stand}{n}", "type": "report", "title": f"{stand}{n}"} for n in range(1, top + 1)] if learn else []
     bib += [items[i] for i in ids] + [items[i] | {"id": copy + i} for i in ids]
     paras = []
@@ -272,9 +272,9 @@ def _citation(ids: list[str]) -> str:
     return "[" + "; ".join("@{" + i + "}" for i in ids) + "]"
 
 
-def _free(prefix: str, items: dict[str, dict[str, Any]], suffixes: list[str], avoid: str = "") -> str:
-    """A prefix that makes no source's id from these suffixes (nor one starting with `avoid`)."""
-    while any(prefix + s in items or (avoid and (prefix + s).startswith(avoid)) for s in suffixes):
+def _free(prefix: str, items: dict[str, dict[str, Any]], suffixes: list[str]) -> str:
+    """A prefix that makes no source's id from these suffixes."""
+    while any(prefix + s in items for s in suffixes):
         prefix += "x"
     return prefix
 

@@ -116,6 +116,7 @@ def test_a_long_tight_list_is_cut_between_items_and_joined_as_one():
     "# L\n\n" + "".join(f"- loose item {i}\n\n" for i in range(80)),  # blank lines between items: not cut inside
     "::: {.box}\n" + "".join(f"- item {i} in a div\n" for i in range(80)) + ":::\n",
     "::: {.box}\n" + _table(40) + ":::\n",
+    "# L\n\n" + "".join(f"- item {i}\n```\ncode\n```\n" for i in range(40)),  # a fence ends the item's list
 ])
 def test_loose_lists_and_blocks_inside_divs_are_not_cut(doc):
     assert not any(p.continues for p in pandoc.cut(doc, 200))
