@@ -122,10 +122,7 @@ class DrawJob:
         self._waiting = False  # for the worker's reply
         if self._datas and worker is not None:
             # Cached charts are found here, so the build goes on while the worker is still warming up.
-            self._files, missing = cached_charts(self._datas, self._cache, svg)
-            if missing:
-                worker.submit("charts", tuple(missing), self._cache, svg)
-                self._waiting = True
+            self._files, self._waiting = self._send(worker, self._datas)
         elif self._datas:
             self._thread = threading.Thread(target=self._work, name="briefing-charts", daemon=True)
             self._thread.start()
@@ -139,10 +136,17 @@ class DrawJob:
     def _draw(self, datas: Sequence[ChartData]) -> dict[str, ChartFiles]:
         if self._worker is None:
             return render_charts(datas, self._cache, self._svg)
+        files, sent = self._send(self._worker, datas)
+        if sent:
+            files |= self._worker.reply()
+        return {d.spec.id: files[d.spec.id] for d in datas}
+
+    def _send(self, worker: RenderWorker, datas: Sequence[ChartData]) -> tuple[dict[str, ChartFiles], bool]:
+        """The cached charts' files, and whether the worker was sent the rest to draw (its reply is pending)."""
         files, missing = cached_charts(datas, self._cache, self._svg)
         if missing:
-            files |= self._worker.call("charts", tuple(missing), self._cache, self._svg)
-        return {d.spec.id: files[d.spec.id] for d in datas}
+            worker.submit("charts", tuple(missing), self._cache, self._svg)
+        return files, bool(missing)
 
     def wait(self) -> None:
         """Wait for the drawing to end (an error stays for `result`)."""

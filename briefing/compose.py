@@ -239,8 +239,7 @@ def compose_workspace(ws: Workspace, audience: Audience, changes: Changes | None
     theme = theme or load_theme(root, audience)
     default = ws.meta.audience or "executive"
     markdown, placer = markdown_for(ws, audience, changes, templates, caches.templates)
-    markdown += _origins_nocite(ws, markdown)
-    guess = expected_reference_numbers(ws, markdown)
+    markdown, guess = with_origins(ws, markdown)
     if draw_ahead is not None and placer.placed_data():
         draw_ahead(tuple(chart_data(ws, d.spec, guess, theme.charts) for d in placer.placed_data()))
     epoch = source_date_epoch(ws)
@@ -321,16 +320,18 @@ def expected_reference_numbers(ws: Workspace, markdown: str) -> dict[str, int]:
     return order
 
 
-def _origins_nocite(ws: Workspace, markdown: str) -> str:
-    """A metadata block listing (nocite) the origins behind the cited sources that nothing cites directly,
-    so the reference list holds every document the briefing's sources trace back to."""
-    cited = {a or b for a, b in _CITED.findall(markdown)}
-    cited = {sid for sid in cited if ws.source(sid)}
-    extra = sorted({o for sid in cited for o in roots(ws, sid)} - cited)
+def with_origins(ws: Workspace, markdown: str) -> tuple[str, dict[str, int]]:
+    """The Markdown with a metadata block listing (nocite) the origins behind the cited sources that nothing
+    cites directly, so the reference list holds every document the briefing's sources trace back to; and the
+    reference numbers the parse will most likely give (expected_reference_numbers), those origins last."""
+    guess = expected_reference_numbers(ws, markdown)
+    extra = sorted({o for sid in guess for o in roots(ws, sid)} - guess.keys())
     if not extra:
-        return ""
+        return markdown, guess
+    for o in extra:
+        guess.setdefault(o, len(guess) + 1)
     # Pandoc merges metadata blocks anywhere in the document; ids are validated, so braces suffice.
-    return "\n\n---\nnocite: |\n  " + ", ".join("@{" + o + "}" for o in extra) + "\n...\n"
+    return markdown + "\n\n---\nnocite: |\n  " + ", ".join("@{" + o + "}" for o in extra) + "\n...\n", guess
 
 
 def markdown_for(ws: Workspace, audience: Audience, changes: Changes | None = None,

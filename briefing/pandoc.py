@@ -87,7 +87,7 @@ def parse(markdown: str, *, bibliography: list[dict[str, Any]], csl: Path, sourc
 
 
 CHUNK_SIZE = 1_000_000  # characters of Markdown per pandoc at most: about 100-150 MB of pandoc's memory
-PART_SIZE = 4_000  # characters per part at least: an edit parses a few kB again (the whole: 16 kB, 0.2 s)
+PART_SIZE = 4_000  # characters per part, at most but for one long block: an edit parses a few kB again
 MAX_PARTS = 64  # parts of a large document at most: each costs a pandoc start (10 ms)
 PARSERS = 2  # pandocs parsing parts at once
 # The references file the plain parse names, as `parse` names its own; pandoc never reads it without

@@ -46,7 +46,7 @@ def test_the_chunked_parse_of_a_briefing_is_the_whole_parse(audience):
     inputs = load(root, audience)
     ws, aud = inputs.ready
     md, _placer = compose.markdown_for(capped(ws), aud, inputs.changes)
-    md += compose._origins_nocite(ws, md)
+    md, _guess = compose.with_origins(ws, md)
     assert len(pandoc.chunks(md, 2_000)) > 3
     whole, chunked = _whole_and_chunked(md, 2_000)
     assert chunked == whole

@@ -26,7 +26,7 @@ def _markdown(root: Path, audience: str) -> tuple[str, list[dict], Path]:
     inputs = load(root, audience)
     ws, aud = inputs.ready
     md, _placer = compose.markdown_for(capped(ws), aud, inputs.changes)
-    md += compose._origins_nocite(ws, md)
+    md, _guess = compose.with_origins(ws, md)
     return md, bibliography(ws.sources), compose._template_file(root, "numeric.csl")
 
 
