@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import os
 import signal
@@ -108,4 +109,15 @@ def _report(exc: BaseException, received: list[int]) -> int:
 
 def run() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    code = main()
+    # The command is done and its files are closed. A normal exit would then free every object one by one
+    # (0.05-0.1 s after a build, measured), for nothing: exit at once instead, after what a normal exit
+    # does that matters: the exit handlers and flushing the output. With a thread still running (none
+    # should be), or output that cannot be flushed, leave it to the interpreter, which reports that.
+    if threading.active_count() == 1:
+        atexit._run_exitfuncs()
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    sys.exit(code)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import subprocess
 import sys
@@ -90,3 +91,33 @@ def test_each_command_module_declares_its_commands():
         assert all(p.get_default("func") is not None or any(isinstance(a, argparse._SubParsersAction)
                                                              for a in p._actions)
                    for p in sub.choices.values()), module.__name__
+
+
+EXIT_PROBE = """
+import atexit, sys
+atexit.register(print, "exit handler ran", file=sys.stderr)
+from briefing.cli import run
+run()
+"""
+
+
+def _entry(*argv: str) -> subprocess.CompletedProcess[str]:
+    """The console-script entry point in a fresh interpreter, its output block-buffered (a pipe, not a terminal)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    return subprocess.run([sys.executable, "-c", EXIT_PROBE, *argv], capture_output=True, text=True, cwd=REPO,
+                          env=env, timeout=120)
+
+
+def test_entry_point_exits_with_the_output_flushed_and_the_exit_handlers_run():
+    # run() skips the interpreter's teardown: nothing a normal exit does that matters may be lost.
+    proc = _entry("check")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("evidence/") and proc.stdout.endswith("both will be shown\n")  # a buffered output
+    assert proc.stderr.splitlines() == ["0 error(s), 1 warning(s)", "exit handler ran"]
+
+
+def test_entry_point_keeps_a_failing_commands_exit_code(tmp_path):
+    proc = _entry("check", "--workspace", str(tmp_path / "missing"))
+    assert proc.returncode == 1
+    assert "workspace folder does not exist" in proc.stdout  # buffered, then flushed
+    assert proc.stderr.splitlines() == ["1 error(s), 0 warning(s)", "exit handler ran"]
