@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,7 +97,7 @@ def _build(root: Path, audience: str | None, formats: tuple[str, ...], out_dir: 
         say(f"composed the '{doc.audience.name}' briefing")
         charts = draw(doc.charts, ahead, say)
         with pub.files(doc.name, formats) as temps:
-            pages = render_all(doc, charts, temps, pub, say, helper)
+            pages = render_all(doc, charts, temps, pub, say, helper, pictures=ahead.pictures)
         counts = {"pages": pages, "claims": doc.claims, "references": doc.references, "charts": len(doc.charts)}
         pub.manifest({fmt: pub.target(doc.name, fmt) for fmt in formats}, audience, counts)
     return BuildResult(outputs={fmt: _display(shown / f"{doc.name}.{fmt}") for fmt in formats}, **counts,
@@ -133,19 +133,33 @@ class DrawAhead:
         if kind is not None and self.job is not None:
             self.job.wait()  # never leave a thread drawing into out/ once the build lock is released
 
+    def pictures(self) -> None:
+        """Wait until the charts' pictures (the DOCX's PNG, the HTML's SVG) are in the cache too."""
+        if self.job is not None:
+            with _cache_errors(self.cache):
+                self.job.pictures()
+
 
 def draw(datas: Sequence[ChartData], ahead: DrawAhead, say: Callable[[str], None]) -> dict[str, ChartFiles]:
-    """The drawn files of each chart by id: drawn ahead, drawn now, or found in the cache by content digest."""
+    """The drawn files of each chart by id: drawn ahead, drawn now, or found in the cache by content digest. The
+    drawings are written; the pictures may still be in the making (`DrawAhead.pictures`)."""
     if not datas:
         return {}
     from .chart_drawing import render_charts  # deferred: matplotlib, only for a build that draws charts
 
-    try:
+    with _cache_errors(ahead.cache):
         charts = ahead.job.result(datas) if ahead.job else render_charts(datas, ahead.cache, svg=ahead.svg)
-    except OSError as exc:  # e.g. a full disk: the charts are drawn into the cache first
-        raise BriefingError(f"cannot write the chart cache: {exc.strerror or exc}", str(ahead.cache)) from None
     say(f"charts ready ({len(charts)})")
     return charts
+
+
+@contextlib.contextmanager
+def _cache_errors(cache: Path) -> Iterator[None]:
+    """An OSError (e.g. a full disk) as the error of the chart cache: the charts are drawn into it first."""
+    try:
+        yield
+    except OSError as exc:
+        raise BriefingError(f"cannot write the chart cache: {exc.strerror or exc}", str(cache)) from None
 
 
 def _known(formats: Sequence[str]) -> tuple[str, ...]:

@@ -71,11 +71,22 @@ class ChartFiles:
 
 def render_charts(datas: Sequence[ChartData], cache_dir: Path, svg: bool = False) -> dict[str, ChartFiles]:
     """Draw each chart to primitives (for the PDF) and PNG (for the DOCX), and SVG if asked, reusing cached files."""
+    *_, files = render_in_steps(datas, cache_dir, svg)
+    return files
+
+
+def render_in_steps(datas: Sequence[ChartData], cache_dir: Path, svg: bool = False) -> Iterator[dict[str, ChartFiles]]:
+    """`render_charts` in two steps: the files once every drawing (the PDF's) is written, then once the pictures
+    (the PNG, and the SVG if asked) are too. The PDF is laid out while the pictures are made."""
     files, missing = cached_charts(datas, cache_dir, svg)
+    figures = []
     for data in missing:
         files[data.spec.id] = found = _files(data, Path(cache_dir), svg)
-        _render(data, found)
-    return {d.spec.id: files[d.spec.id] for d in datas}
+        figures.append((_record(data, found), found))
+    yield {d.spec.id: files[d.spec.id] for d in datas}
+    for fig, found in figures:
+        _pictures(fig, found)
+    yield {d.spec.id: files[d.spec.id] for d in datas}
 
 
 def cached_charts(datas: Sequence[ChartData], cache_dir: Path, svg: bool) -> tuple[dict[str, ChartFiles],
@@ -111,7 +122,8 @@ def _files(data: ChartData, cache_dir: Path, svg: bool) -> ChartFiles:
 
 
 class DrawJob:
-    """Charts being drawn in the render worker, else in a thread (see `start`); `result` hands over the files."""
+    """Charts being drawn in the render worker, else in a thread (see `start`): `result` hands over the files once
+    the drawings are written, `pictures` waits for the PNGs (and SVGs) too."""
 
     def __init__(self, datas: Sequence[ChartData], cache_dir: Path, svg: bool,
                  worker: RenderWorker | None = None) -> None:
@@ -119,7 +131,7 @@ class DrawJob:
         self._files: dict[str, ChartFiles] = {}
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
-        self._waiting = False  # for the worker's reply
+        self._waiting = 0  # the worker's replies still to read: the drawings', then the pictures'
         if self._datas and worker is not None:
             # Cached charts are found here, so the build goes on while the worker is still warming up.
             self._files, self._waiting = self._send(worker, self._datas)
@@ -136,33 +148,46 @@ class DrawJob:
     def _draw(self, datas: Sequence[ChartData]) -> dict[str, ChartFiles]:
         if self._worker is None:
             return render_charts(datas, self._cache, self._svg)
-        files, sent = self._send(self._worker, datas)
-        if sent:
-            files |= self._worker.reply()
+        files, waiting = self._send(self._worker, datas)
+        error = None
+        for _ in range(waiting):  # every reply read, even after an error: the next job's must come next
+            try:
+                files |= self._worker.reply()
+            except BaseException as exc:
+                error = error or exc
+        if error is not None:
+            raise error
         return {d.spec.id: files[d.spec.id] for d in datas}
 
-    def _send(self, worker: RenderWorker, datas: Sequence[ChartData]) -> tuple[dict[str, ChartFiles], bool]:
-        """The cached charts' files, and whether the worker was sent the rest to draw (its reply is pending)."""
+    def _send(self, worker: RenderWorker, datas: Sequence[ChartData]) -> tuple[dict[str, ChartFiles], int]:
+        """The cached charts' files, and how many replies the worker owes for the rest, sent to it to draw."""
         files, missing = cached_charts(datas, self._cache, self._svg)
-        if missing:
-            worker.submit("charts", tuple(missing), self._cache, self._svg)
-        return files, bool(missing)
+        if not missing:
+            return files, 0
+        return files, worker.submit("charts", tuple(missing), self._cache, self._svg)
 
-    def wait(self) -> None:
-        """Wait for the drawing to end (an error stays for `result`)."""
+    def wait(self, *, pictures: bool = True) -> None:
+        """Wait for the drawings, and for the pictures too unless told not to (an error stays for `result`)."""
         if self._thread is not None:
             self._thread.join()
-        if self._waiting and self._worker is not None:
-            self._waiting = False
+        while self._worker is not None and self._waiting > (0 if pictures else 1):
+            self._waiting -= 1
             try:
                 self._files |= self._worker.reply()
-            except BaseException as exc:  # raised again by result()
-                self._error = exc
+            except BaseException as exc:  # raised again by result() or pictures()
+                self._error = self._error or exc
+
+    def pictures(self) -> None:
+        """Wait until every picture is in the cache too; an error in making them is raised here."""
+        self.wait()
+        if self._error is not None:
+            raise self._error
 
     def result(self, datas: Sequence[ChartData] | None = None) -> dict[str, ChartFiles]:
-        """The drawn files. Given the final `datas`, a chart whose data changed since the start (e.g. the
-        reference numbers, known only after the parse) is drawn now; one that no longer shows is dropped."""
-        self.wait()
+        """The files, once the drawings are written. Given the final `datas`, a chart whose data changed since the
+        start (e.g. the reference numbers, known only after the parse) is drawn now; one that no longer shows is
+        dropped."""
+        self.wait(pictures=False)
         if datas is None:
             if self._error is not None:
                 raise self._error
@@ -171,6 +196,8 @@ class DrawJob:
         missing = [d for d in datas if d.digest() not in ready]
         if self._error is not None and not isinstance(self._error, Exception):
             raise self._error  # an interrupt, never swallowed
+        if missing:
+            self.wait()  # the worker answers in order: the pictures still owed come first
         drawn = self._draw(missing) if missing else {}
         return {d.spec.id: drawn[d.spec.id] if d.spec.id in drawn else replace(ready[d.digest()], data=d)
                 for d in datas}
@@ -282,18 +309,25 @@ def chart_style() -> Iterator[None]:
         yield
 
 
-def _render(data: ChartData, files: ChartFiles) -> None:
+def _record(data: ChartData, files: ChartFiles) -> Figure:
+    """Draw the chart and write its drawing (the PDF's primitives); the figure, for its pictures."""
     with chart_style():
         from .chart_record import record  # deferred: a matplotlib renderer, imported with matplotlib
 
         fig = draw(data)
         drawing = record(fig, _dejavu_cmap())
-        _save_atomic(fig, files.png, format="png", dpi=PNG_DPI, metadata={"Software": None})
-        if files.svg is not None:
-            _save_atomic(fig, files.svg, format="svg", metadata={"Date": None, "Creator": None})
         # Sorted keys and rounded numbers: the same chart is the same bytes on every run.
         text = json.dumps(drawing, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
         _write_atomic(files.drawing, lambda fh: fh.write(text.encode("utf-8")))
+    return fig
+
+
+def _pictures(fig: Figure, files: ChartFiles) -> None:
+    """Save the figure as the DOCX's PNG, and the HTML's SVG if asked."""
+    with chart_style():
+        _save_atomic(fig, files.png, format="png", dpi=PNG_DPI, metadata={"Software": None})
+        if files.svg is not None:
+            _save_atomic(fig, files.svg, format="svg", metadata={"Date": None, "Creator": None})
 
 
 @functools.cache

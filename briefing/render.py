@@ -24,11 +24,12 @@ if TYPE_CHECKING:  # types only: each renderer is imported when its format is bu
 
 
 def render_all(doc: Composed, charts: Mapping[str, ChartFiles], temps: Mapping[str, Path], pub: Publication,
-               say: Callable[[str], None], worker: RenderWorker | None = None) -> int:
+               say: Callable[[str], None], worker: RenderWorker | None = None,
+               pictures: Callable[[], None] = lambda: None) -> int:
     """Write every format in `temps` (named in errors by its target in `pub`); the PDF's page count, else 0.
 
     pandoc writes the DOCX in its own process while the PDF (in the render `worker`, if there is one) and the
-    HTML are laid out.
+    HTML are laid out. The PDF needs only the charts' drawings; `pictures` waits for their PNGs and SVGs.
     """
     pages = 0
     targets = {fmt: pub.target(doc.name, fmt) for fmt in temps}
@@ -36,6 +37,8 @@ def render_all(doc: Composed, charts: Mapping[str, ChartFiles], temps: Mapping[s
     try:
         if worker is not None and "pdf" in temps:  # laid out there while the DOCX is prepared here
             worker.submit("pdf", doc, charts, temps["pdf"], targets["pdf"])
+        # Before any reply of the worker's: it may be the one making the pictures, and it replies in order.
+        pictures()
         job = start_docx(doc, charts, temps["docx"], targets["docx"], pub.work_dir) if "docx" in temps else None
         if "pdf" in temps:
             pages = worker.reply() if worker is not None else render_pdf(doc, charts, temps["pdf"], targets["pdf"])

@@ -75,14 +75,15 @@ class RenderWorker:
         _BUILD_ENDS.update((jobs_w, replies_r))
         return cls(pid, jobs_w, replies_r, warm)
 
-    def submit(self, job: str, *args: Any) -> None:
-        """Send a job (see JOBS); its reply is read by `reply`."""
+    def submit(self, job: str, *args: Any) -> int:
+        """Send a job (see JOBS); each of its replies (how many: the count returned) is read by `reply`."""
         try:
             _send(self._jobs, (job, args))
         except OSError:
             raise self._gone() from None
-        self._pending += 1
+        self._pending += REPLIES.get(job, 1)
         self._used = True
+        return REPLIES.get(job, 1)
 
     def reply(self) -> Any:
         """The next job's result; its error is raised here."""
@@ -146,9 +147,9 @@ def started(enabled: bool, warm: str = "pdf") -> Iterator[RenderWorker | None]:
 
 
 def _charts(*args: Any) -> Any:
-    from .chart_drawing import render_charts  # deferred: matplotlib, only in a build that draws a chart
+    from .chart_drawing import render_in_steps  # deferred: matplotlib, only in a build that draws a chart
 
-    return render_charts(*args)
+    return render_in_steps(*args)
 
 
 def _pdf(*args: Any) -> Any:
@@ -166,6 +167,9 @@ def _warm_up_charts() -> None:
 
 
 JOBS: dict[str, Callable[..., Any]] = {"charts": _charts, "pdf": _pdf}
+# A job with more than one reply returns an iterator of them: the charts reply once their drawings (the PDF's)
+# are written, and again once their pictures are, so the PDF is laid out meanwhile.
+REPLIES: dict[str, int] = {"charts": 2}
 WARM_UPS: dict[str, Callable[[], None]] = {"pdf": _warm_up_pdf, "charts": _warm_up_charts}
 
 
@@ -180,14 +184,22 @@ def _serve(jobs: int, replies: int, warm_up: Callable[[], None]) -> None:
             job, args = _receive(jobs)
         except EOFError:
             return
+        owed = REPLIES.get(job, 1)
         try:
-            reply: tuple[str, Any] = ("done", JOBS[job](*args))
+            result = JOBS[job](*args)
+            for value in (result if owed > 1 else (result,)):
+                _reply(replies, ("done", value))
+                owed -= 1
         except Exception as exc:  # noqa: BLE001 - every error goes back to the build, which raises it
-            reply = ("error", exc)
-        try:
-            _send(replies, reply)
-        except (pickle.PicklingError, TypeError, AttributeError):
-            _send(replies, ("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
+            for _ in range(owed):  # as every reply still owed: the build reads each one
+                _reply(replies, ("error", exc))
+
+
+def _reply(replies: int, reply: tuple[str, Any]) -> None:
+    try:
+        _send(replies, reply)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        _send(replies, ("error", RuntimeError(f"{type(reply[1]).__name__}: {reply[1]}")))
 
 
 def _send(fd: int, message: Any) -> None:

@@ -290,7 +290,7 @@ def test_the_charts_are_drawn_while_pandoc_parses(tmp_path, monkeypatch, worker)
 
     log = tmp_path / "events"  # a file: the worker's events are written from its own process
     parse, plain = pandoc.parse, pandoc.parse_plain
-    start, render = chart_drawing.start, chart_drawing.render_charts
+    start, render = chart_drawing.start, chart_drawing.render_in_steps  # what both the worker and a thread draw with
 
     def event(text: str) -> None:
         with log.open("a", encoding="utf-8") as f:
@@ -315,7 +315,7 @@ def test_the_charts_are_drawn_while_pandoc_parses(tmp_path, monkeypatch, worker)
     monkeypatch.setattr(pandoc, "parse", parsing)
     monkeypatch.setattr(pandoc, "parse_plain", parsing_plain)
     monkeypatch.setattr(chart_drawing, "start", starting)
-    monkeypatch.setattr(chart_drawing, "render_charts", rendering)
+    monkeypatch.setattr(chart_drawing, "render_in_steps", rendering)
     result = build(REPO, out_dir=tmp_path / "out", audience=FULL, formats=("pdf",), worker=worker)
     assert result.charts == 3
     events = log.read_text("utf-8").splitlines()

@@ -209,7 +209,7 @@ def test_drawing_ahead_reports_its_error_in_the_caller(datas, tmp_path, monkeypa
     def broken(data, files):
         raise OSError("disk full")
 
-    monkeypatch.setattr(charts, "_render", broken)
+    monkeypatch.setattr(charts, "_record", broken)
     job = charts.start(datas[2:], tmp_path)
     with pytest.raises(OSError, match="disk full"):
         job.result()
@@ -217,7 +217,7 @@ def test_drawing_ahead_reports_its_error_in_the_caller(datas, tmp_path, monkeypa
         charts.start(datas[2:], tmp_path).result(datas[2:])
 
 
-def test_failed_save_leaves_no_file(datas, tmp_path, monkeypatch):
+def test_failed_save_leaves_no_half_file(datas, tmp_path, monkeypatch):
     from matplotlib.figure import Figure as MplFigure
 
     def broken(self, fh, **kwargs):
@@ -227,7 +227,20 @@ def test_failed_save_leaves_no_file(datas, tmp_path, monkeypatch):
     monkeypatch.setattr(MplFigure, "savefig", broken)
     with pytest.raises(OSError, match="disk full"):
         charts.render_charts(datas[:1], tmp_path)
-    assert list(tmp_path.iterdir()) == []
+    # The drawing is written before the pictures, whole; the PNG that failed leaves nothing.
+    [drawing] = tmp_path.iterdir()
+    assert drawing.suffix == ".json" and json.loads(drawing.read_bytes())["items"]
+    assert charts.cached_charts(datas[:1], tmp_path, svg=False)[1] == list(datas[:1])  # still to draw
+
+
+def test_the_drawings_are_written_before_the_pictures(datas, tmp_path):
+    """The PDF needs only the drawings: the first step hands them over, the PNGs and SVGs come with the second."""
+    steps = charts.render_in_steps(datas[:2], tmp_path, svg=True)
+    first = next(steps)
+    assert all(f.drawing.is_file() and not f.png.exists() and not f.svg.exists() for f in first.values())
+    second = next(steps)
+    assert second == first and all(f.png.is_file() and f.svg.is_file() for f in second.values())
+    assert next(steps, None) is None
 
 
 @pytest.mark.parametrize("spec", [

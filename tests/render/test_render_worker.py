@@ -262,3 +262,60 @@ def test_a_chart_process_killed_midway_is_one_clear_error(tmp_path, monkeypatch,
         build(ws, out_dir=tmp_path / "out", formats=("pdf", "docx"))
     assert forks.kinds == ["pdf", "charts"] and all(_reaped(pid) for pid in forks)
     assert not (tmp_path / "out" / PDF).exists()
+
+
+def _steps(fail: bool):
+    if fail:
+        raise ValueError("no drawing")
+    yield "drawings"
+    yield "pictures"
+
+
+def test_a_job_with_two_replies_gives_both_in_order_and_its_error_for_each(monkeypatch):
+    """The charts reply twice (drawings, then pictures). An error before the first reply is sent for both, so the
+    next job's reply is never mistaken for one of them."""
+    monkeypatch.setitem(render_worker.JOBS, "steps", _steps)
+    monkeypatch.setitem(render_worker.JOBS, "echo", lambda value: value)
+    monkeypatch.setitem(render_worker.REPLIES, "steps", 2)
+    worker = render_worker.RenderWorker.fork(warm="pdf")
+    try:
+        assert worker.submit("steps", False) == 2 and worker.submit("echo", "next") == 1
+        assert [worker.reply(), worker.reply(), worker.reply()] == ["drawings", "pictures", "next"]
+        worker.submit("steps", True)
+        worker.submit("echo", "after")
+        for _ in range(2):
+            with pytest.raises(ValueError, match="no drawing"):
+                worker.reply()
+        assert worker.reply() == "after"
+    finally:
+        worker.close()
+    assert _reaped(worker.pid or 0)
+
+
+def test_the_pdf_is_laid_out_while_the_chart_pictures_are_made(tmp_path, monkeypatch, forks):
+    """A first build: the chart process hands over the drawings, and the PDF worker lays out the pages while the
+    chart process makes the DOCX's pictures."""
+    from briefing import chart_drawing
+
+    started, seen = tmp_path / "pdf-started", tmp_path / "pictures"
+    real_pdf, real_pictures = render.render_pdf, chart_drawing._pictures
+
+    def laying_out(*args, **kwargs):
+        started.write_text("started")
+        return real_pdf(*args, **kwargs)
+
+    def pictures(fig, files):
+        deadline = time.monotonic() + 60
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.write_text("after the PDF started" if started.exists() else "the PDF waited for them")
+        return real_pictures(fig, files)
+
+    monkeypatch.setattr(render, "render_pdf", laying_out)
+    monkeypatch.setattr(chart_drawing, "_pictures", pictures)
+    ws = copy_workspace(tmp_path / "ws")
+    result = build(ws, out_dir=tmp_path / "out", audience="analyst")
+    assert forks.kinds == ["pdf", "charts"] and result.charts == 3
+    assert seen.read_text() == "after the PDF started"
+    assert all(p.is_file() for p in (tmp_path / "out" / ".cache" / "charts").glob("*.png"))
+    assert len(list((tmp_path / "out" / ".cache" / "charts").glob("*.png"))) == 3
