@@ -274,7 +274,7 @@ def _dumps(ast: Json | Document, charts: dict[str, Path], resource_dir: Path) ->
     prep = _Prepare(charts, Path(resource_dir))
     encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=prep.default).encode
     head = encode({"pandoc-api-version": list(doc.api_version), "meta": prep.lazy(_title_block(doc.meta))})
-    blocks = ",".join(encode(node) for block in doc.blocks() for node in prep.items([block]))
+    blocks = ",".join(encode(node) for block in doc.passing_blocks() for node in prep.items([block]))
     return f'{head[:-1]},"blocks":[{blocks}]}}', prep.media
 
 

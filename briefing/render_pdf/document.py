@@ -85,6 +85,7 @@ class BriefingDoc(BaseDocTemplate):
         self.more: Iterator[Flowable] | None = None  # the story still to be made (build_lazily)
         self.queue: list[Flowable] = []  # the story made and not yet laid out
         self.pages = 0
+        self.running = RunningTexts()
         self._outline_n = 0
         self._outline_level = -1
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body",
@@ -144,21 +145,22 @@ class BriefingDoc(BaseDocTemplate):
         self.pages = max(self.pages, page)
         if page == 1:
             canv.showOutline()
-        st, m = self.st, self.meta
+        st, m, run = self.st, self.meta, self.running
         pw, ph = self.pagesize
         x, w = self.leftMargin, self.width
         canv.saveState()
         head_y = ph - MARGIN_TOP + 9 * mm
         left = right = 0.0  # widths taken at each side, so the centred marking fits between them
         if page > 1 and m.title:
-            left = _one_line(canv, m.title, st["running"], x, head_y, w * 0.34)
-        org = _fitted(m.organisation, st["running_right"], w * 0.3) if m.organisation and page > 1 else None
+            left = run.width(m.title, st["running"], w * 0.34)
+            run.draw(canv, m.title, st["running"], x, head_y, w * 0.34)
+        org = m.organisation if m.organisation and page > 1 else ""
         if org:
-            right = org[1]
+            right = run.width(org, st["running_right"], w * 0.3)
         if m.marking:
-            _centred(canv, m.marking, st["running_mark"], x, head_y, w, max(left, right))
+            run.centred(canv, m.marking, st["running_mark"], x, head_y, w, max(left, right))
         if org:  # drawn after the marking: the text reads title, marking, organisation
-            _draw(canv, fonts.markup(org[0]), st["running_right"], x + w * 0.7, head_y, w * 0.3)
+            run.draw(canv, org, st["running_right"], x + w * 0.7, head_y, w * 0.3)
         canv.setStrokeColor(self.st.rule)
         canv.setLineWidth(0.5)
         if m.marking or (page > 1 and (m.title or m.organisation)):
@@ -166,42 +168,54 @@ class BriefingDoc(BaseDocTemplate):
         foot_y = MARGIN_BOTTOM - 9 * mm
         canv.line(x, foot_y + 1.5 * mm, x + w, foot_y + 1.5 * mm)
         dated = " \u00b7 ".join(p for p in (m.date, m.edition) if p)
-        left = _one_line(canv, dated, st["running"], x, foot_y, w * 0.3) if dated else 0.0
+        left = 0.0
+        if dated:
+            left = run.width(dated, st["running"], w * 0.3)
+            run.draw(canv, dated, st["running"], x, foot_y, w * 0.3)
         number = st["running_right"]
         right = fonts.text_width("Page 8888 of 8888", number.fontName, number.fontSize)
         if m.marking:
-            _centred(canv, m.marking, st["running_mark"], x, foot_y, w, max(left, right))
-        canv.page_number(x + w, foot_y - number.fontSize)  # same baseline as the _draw texts
+            run.centred(canv, m.marking, st["running_mark"], x, foot_y, w, max(left, right))
+        canv.page_number(x + w, foot_y - number.fontSize)  # same baseline as the drawn texts
         canv.restoreState()
 
 
 GAP = 3 * mm  # the least space between two running texts
 
 
-def _fitted(text: str, style: ParagraphStyle, width: float) -> tuple[str, float]:
-    """`text` cut to one line of `width` in `style`, and the width it takes."""
-    short = fonts.fit(text, style.fontName, style.fontSize, width - 0.5)  # a margin for rounding in wrap()
-    return short, fonts.text_width(short, style.fontName, style.fontSize)
+class RunningTexts:
+    """The running header's and footer's texts, each on one line, cut with an ellipsis to its slot. Every page
+    shows the same few: each is fitted, parsed and wrapped once, then drawn on every page."""
 
+    def __init__(self) -> None:
+        self._made: dict[tuple[str, str, float], tuple[Paragraph, float, float]] = {}
 
-def _one_line(canv: Canvas, text: str, style: ParagraphStyle, x: float, top: float, width: float) -> float:
-    """Draw `text` on one line in a box of `width` (aligned as the style says); return the width it took."""
-    short, used = _fitted(text, style, width)
-    _draw(canv, fonts.markup(short), style, x, top, width)
-    return used
+    def _made_for(self, text: str, style: ParagraphStyle, width: float) -> tuple[Paragraph, float, float]:
+        """The paragraph of `text` cut to `width`, its height, and the width the text takes."""
+        key = (text, style.name, width)
+        made = self._made.get(key)
+        if made is None:
+            short = fonts.fit(text, style.fontName, style.fontSize, width - 0.5)  # a margin for rounding in wrap()
+            # A paragraph (not drawString) so the running text gets the same per-glyph font fallback.
+            para = Paragraph(fonts.markup(short), style)
+            _, height = para.wrap(width, 50)
+            made = self._made[key] = (para, height, fonts.text_width(short, style.fontName, style.fontSize))
+        return made
 
+    def width(self, text: str, style: ParagraphStyle, width: float) -> float:
+        """The width `text` takes once cut to one line of `width`."""
+        return self._made_for(text, style, width)[2]
 
-def _draw(canv: Canvas, text: str, style: ParagraphStyle, x: float, top: float, width: float) -> None:
-    # Paragraphs (not drawString) so the running text gets the same per-glyph font fallback.
-    p = Paragraph(text, style)
-    _, h = p.wrap(width, 50)
-    p.drawOn(canv, x, top - h)
+    def draw(self, canv: Canvas, text: str, style: ParagraphStyle, x: float, top: float, width: float) -> None:
+        """Draw `text` on one line in a box of `width` at (x, top), aligned as the style says."""
+        para, height, _ = self._made_for(text, style, width)
+        para.drawOn(canv, x, top - height)
 
-
-def _centred(canv: Canvas, text: str, style: ParagraphStyle, x: float, top: float, width: float, sides: float) -> None:
-    """Draw `text` centred on the line, on one line, clear of `sides` points taken at either end."""
-    room = max(width - 2 * (sides + GAP), 0.0)
-    _one_line(canv, text, style, x + (width - room) / 2, top, room)
+    def centred(self, canv: Canvas, text: str, style: ParagraphStyle, x: float, top: float, width: float,
+                sides: float) -> None:
+        """Draw `text` centred on the line, on one line, clear of `sides` points taken at either end."""
+        room = max(width - 2 * (sides + GAP), 0.0)
+        self.draw(canv, text, style, x + (width - room) / 2, top, room)
 
 
 def title_block(meta: DocMeta, styles: Styles, options: PdfOptions, width: float,
@@ -275,7 +289,7 @@ def build(ast: Json | Document, out: str | os.PathLike[str] | BinaryIO, *, chart
     styles = Styles(options)
     source = document(ast)
     meta = read_meta(source.meta or {})
-    targets = anchors.collect(source.blocks())
+    targets = anchors.collect(source.passing_blocks())
     if isinstance(out, os.PathLike):
         out = os.fspath(out)
 

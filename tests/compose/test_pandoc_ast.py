@@ -47,3 +47,16 @@ def test_loads_shares_content_free_nodes_and_equal_words():
     assert tree[0] is tree[1] and tree[0] == {"t": "Space"}
     assert tree[2] is not tree[3] and tree[2]["c"] is tree[3]["c"]
     assert tree[4] == {"x": 1} and tree[5] == {"t": {"a": 1}}  # not nodes: left as they are
+
+
+def test_blocks_for_a_pass_are_the_same_tree_with_nothing_shared():
+    """A pass that keeps nothing (the anchors, the DOCX's JSON) reads plain JSON: the same blocks, and a node may
+    be changed in place without changing another (`blocks()` shares each content-free node)."""
+    spaced = {**TREE, "blocks": [{"t": "Para", "c": [{"t": "Space"}, {"t": "Str", "c": "a"}, {"t": "Space"}]}]}
+    doc = Document.of(spaced)
+    shared = next(doc.blocks())["c"]
+    assert shared[0] is shared[2]
+    passing = next(doc.passing_blocks())
+    assert passing == spaced["blocks"][0]
+    passing["c"][0]["c"] = "changed"
+    assert passing["c"][2] == {"t": "Space"} and list(doc.passing_blocks()) == spaced["blocks"]
