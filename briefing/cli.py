@@ -6,6 +6,7 @@ import argparse
 import atexit
 import contextlib
 import os
+import select
 import signal
 import sys
 import threading
@@ -100,6 +101,9 @@ def _report(exc: BaseException, received: list[int]) -> int:
         return 1
     if not isinstance(exc, Exception):  # SystemExit, GeneratorExit: not ours to report
         raise exc
+    if isinstance(exc, BrokenPipeError) and _reader_gone():
+        _silence_stdout()  # what is left of the output has no reader either
+        return 1
     if os.environ.get("BRIEFING_DEBUG"):
         raise exc
     print(f"error: internal error: {type(exc).__name__}: {exc} (set BRIEFING_DEBUG=1 for details)",
@@ -117,7 +121,29 @@ def run() -> None:
     if threading.active_count() == 1:
         atexit._run_exitfuncs()
         with contextlib.suppress(OSError, ValueError):
-            sys.stdout.flush()
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                _silence_stdout()
+                code = code or 1
             sys.stderr.flush()
             os._exit(code)
     sys.exit(code)
+
+
+def _reader_gone() -> bool:
+    """Whether standard output is a pipe whose reader has stopped reading (`briefing check | head -1`)."""
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, ValueError, OSError):  # no poll (Windows), no real file
+        return False
+
+
+def _silence_stdout() -> None:
+    """Send standard output to the null device: the reader is gone, and exiting must not fail again on it."""
+    with contextlib.suppress(AttributeError, ValueError, OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
 
 from briefing.cli import COMMANDS, parser
@@ -121,3 +122,19 @@ def test_entry_point_keeps_a_failing_commands_exit_code(tmp_path):
     assert proc.returncode == 1
     assert "workspace folder does not exist" in proc.stdout  # buffered, then flushed
     assert proc.stderr.splitlines() == ["1 error(s), 0 warning(s)", "exit handler ran"]
+
+
+@pytest.mark.parametrize("unbuffered", [False, True])
+def test_a_reader_that_stops_early_gets_no_error_and_no_traceback(unbuffered):
+    """`briefing check | head -1`: the output's reader is gone. The command stops quietly with status 1, whether
+    the output failed while printing (unbuffered) or at the exit's flush."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    proc = subprocess.Popen([sys.executable, "-m", "briefing", "check", "--workspace", str(REPO)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the command prints its first line
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 1
+    assert "internal error" not in err and "Traceback" not in err and "Exception ignored" not in err
