@@ -87,7 +87,7 @@ def parse(markdown: str, *, bibliography: list[dict[str, Any]], csl: Path, sourc
 
 
 CHUNK_SIZE = 1_000_000  # characters of Markdown per pandoc at most: about 100-150 MB of pandoc's memory
-PART_SIZE = 4_000  # characters per part, at most but for one long block: an edit parses a few kB again
+PART_SIZE = 2_000  # characters per part, at most but for one long block: an edit parses 2 kB again (25 ms, not 50)
 MAX_PARTS = 64  # parts of a large document at most: each costs a pandoc start (10 ms)
 PARSERS = 2  # pandocs parsing parts at once
 # The references file the plain parse names, as `parse` names its own; pandoc never reads it without
@@ -201,7 +201,8 @@ def cut(markdown: str, size: int = CHUNK_SIZE) -> list[Part]:
 
     A part starts after a blank line, at a heading or a fenced div at no depth, outside code and metadata;
     or inside a long top-level block: between two rows of a pipe table (the part repeats the table's header
-    and separator lines) or between two items of a tight bullet list."""
+    and separator lines) or between two items of a tight bullet list. It starts at a heading or div as soon as
+    the part before is half of `size`, so the cuts after a section do not move when it grows."""
     if len(markdown) <= size or _GLOBAL.search(markdown):
         return [Part(markdown)]
     lines = markdown.splitlines(keepends=True)
@@ -251,7 +252,9 @@ def cut(markdown: str, size: int = CHUNK_SIZE) -> list[Part]:
     cuts, start = [(0, "", False)], 0
     for n, (i, at, repeats, continues) in enumerate(candidates):
         after = candidates[n + 1][1] if n + 1 < len(candidates) else len(markdown)
-        if at > start and after - start > size:  # the part would grow past `size` with the next block
+        # A part ends where it would grow past `size` with the next block, and at a heading or div once it is
+        # half that: so an edit moves the cuts of its own section only, and the other parts are parsed already.
+        if at > start and (after - start > size or (not continues and at - start >= size // 2)):
             cuts.append((i, repeats, continues))
             start = at
     cuts.append((len(lines), "", False))

@@ -129,3 +129,22 @@ def test_a_list_of_plain_and_paragraph_items_is_parsed_whole():
     doc = "# L\n\n- first\n\n  second paragraph\n" + "".join(f"- item {i}\n" for i in range(80)) + "\n# E\n"
     assert any(p.continues for p in pandoc.cut(doc, 200))
     assert _joined_exactly(doc, 200) is None
+
+
+def test_an_edit_moves_the_cuts_of_its_own_section_only():
+    """A part ends at a heading once it is half the part size, so the cuts inside a long table hang on its
+    section's heading, not on how long the text before it is: text added to the first section changes only
+    that section's part, and the table's parts keep their text (their parses are found in the cache)."""
+    rows = "".join(f"| Actor {k} | Measure {k} | {k * 1000} |\n" for k in range(150))
+    table = f"# Figures\n\n| Actor | Measure | Value |\n|:--|:--|--:|\n{rows}\n"
+
+    def prose(extra: str = "") -> str:
+        return "# Summary\n\n" + extra + "".join(f"Paragraph {k} of the summary, long enough to fill a line.\n\n"
+                                                  for k in range(20))
+
+    size = 2_000
+    old = pandoc.chunks(prose() + table, size)
+    new = pandoc.chunks(prose("An added sentence or two. " * 6 + "\n\n") + table, size)
+    assert len(old) > 3
+    assert old[0].startswith("# Summary") and old[1].startswith("# Figures")
+    assert new[1:] == old[1:] and new[0] != old[0]
