@@ -88,7 +88,7 @@ def parse(markdown: str, *, bibliography: list[dict[str, Any]], csl: Path, sourc
 
 CHUNK_SIZE = 1_000_000  # characters of Markdown per pandoc at most: about 100-150 MB of pandoc's memory
 PART_SIZE = 2_000  # characters per part, at most but for one long block: an edit parses 2 kB again (25 ms, not 50)
-MAX_PARTS = 64  # parts of a large document at most: each costs a pandoc start (10 ms)
+MAX_PARTS = 64  # parts of a large document, about (up to twice that, cut at headings): each costs a pandoc start
 PARSERS = 2  # pandocs parsing parts at once
 # The references file the plain parse names, as `parse` names its own; pandoc never reads it without
 # --citeproc. A fixed name, so that a part's output does not depend on the build that parsed it.
