@@ -132,6 +132,7 @@ class DrawJob:
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         self._waiting = 0  # the worker's replies still to read: the drawings', then the pictures'
+        self._final: dict[str, ChartFiles] | None = None  # what `result` handed over
         if self._datas and worker is not None:
             # Cached charts are found here, so the build goes on while the worker is still warming up.
             self._files, self._waiting = self._send(worker, self._datas)
@@ -178,9 +179,14 @@ class DrawJob:
                 self._error = self._error or exc
 
     def pictures(self) -> None:
-        """Wait until every picture is in the cache too; an error in making them is raised here."""
+        """Wait until every picture is in the cache too; an error in making one still missing is raised here."""
         self.wait()
-        if self._error is not None:
+        if self._error is None:
+            return
+        files = self._files if self._final is None else self._final
+        # An error `result` got past by drawing again (the same charts, pictures included) is no longer one.
+        if not isinstance(self._error, Exception) or not all(
+                f.png.is_file() and (f.svg is None or f.svg.is_file()) for f in files.values()):
             raise self._error
 
     def result(self, datas: Sequence[ChartData] | None = None) -> dict[str, ChartFiles]:
@@ -199,8 +205,9 @@ class DrawJob:
         if missing:
             self.wait()  # the worker answers in order: the pictures still owed come first
         drawn = self._draw(missing) if missing else {}
-        return {d.spec.id: drawn[d.spec.id] if d.spec.id in drawn else replace(ready[d.digest()], data=d)
-                for d in datas}
+        self._final = {d.spec.id: drawn[d.spec.id] if d.spec.id in drawn else replace(ready[d.digest()], data=d)
+                       for d in datas}
+        return dict(self._final)
 
 
 def start(datas: Sequence[ChartData], cache_dir: Path, svg: bool = False,

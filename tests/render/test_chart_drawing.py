@@ -551,3 +551,29 @@ def test_matplotlib_is_imported_without_the_set_docstrings_and_kwdoc_is_put_back
     assert proc.returncode == 0, proc.stderr
     doc, kwdoc = map(int, proc.stdout.split())
     assert doc < 1000 < kwdoc  # the property list is left out of the docstring; kwdoc itself works again
+
+
+def test_an_error_drawing_ahead_that_a_second_try_gets_past_is_not_raised_again(datas, tmp_path, monkeypatch):
+    """Drawn ahead in a thread, the chart fails once; `result` draws it again, pictures included, so `pictures`
+    has nothing to report. A thread makes the pictures with the drawings: their error is `result`'s."""
+    real, calls = charts._record, []
+
+    def once_broken(data, files):
+        calls.append(data.spec.id)
+        if len(calls) == 1:
+            raise OSError("disk full")
+        return real(data, files)
+
+    monkeypatch.setattr(charts, "_record", once_broken)
+    job = charts.start(datas[2:3], tmp_path)
+    files = job.result(datas[2:3])
+    job.pictures()
+    assert len(calls) == 2 and all(f.png.is_file() for f in files.values())
+
+    def no_pictures(fig, files):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(charts, "_pictures", no_pictures)
+    job = charts.start(datas[:1], tmp_path / "other")
+    with pytest.raises(OSError, match="disk full"):
+        job.result(datas[:1])

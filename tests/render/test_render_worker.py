@@ -319,3 +319,19 @@ def test_the_pdf_is_laid_out_while_the_chart_pictures_are_made(tmp_path, monkeyp
     assert seen.read_text() == "after the PDF started"
     assert all(p.is_file() for p in (tmp_path / "out" / ".cache" / "charts").glob("*.png"))
     assert len(list((tmp_path / "out" / ".cache" / "charts").glob("*.png"))) == 3
+
+
+def test_a_chart_picture_that_cannot_be_saved_is_one_clear_error(tmp_path, monkeypatch, forks):
+    """The chart process has handed over the drawings and the PDF is being laid out when saving a PNG fails: the
+    build stops with the chart cache's error, before any file is published."""
+    from briefing import chart_drawing
+
+    def no_room(fig, files):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(chart_drawing, "_pictures", no_room)
+    ws = copy_workspace(tmp_path / "ws")
+    with pytest.raises(BriefingError, match="cannot write the chart cache: No space left on device"):
+        build(ws, out_dir=tmp_path / "out", audience="analyst")
+    assert forks.kinds == ["pdf", "charts"] and all(_reaped(pid) for pid in forks)
+    assert not list((tmp_path / "out").glob("*.pdf")) and not list((tmp_path / "out").glob("*.docx"))
