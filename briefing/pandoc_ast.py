@@ -8,8 +8,8 @@ it reads fields by tag and the checker trusts it there.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from typing import Any, TypeAlias
 
 Json: TypeAlias = dict[str, Any]
@@ -87,6 +87,19 @@ class Document:
         shared strings, which save memory only for what is kept."""
         for part in self.parts:
             yield json.loads(part)
+
+    def edited(self, marker: str, edit: Callable[[Json], None]) -> Document:
+        """This document with `edit` applied to each top-level block whose JSON text holds `marker`: a change
+        to a few blocks reads only those again, not the whole tree."""
+        needle = marker.encode("utf-8")
+        parts = []
+        for part in self.parts:
+            if needle in part:
+                block = json.loads(part)
+                edit(block)
+                part = _dumps(block).encode("utf-8")
+            parts.append(part)
+        return replace(self, parts=tuple(parts))
 
     def tree(self) -> Json:
         """The whole document as one tree (for small documents and tests: it is the memory this type saves)."""

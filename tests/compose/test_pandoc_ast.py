@@ -60,3 +60,19 @@ def test_blocks_for_a_pass_are_the_same_tree_with_nothing_shared():
     assert passing == spaced["blocks"][0]
     passing["c"][0]["c"] = "changed"
     assert passing["c"][2] == {"t": "Space"} and list(doc.passing_blocks()) == spaced["blocks"]
+
+
+def test_an_edit_reads_again_only_the_blocks_that_hold_its_marker():
+    tree = {**TREE, "blocks": [{"t": "Para", "c": [{"t": "Str", "c": "plain"}]},
+                               {"t": "Para", "c": [{"t": "Image", "c": [["", [], []], [], ["chart:a", "old"]]}]}]}
+    doc = Document.of(tree)
+    seen = []
+
+    def retitle(block):
+        seen.append(block["t"])
+        block["c"][0]["c"][2][1] = "new"
+
+    edited = doc.edited('"chart:', retitle)
+    assert seen == ["Para"] and edited.parts[0] is doc.parts[0]
+    assert list(edited.blocks())[1]["c"][0]["c"][2] == ["chart:a", "new"]
+    assert doc.tree() == tree  # the document edited is left as it was
