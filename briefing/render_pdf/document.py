@@ -152,15 +152,14 @@ class BriefingDoc(BaseDocTemplate):
         head_y = ph - MARGIN_TOP + 9 * mm
         left = right = 0.0  # widths taken at each side, so the centred marking fits between them
         if page > 1 and m.title:
-            left = run.width(m.title, st["running"], w * 0.34)
-            run.draw(canv, m.title, st["running"], x, head_y, w * 0.34)
+            left = run.one_line(canv, m.title, st["running"], x, head_y, w * 0.34)
         org = m.organisation if m.organisation and page > 1 else ""
         if org:
             right = run.width(org, st["running_right"], w * 0.3)
         if m.marking:
             run.centred(canv, m.marking, st["running_mark"], x, head_y, w, max(left, right))
         if org:  # drawn after the marking: the text reads title, marking, organisation
-            run.draw(canv, org, st["running_right"], x + w * 0.7, head_y, w * 0.3)
+            run.one_line(canv, org, st["running_right"], x + w * 0.7, head_y, w * 0.3)
         canv.setStrokeColor(self.st.rule)
         canv.setLineWidth(0.5)
         if m.marking or (page > 1 and (m.title or m.organisation)):
@@ -168,10 +167,7 @@ class BriefingDoc(BaseDocTemplate):
         foot_y = MARGIN_BOTTOM - 9 * mm
         canv.line(x, foot_y + 1.5 * mm, x + w, foot_y + 1.5 * mm)
         dated = " \u00b7 ".join(p for p in (m.date, m.edition) if p)
-        left = 0.0
-        if dated:
-            left = run.width(dated, st["running"], w * 0.3)
-            run.draw(canv, dated, st["running"], x, foot_y, w * 0.3)
+        left = run.one_line(canv, dated, st["running"], x, foot_y, w * 0.3) if dated else 0.0
         number = st["running_right"]
         right = fonts.text_width("Page 8888 of 8888", number.fontName, number.fontSize)
         if m.marking:
@@ -206,16 +202,17 @@ class RunningTexts:
         """The width `text` takes once cut to one line of `width`."""
         return self._made_for(text, style, width)[2]
 
-    def draw(self, canv: Canvas, text: str, style: ParagraphStyle, x: float, top: float, width: float) -> None:
-        """Draw `text` on one line in a box of `width` at (x, top), aligned as the style says."""
-        para, height, _ = self._made_for(text, style, width)
+    def one_line(self, canv: Canvas, text: str, style: ParagraphStyle, x: float, top: float, width: float) -> float:
+        """Draw `text` on one line in a box of `width` at (x, top), aligned as the style says; the width it took."""
+        para, height, used = self._made_for(text, style, width)
         para.drawOn(canv, x, top - height)
+        return used
 
     def centred(self, canv: Canvas, text: str, style: ParagraphStyle, x: float, top: float, width: float,
                 sides: float) -> None:
         """Draw `text` centred on the line, on one line, clear of `sides` points taken at either end."""
         room = max(width - 2 * (sides + GAP), 0.0)
-        self.draw(canv, text, style, x + (width - room) / 2, top, room)
+        self.one_line(canv, text, style, x + (width - room) / 2, top, room)
 
 
 def title_block(meta: DocMeta, styles: Styles, options: PdfOptions, width: float,
