@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import copyreg
+import fcntl
 import io
 import os
 import pickle
@@ -31,6 +32,7 @@ from . import render
 from .errors import BriefingError
 
 _HEADER = struct.Struct("<Q")  # the length of each pickled message
+JOBS_PIPE_SIZE = 1 << 20  # Linux's default limit for a pipe an unprivileged process sizes (fs/pipe-max-size)
 # The build's ends of every live worker's pipes: a worker forked later closes its copies, so that each
 # worker still sees the end of its jobs when the build closes them.
 _BUILD_ENDS: set[int] = set()
@@ -55,6 +57,10 @@ class RenderWorker:
         """Fork the worker; it warms up the renderer `warm` names (WARM_UPS), then waits for jobs."""
         jobs_r, jobs_w = os.pipe()
         replies_r, replies_w = os.pipe()
+        # Room for a whole PDF job (130 kB for the default briefing), so the build hands it over at once and
+        # prepares the DOCX while the worker may still be warming up; with the default 64 kB it waited for that.
+        with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere (or refused) the build waits
+            fcntl.fcntl(jobs_w, fcntl.F_SETPIPE_SZ, JOBS_PIPE_SIZE)
         try:
             pid = os.fork()
         except OSError:

@@ -335,3 +335,42 @@ def test_a_chart_picture_that_cannot_be_saved_is_one_clear_error(tmp_path, monke
         build(ws, out_dir=tmp_path / "out", audience="analyst")
     assert forks.kinds == ["pdf", "charts"] and all(_reaped(pid) for pid in forks)
     assert not list((tmp_path / "out").glob("*.pdf")) and not list((tmp_path / "out").glob("*.docx"))
+
+
+def test_a_large_job_is_handed_over_while_the_worker_is_still_warming_up(tmp_path, monkeypatch):
+    """The PDF job of a briefing is hundreds of kB: the build hands it over at once and goes on (to the DOCX)
+    while the worker warms up, rather than waiting until the worker reads it."""
+    if not _pipes_can_grow():
+        pytest.skip("this system refuses to size a pipe at 1 MB (fs/pipe-max-size): the build then waits")
+    handed, seen = tmp_path / "handed-over", tmp_path / "warm-up"
+
+    def slow_warm_up() -> None:
+        deadline = time.monotonic() + 60
+        while not handed.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen.write_text("the job was handed over first" if handed.exists() else "the build waited")
+
+    monkeypatch.setitem(render_worker.WARM_UPS, "pdf", slow_warm_up)
+    monkeypatch.setitem(render_worker.JOBS, "echo", lambda value: len(value))
+    worker = render_worker.RenderWorker.fork(warm="pdf")
+    try:
+        worker.submit("echo", "x" * 600_000)  # the analyst edition's PDF job is about this size
+        handed.write_text("yes")
+        assert worker.reply() == 600_000
+    finally:
+        worker.close()
+    assert seen.read_text() == "the job was handed over first"
+
+
+def _pipes_can_grow() -> bool:
+    import fcntl
+
+    read, write = os.pipe()
+    try:
+        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, render_worker.JOBS_PIPE_SIZE)
+        return True
+    except (OSError, AttributeError):
+        return False
+    finally:
+        os.close(read)
+        os.close(write)
