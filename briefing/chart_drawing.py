@@ -68,6 +68,10 @@ class ChartFiles:
     svg: Path | None  # matplotlib's SVG for the HTML; None unless asked for
     data: ChartData
 
+    def on_disk(self) -> bool:
+        """Whether every one of the chart's files is in the cache."""
+        return all(p.is_file() for p in (self.drawing, self.png, self.svg) if p is not None)
+
 
 def render_charts(datas: Sequence[ChartData], cache_dir: Path, svg: bool = False) -> dict[str, ChartFiles]:
     """Draw each chart to primitives (for the PDF) and PNG (for the DOCX), and SVG if asked, reusing cached files."""
@@ -98,8 +102,7 @@ def cached_charts(datas: Sequence[ChartData], cache_dir: Path, svg: bool) -> tup
     missing: list[ChartData] = []
     for data in datas:
         found = _files(data, cache_dir, svg)
-        if all(p.is_file() for p in (found.drawing, found.png, found.svg) if p is not None) \
-                and _readable(found.drawing):
+        if found.on_disk() and _readable(found.drawing):
             files[data.spec.id] = found
         else:
             missing.append(data)
@@ -185,8 +188,7 @@ class DrawJob:
             return
         files = self._files if self._final is None else self._final
         # An error `result` got past by drawing again (the same charts, pictures included) is no longer one.
-        if not isinstance(self._error, Exception) or not all(
-                f.png.is_file() and (f.svg is None or f.svg.is_file()) for f in files.values()):
+        if not isinstance(self._error, Exception) or not all(f.on_disk() for f in files.values()):
             raise self._error
 
     def result(self, datas: Sequence[ChartData] | None = None) -> dict[str, ChartFiles]:
