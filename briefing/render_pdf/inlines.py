@@ -7,6 +7,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
+from reportlab.lib.colors import toColor
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ..pandoc_ast import Json, Nodes
@@ -37,6 +38,20 @@ class State:
 
     def note_key(self, n: int) -> str:
         return f"briefing-note-{n}"
+
+
+def known_color(value: str) -> str:
+    """`value`, a colour for a tag's attribute, memoised in ReportLab's colour parser by its own result.
+
+    The parser reaches a hex colour only on its last path, after a failed Python literal parse (about 35 µs, once
+    per tag: seconds at a thousand pages). A colour it refuses is left to the paragraph parser to report."""
+    names = toColor.extraColorsNS
+    if value not in names:
+        try:
+            names[value] = toColor(value)
+        except ValueError:
+            pass
+    return value
 
 
 def safe_uri(url: str) -> str | None:
@@ -161,7 +176,7 @@ class Inlines:
             href = safe_uri(url)
         if href is None:
             return text  # javascript:, file:, data:, dangling #anchors: plain text
-        return f'<a href="{fonts.escape_attr(href)}" color="{self.state.link_color}">{text}</a>'
+        return f'<a href="{fonts.escape_attr(href)}" color="{known_color(self.state.link_color)}">{text}</a>'
 
     def _long_url(self, content: Nodes, **o: bool) -> str:
         """A displayed URL longer than a line, broken onto lines at its own / - ? & = marks.
@@ -204,14 +219,15 @@ class Inlines:
         anchor = self.anchor(ident)
         if "confidence" in classes:
             color = kv.get("color", "")
-            color = color if _HEX.fullmatch(color) else "#5A6270"
+            color = known_color(color if _HEX.fullmatch(color) else "#5A6270")
             inner = self.render(content, **{**o, "nbsp": True})
             size = self.base * 0.82
             # Non-breaking padding so the tag reads as one chip and never wraps inside.
-            return (f'{anchor}<font size="{size:.2f}" color="#FFFFFF" backColor="{color}">'
+            return (f'{anchor}<font size="{size:.2f}" color="{known_color("#FFFFFF")}" backColor="{color}">'
                     f"<b>{NBSP}{inner}{NBSP}</b></font>")
         if "disputed" in classes:
-            return f'{anchor}<font color="{self.state.disputed_color}"><b>{self.render(content, **o)}</b></font>'
+            color = known_color(self.state.disputed_color)
+            return f'{anchor}<font color="{color}"><b>{self.render(content, **o)}</b></font>'
         return anchor + self.render(content, **o)
 
     def anchor(self, ident: str) -> str:
@@ -226,4 +242,4 @@ class Inlines:
         mark = f"<super>{n}</super>"
         if o["in_link"]:
             return mark
-        return f'<a href="#{self.state.note_key(n)}" color="{self.state.link_color}">{mark}</a>'
+        return f'<a href="#{self.state.note_key(n)}" color="{known_color(self.state.link_color)}">{mark}</a>'

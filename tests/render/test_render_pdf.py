@@ -183,6 +183,23 @@ An allegation paragraph.
 HOSTILE = ['<a href="javascript:alert(1)">', "<b>", "&amp;", "&", "<font>", '<font name="x">', "&#60;", "]]>"]
 
 
+def test_a_tag_colour_is_parsed_once_to_the_colour_reportlab_gives_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reportlab.lib import colors
+    from reportlab.platypus import Paragraph
+
+    from briefing.render_pdf.inlines import known_color
+
+    monkeypatch.setattr(colors.toColor, "extraColorsNS", {})
+    expected = colors.toColor("#1B7837")  # parsed the long way: ReportLab's own answer
+    assert known_color("#1B7837") == "#1B7837"
+    assert colors.toColor.extraColorsNS["#1B7837"] == expected
+    assert known_color("not a colour") == "not a colour" and "not a colour" not in colors.toColor.extraColorsNS
+    calls = []
+    monkeypatch.setattr(colors, "HexColor", lambda *a, **k: calls.append(a))  # the long way's last step
+    frags = Paragraph('<font color="#1B7837">tag</font>').frags
+    assert frags[0].textColor == expected and calls == []
+
+
 def test_markup_in_text_is_literal(tmp_path: Path) -> None:
     inlines: list[dict] = []
     for s in HOSTILE:
