@@ -13,8 +13,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import pdf_job
 from .compose import Composed
 from .errors import BriefingError
+from .pdf_job import PdfJob
 from .publish import Publication
 
 if TYPE_CHECKING:  # types only: each renderer is imported when its format is built
@@ -36,7 +38,7 @@ def render_all(doc: Composed, charts: Mapping[str, ChartFiles], temps: Mapping[s
     job = None
     try:
         if worker is not None and "pdf" in temps:  # laid out there while the DOCX is prepared here
-            worker.submit("pdf", doc, charts, temps["pdf"], targets["pdf"])
+            worker.submit("pdf", pdf_job_for(doc, charts, temps["pdf"], targets["pdf"]))
         # Before any reply of the worker's: it may be the one making the pictures, and it replies in order.
         pictures()
         job = start_docx(doc, charts, temps["docx"], targets["docx"], pub.work_dir) if "docx" in temps else None
@@ -83,20 +85,16 @@ def start_docx(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, targe
 
 def render_pdf(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, target: Path) -> int:
     """Write the PDF to `tmp`; its page count."""
-    # Deferred: ReportLab is the heaviest import, and a build of the DOCX or HTML alone never needs it.
-    from .render_pdf import PdfOptions
-    from .render_pdf import render_pdf as _render_pdf
+    return pdf_job.write(pdf_job_for(doc, charts, tmp, target))  # looked up when called, as the worker does
 
+
+def pdf_job_for(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, target: Path) -> PdfJob:
+    """What the PDF renderer needs of the composed briefing and its charts, as plain data (see briefing/pdf_job.py)."""
     aud = doc.audience
-    options = PdfOptions(paper=aud.paper, brand_color=doc.theme.colors.brand, logo=doc.logo,
-                         base_font_size=doc.theme.sizes.body, body_font=doc.body_font, theme=doc.theme)
-    try:
-        return _render_pdf(doc.ast, tmp, charts={k: v.drawing for k, v in charts.items()}, options=options)
-    except ValueError as exc:  # e.g. a logo that is not a readable image, a font that is not TrueType
-        raise BriefingError(f"PDF: {exc}", aud.path) from None
-    except OSError as exc:  # e.g. a full disk while ReportLab writes
-        raise BriefingError(f"cannot write the PDF: {exc.strerror or exc}; the previous file is"
-                            " untouched", str(target)) from None
+    return PdfJob(ast=doc.ast, drawings={k: v.drawing for k, v in charts.items()}, paper=aud.paper,
+                  brand_color=doc.theme.colors.brand, logo=doc.logo, base_font_size=doc.theme.sizes.body,
+                  body_font=doc.body_font, theme=doc.theme, audience_path=aud.path, tmp=Path(tmp),
+                  target=Path(target))
 
 
 def render_html(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, target: Path) -> None:
@@ -138,13 +136,8 @@ def page_budget_warnings(doc: Composed, pages: int) -> list[str]:
 
 
 def warm_up_pdf() -> None:
-    """Import the PDF renderer and register its fonts, ahead of the layout (an error surfaces where it is used)."""
-    with contextlib.suppress(Exception):
-        # Deferred, into the caller's thread or process: warming up ReportLab is the point.
-        from .render_pdf import document  # noqa: F401
-        from .render_pdf.fonts import ensure_fonts
-
-        ensure_fonts()
+    """Import the PDF renderer and register its fonts, ahead of the layout (see pdf_job.warm_up)."""
+    pdf_job.warm_up()
 
 
 @contextlib.contextmanager

@@ -14,6 +14,7 @@ the same code, so the outputs are the same bytes.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copyreg
 import fcntl
@@ -28,7 +29,7 @@ import types
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from . import render
+from . import pdf_job
 from .errors import BriefingError
 
 _HEADER = struct.Struct("<Q")  # the length of each pickled message
@@ -134,12 +135,57 @@ class RenderWorker:
         return BriefingError(f"{name} stopped unexpectedly{self._ended}; the previous files are untouched")
 
 
+# The PDF worker forked as the command started (`fork_ahead`), until a build takes it over (`started`).
+_ahead: RenderWorker | None = None
+
+
+def fork_ahead() -> None:
+    """Fork the PDF worker now, before the command imports the library, for the build's `started` to take over.
+
+    Forked after the imports (0.2-0.3 s), the worker was still warming up ReportLab when the build had composed;
+    forked first, it warms up while they run. A process that never builds kills it as it exits."""
+    global _ahead
+    if _ahead is None and available():
+        with contextlib.suppress(OSError):  # no process to spare: the build forks one later, or renders itself
+            _ahead = RenderWorker.fork("pdf")
+            atexit.register(_drop_ahead)
+
+
+def _drop_ahead() -> None:
+    global _ahead
+    worker, _ahead = _ahead, None
+    if worker is not None:
+        worker.close(kill=True)
+
+
+def _take_ahead(warm: str) -> RenderWorker | None:
+    """The worker forked ahead, if it warms up `warm`'s renderer and is still running; it is the caller's now."""
+    global _ahead
+    worker = _ahead
+    if worker is None or warm != worker.what:
+        return None
+    _ahead = None
+    try:
+        ended = os.waitpid(worker.pid, os.WNOHANG)[0] != 0
+    except ChildProcessError:
+        ended = True
+    if ended:  # it stopped (killed, out of memory) before its first job: a fresh one is forked instead
+        worker.pid = 0
+        worker.close()
+        return None
+    return worker
+
+
 @contextlib.contextmanager
 def started(enabled: bool, warm: str = "pdf") -> Iterator[RenderWorker | None]:
     """A worker for the block (warming up `warm`'s renderer) if `enabled` and forking is safe here, else None;
-    stopped when the block ends (killed at once if it ends with an error)."""
-    worker = None
-    if enabled and available():
+    stopped when the block ends (killed at once if it ends with an error). The worker forked ahead, if any, is
+    taken over, or stopped if the block has no use for it."""
+    worker = _take_ahead(warm)
+    if worker is not None and not enabled:
+        worker.close(kill=True)
+        worker = None
+    if worker is None and enabled and available():
         with contextlib.suppress(OSError):  # no process to spare (EAGAIN, ENOMEM): render here instead
             worker = RenderWorker.fork(warm)
     try:
@@ -158,12 +204,12 @@ def _charts(*args: Any) -> Any:
     return render_in_steps(*args)
 
 
-def _pdf(*args: Any) -> Any:
-    return render.render_pdf(*args)  # looked up when called, as the build itself does
+def _pdf(job: pdf_job.PdfJob) -> int:
+    return pdf_job.write(job)  # looked up when called, as the build itself does
 
 
 def _warm_up_pdf() -> None:
-    render.warm_up_pdf()  # looked up when called, as for _pdf
+    pdf_job.warm_up()  # looked up when called, as for _pdf
 
 
 def _warm_up_charts() -> None:

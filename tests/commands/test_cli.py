@@ -97,7 +97,7 @@ def test_each_command_module_declares_its_commands():
 EXIT_PROBE = """
 import atexit, sys
 atexit.register(print, "exit handler ran", file=sys.stderr)
-from briefing.cli import run
+from briefing.__main__ import run
 run()
 """
 
@@ -122,6 +122,25 @@ def test_entry_point_keeps_a_failing_commands_exit_code(tmp_path):
     assert proc.returncode == 1
     assert "workspace folder does not exist" in proc.stdout  # buffered, then flushed
     assert proc.stderr.splitlines() == ["1 error(s), 0 warning(s)", "exit handler ran"]
+
+
+@pytest.mark.parametrize(("argv", "pdf"), [
+    (["build"], True),
+    (["build", "-w", "ws", "--audience", "board"], True),
+    (["build", "-f", "docx"], False),
+    (["build", "--format", "docx,html"], False),
+    (["build", "--format=html,PDF"], True),
+    (["build", "-fdocx"], False),
+    (["build", "-f", "pdf", "-f", "docx"], False),  # argparse keeps the last
+    (["build", "--", "-f", "docx"], True),
+    (["check"], False),
+    (["watch", "-f", "pdf"], False),  # watch renders in its own warm process
+    ([], False),
+])
+def test_the_entry_point_forks_the_pdf_worker_ahead_only_for_a_build_of_a_pdf(argv, pdf):
+    from briefing.__main__ import builds_pdf
+
+    assert builds_pdf(argv) is pdf
 
 
 @pytest.mark.parametrize("unbuffered", [False, True])

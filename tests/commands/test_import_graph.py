@@ -27,6 +27,7 @@ DEFERRED = {
     "briefing.chart_drawing": "matplotlib: only a build that draws charts needs it",
     "briefing.chart_record": "a matplotlib renderer: only a build that draws charts needs it",
     "briefing.preview": "the web server (http.server, ssl, email): only `preview` needs it",
+    "briefing.cli": "the command line imports the whole library: the entry point forks a build's PDF worker first",
 }
 
 

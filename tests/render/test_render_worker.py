@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, copy_workspace
 
-from briefing import render, render_worker
+from briefing import pdf_job, render, render_worker
 from briefing.build import build, likely_to_draw
 from briefing.errors import BriefingError, Problem
 from briefing.new_workspace import init_workspace
@@ -60,13 +60,13 @@ def _reaped(pid: int) -> bool:
 def _laid_out_in(monkeypatch, tmp_path) -> Path:
     """A file the PDF renderer writes its process id to, wherever it runs."""
     record = tmp_path / "pid"
-    real = render.render_pdf
+    real = pdf_job.write
 
     def recording(*args, **kwargs):
         record.write_text(str(os.getpid()))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(render, "render_pdf", recording)
+    monkeypatch.setattr(pdf_job, "write", recording)
     return record
 
 
@@ -113,7 +113,7 @@ def test_an_error_in_the_worker_reaches_the_build_with_its_file_and_line(tmp_pat
     def failing(*args, **kwargs):
         raise BriefingError("PDF: the logo is not an image", "templates/audiences/executive.yaml", 7, 3)
 
-    monkeypatch.setattr(render, "render_pdf", failing)
+    monkeypatch.setattr(pdf_job, "write", failing)
     with pytest.raises(BriefingError) as caught:
         build(ws, out_dir=out, formats=("pdf", "docx"))
     assert str(caught.value) == "templates/audiences/executive.yaml:7:3: error: PDF: the logo is not an image"
@@ -130,14 +130,14 @@ def test_a_bug_in_the_worker_is_raised_as_itself(tmp_path, monkeypatch, forks):
     def buggy(*args, **kwargs):
         raise KeyError("page")
 
-    monkeypatch.setattr(render, "render_pdf", buggy)
+    monkeypatch.setattr(pdf_job, "write", buggy)
     with pytest.raises(KeyError, match="page"):
         build(ws, out_dir=out, formats=("pdf",))
 
     def odd(*args, **kwargs):
         raise UnpicklableError("cannot travel")
 
-    monkeypatch.setattr(render, "render_pdf", odd)
+    monkeypatch.setattr(pdf_job, "write", odd)
     with pytest.raises(RuntimeError, match="UnpicklableError: cannot travel"):
         build(ws, out_dir=out, formats=("pdf",))
     assert len(forks) == 2 and all(_reaped(pid) for pid in forks)
@@ -146,7 +146,7 @@ def test_a_bug_in_the_worker_is_raised_as_itself(tmp_path, monkeypatch, forks):
 
 def test_a_worker_killed_midway_is_one_clear_error(tmp_path, monkeypatch, forks):
     ws, out, before = _published(tmp_path)
-    monkeypatch.setattr(render, "render_pdf", lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))
+    monkeypatch.setattr(pdf_job, "write", lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))
     with pytest.raises(BriefingError, match=r"the PDF renderer stopped unexpectedly \(killed by SIGKILL\)"):
         build(ws, out_dir=out, formats=("pdf", "docx"))
     assert _reaped(forks[0])
@@ -298,7 +298,7 @@ def test_the_pdf_is_laid_out_while_the_chart_pictures_are_made(tmp_path, monkeyp
     from briefing import chart_drawing
 
     started, seen = tmp_path / "pdf-started", tmp_path / "pictures"
-    real_pdf, real_pictures = render.render_pdf, chart_drawing._pictures
+    real_pdf, real_pictures = pdf_job.write, chart_drawing._pictures
 
     def laying_out(*args, **kwargs):
         started.write_text("started")
@@ -311,7 +311,7 @@ def test_the_pdf_is_laid_out_while_the_chart_pictures_are_made(tmp_path, monkeyp
         seen.write_text("after the PDF started" if started.exists() else "the PDF waited for them")
         return real_pictures(fig, files)
 
-    monkeypatch.setattr(render, "render_pdf", laying_out)
+    monkeypatch.setattr(pdf_job, "write", laying_out)
     monkeypatch.setattr(chart_drawing, "_pictures", pictures)
     ws = copy_workspace(tmp_path / "ws")
     result = build(ws, out_dir=tmp_path / "out", audience="analyst")
@@ -374,3 +374,64 @@ def _pipes_can_grow() -> bool:
     finally:
         os.close(read)
         os.close(write)
+
+
+@pytest.fixture
+def no_worker_ahead(monkeypatch):
+    """No worker forked ahead before the test, and none left to the next one."""
+    monkeypatch.setattr(render_worker, "_ahead", None)
+    yield
+    render_worker._drop_ahead()
+
+
+AHEAD = """
+import os, sys
+from pathlib import Path
+from briefing import pdf_job, render_worker
+assert "briefing.compose" not in sys.modules, "the entry point's imports pull in the library"
+real = pdf_job.write
+def write(job):
+    real(job)
+    return -1 if "briefing.compose" in sys.modules else os.getpid()  # reported as the page count
+pdf_job.write = write
+render_worker.fork_ahead()
+ahead = render_worker._ahead.pid
+from briefing.build import build
+result = build(Path(sys.argv[1]), out_dir=Path(sys.argv[2]), formats=("pdf",))
+print(ahead, result.pages, (Path(sys.argv[2]) / "river-water-allocation.pdf").stat().st_size > 0)
+"""
+
+
+def test_the_worker_forked_ahead_lays_the_pdf_out_without_what_composing_needs(tmp_path):
+    """`briefing build` forks the PDF worker before importing the library (briefing/__main__.py); the build takes it
+    over, and it lays the PDF out from a plain job, never importing Jinja and the loaders itself."""
+    ws = init_workspace(tmp_path / "ws", title="River water allocation", date="2026-05-01")
+    proc = subprocess.run([sys.executable, "-c", AHEAD, str(ws), str(tmp_path / "out")], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    ahead, pages, written = proc.stdout.split()
+    assert pages == ahead and written == "True"
+
+
+def test_a_worker_forked_ahead_is_stopped_by_a_build_without_a_pdf(tmp_path, forks, no_worker_ahead):
+    render_worker.fork_ahead()
+    assert forks.kinds == ["pdf"]
+    build(copy_workspace(tmp_path / "ws"), out_dir=tmp_path / "out", formats=("docx",))
+    assert render_worker._ahead is None and _reaped(forks[0]) and len(forks) == 1
+
+
+def test_a_worker_forked_ahead_that_stopped_is_replaced(tmp_path, forks, no_worker_ahead):
+    render_worker.fork_ahead()
+    os.kill(forks[0], signal.SIGKILL)
+    os.waitid(os.P_PID, forks[0], os.WEXITED | os.WNOWAIT)  # dead, not yet reaped: as the build finds it
+    result = build(copy_workspace(tmp_path / "ws"), out_dir=tmp_path / "out", formats=("pdf",))
+    assert result.pages > 0 and forks.kinds[:2] == ["pdf", "pdf"] and all(_reaped(pid) for pid in forks)
+
+
+def test_a_worker_forked_ahead_and_never_used_is_stopped_as_the_process_exits(tmp_path):
+    """`briefing build --help` forks it too: the exit stops it at once, not once its warm-up is over."""
+    code = "from briefing import render_worker; render_worker.fork_ahead(); print(render_worker._ahead.pid)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    pid = int(proc.stdout)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
