@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import render_worker
+from . import pdf_job, render_worker
 from .chart_data import ChartData
 from .compose import compose, slug
 from .context import BuildContext
@@ -20,7 +20,7 @@ from .errors import BriefingError
 from .inputs import Inputs, input_digest, input_files
 from .inputs import load as load_inputs
 from .publish import CHART_CACHE, DEFAULT_FORMATS, FORMATS, publishing
-from .render import page_budget_warnings, preloaded, render_all, warm_up_pdf
+from .render import page_budget_warnings, preloaded, render_all
 
 if TYPE_CHECKING:  # types only: matplotlib is imported when a chart is drawn
     from .chart_drawing import ChartFiles, DrawJob
@@ -61,7 +61,7 @@ def build(root: Path, *, audience: str | None = None, formats: Sequence[str] = D
     started, say, root, formats = time.perf_counter(), progress or _quiet, Path(root), _known(formats)
     worker = worker and "pdf" in formats
     if worker and context is not None and context.warm:
-        warm_up_pdf()  # once per warm process (a no-op after): each build's worker then starts warm
+        pdf_job.warm_up()  # once per warm process (a no-op after): each build's worker then starts warm
     # Forked first, before any thread or lock exists here: they warm up ReportLab (and matplotlib, when the
     # charts will most likely be drawn) while this process loads.
     draws = worker and (context is None or not context.warm) and likely_to_draw(root, out_dir)

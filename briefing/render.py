@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from . import pdf_job
 from .compose import Composed
 from .errors import BriefingError
-from .pdf_job import PdfJob
 from .publish import Publication
 
 if TYPE_CHECKING:  # types only: each renderer is imported when its format is built
@@ -88,13 +87,13 @@ def render_pdf(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, targe
     return pdf_job.write(pdf_job_for(doc, charts, tmp, target))  # looked up when called, as the worker does
 
 
-def pdf_job_for(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, target: Path) -> PdfJob:
+def pdf_job_for(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, target: Path) -> pdf_job.PdfJob:
     """What the PDF renderer needs of the composed briefing and its charts, as plain data (see briefing/pdf_job.py)."""
     aud = doc.audience
-    return PdfJob(ast=doc.ast, drawings={k: v.drawing for k, v in charts.items()}, paper=aud.paper,
-                  brand_color=doc.theme.colors.brand, logo=doc.logo, base_font_size=doc.theme.sizes.body,
-                  body_font=doc.body_font, theme=doc.theme, audience_path=aud.path, tmp=Path(tmp),
-                  target=Path(target))
+    return pdf_job.PdfJob(ast=doc.ast, drawings={k: v.drawing for k, v in charts.items()}, paper=aud.paper,
+                          brand_color=doc.theme.colors.brand, logo=doc.logo, base_font_size=doc.theme.sizes.body,
+                          body_font=doc.body_font, theme=doc.theme, audience_path=aud.path, tmp=Path(tmp),
+                          target=Path(target))
 
 
 def render_html(doc: Composed, charts: Mapping[str, ChartFiles], tmp: Path, target: Path) -> None:
@@ -135,18 +134,13 @@ def page_budget_warnings(doc: Composed, pages: int) -> list[str]:
     return []
 
 
-def warm_up_pdf() -> None:
-    """Import the PDF renderer and register its fonts, ahead of the layout (see pdf_job.warm_up)."""
-    pdf_job.warm_up()
-
-
 @contextlib.contextmanager
 def preloaded(formats: tuple[str, ...]) -> Iterator[None]:
     """Import the PDF renderer in a thread during the block, so it is ready once compose has waited on pandoc."""
     if "pdf" not in formats:
         yield
         return
-    thread = threading.Thread(target=warm_up_pdf, name="briefing-preload", daemon=True)
+    thread = threading.Thread(target=pdf_job.warm_up, name="briefing-preload", daemon=True)
     thread.start()
     try:
         yield
