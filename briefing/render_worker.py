@@ -88,9 +88,10 @@ class RenderWorker:
             _send(self._jobs, (job, args))
         except OSError:
             raise self._gone() from None
-        self._pending += REPLIES.get(job, 1)
+        owed = REPLIES.get(job, 1)
+        self._pending += owed
         self._used = True
-        return REPLIES.get(job, 1)
+        return owed
 
     def reply(self) -> Any:
         """The next job's result; its error is raised here."""
